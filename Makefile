@@ -1,0 +1,88 @@
+# hycoc -- build, test, bench.
+#   make            build ./hycoc and build/libhyrt.a
+#   make check      build and run every test; last line "N passed, N failed"
+#   make asan       the same tests under ASan/UBSan (separate build dir)
+#   make bench      side-by-side benchmarks against the PyTorch peers
+# Flags: never -ffast-math globally; runtime/act.c is the one isolated kernel file
+# that gets its own flags (ACT_CFLAGS).
+
+CC      ?= gcc
+BUILD   ?= build
+OPT     ?= -O2
+CFLAGS  ?=
+WARN    := -std=c11 -Wall -Wextra -Wpedantic -Wshadow
+BASE    := $(WARN) $(OPT) -g -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iruntime -Icompiler -I$(BUILD) \
+           -I/usr/include/x86_64-linux-gnu/openblas-pthread $(CFLAGS)
+# act.c: vectorised activations (libmvec through OpenMP SIMD); see the file's header.
+ACT_CFLAGS := -O3 -fopenmp-simd -fno-math-errno -fno-trapping-math
+LDLIBS  := -lopenblas -lmvec -lm -lpthread -ldl
+TCCLIB  := -ltcc
+
+RT_SRC  := $(filter-out runtime/act.c,$(wildcard runtime/*.c))
+RT_OBJ  := $(RT_SRC:runtime/%.c=$(BUILD)/rt/%.o) $(BUILD)/rt/act.o
+CC_SRC  := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
+CC_OBJ  := $(CC_SRC:compiler/%.c=$(BUILD)/cc/%.o) $(BUILD)/cc/lexer.o $(BUILD)/cc/parser.o $(BUILD)/cc/prelude.o
+TESTS_C := $(wildcard tests/test_*.c)
+TEST_BIN:= $(TESTS_C:tests/%.c=$(BUILD)/%)
+
+all: hycoc
+
+hycoc: $(BUILD)/hycoc
+	cp $< $@
+
+$(BUILD)/hycoc: $(BUILD)/cc/main.o $(BUILD)/libhycoc.a $(BUILD)/libhyrt.a
+	$(CC) $(OPT) -g $(CFLAGS) -o $@ $^ $(TCCLIB) $(LDLIBS)
+
+$(BUILD)/libhyrt.a: $(RT_OBJ)
+	rm -f $@; ar rcs $@ $^
+
+$(BUILD)/libhycoc.a: $(CC_OBJ)
+	rm -f $@; ar rcs $@ $^
+
+$(BUILD)/rt/act.o: runtime/act.c runtime/hyrt.h runtime/hyrt_api.h | $(BUILD)/rt
+	$(CC) $(BASE) $(ACT_CFLAGS) -c -o $@ $<
+
+$(BUILD)/rt/%.o: runtime/%.c runtime/hyrt.h runtime/hyrt_api.h $(wildcard runtime/*_impl.h) | $(BUILD)/rt
+	$(CC) $(BASE) -c -o $@ $<
+
+$(BUILD)/cc/%.o: compiler/%.c $(wildcard compiler/*.h) runtime/hyrt_api.h $(BUILD)/parser.h | $(BUILD)/cc
+	$(CC) $(BASE) -c -o $@ $<
+
+# Generated front end.  Generated code is compiled without -Wpedantic noise it cannot avoid.
+$(BUILD)/parser.c $(BUILD)/parser.h: compiler/parser.y | $(BUILD)
+	bison -Wall -Werror -o $(BUILD)/parser.c --defines=$(BUILD)/parser.h $<
+$(BUILD)/lexer.c $(BUILD)/lexer.h: compiler/lexer.l | $(BUILD)
+	flex -o $(BUILD)/lexer.c --header-file=$(BUILD)/lexer.h $<
+$(BUILD)/cc/parser.o: $(BUILD)/parser.c $(BUILD)/lexer.h compiler/hycoc.h compiler/ast.h | $(BUILD)/cc
+	$(CC) $(BASE) -Wno-unused-function -c -o $@ $<
+$(BUILD)/cc/lexer.o: $(BUILD)/lexer.c $(BUILD)/parser.h compiler/hycoc.h | $(BUILD)/cc
+	$(CC) $(BASE) -Wno-unused-function -Wno-sign-compare -c -o $@ $<
+
+# The runtime API header, embedded as the prelude of emitted programs, and the
+# list of its functions for tcc_add_symbol: both generated from hyrt_api.h.
+$(BUILD)/prelude.c: runtime/hyrt_api.h tools/embed.sh | $(BUILD)
+	sh tools/embed.sh $< > $@
+$(BUILD)/cc/prelude.o: $(BUILD)/prelude.c | $(BUILD)/cc
+	$(CC) $(BASE) -c -o $@ $<
+
+$(BUILD) $(BUILD)/rt $(BUILD)/cc:
+	mkdir -p $@
+
+# ---- tests ----
+$(BUILD)/test_%: tests/test_%.c tests/tap.h $(BUILD)/libhycoc.a $(BUILD)/libhyrt.a
+	$(CC) $(BASE) -Itests -o $@ $< $(BUILD)/libhycoc.a $(BUILD)/libhyrt.a $(TCCLIB) $(LDLIBS)
+
+check: hycoc $(TEST_BIN)
+	@BUILD=$(BUILD) sh tests/run.sh
+
+asan:
+	$(MAKE) BUILD=build-asan OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer" check
+
+bench: hycoc
+	sh bench/run
+
+clean:
+	rm -rf build build-asan hycoc
+
+.PHONY: all check asan bench clean
+.SECONDARY:

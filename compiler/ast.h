@@ -1,0 +1,104 @@
+/* ast.h -- the syntax tree produced by parser.y and consumed by sema.c.
+ *
+ * Contract: the parser builds exactly what was written (no desugaring, no
+ * name resolution); every node carries the location of its first token.
+ * All nodes live in the compilation arena (Comp.arena) and die with it.
+ */
+#ifndef HYCOC_AST_H
+#define HYCOC_AST_H
+
+typedef struct Loc {
+    int line;       /* 1-based line of the first character */
+    int col;        /* 1-based column (bytes) of the first character */
+} Loc;
+
+typedef enum {
+    EX_NUM,         /* numeric literal: num */
+    EX_STR,         /* string literal: str (quotes removed, escapes decoded) */
+    EX_NAME,        /* identifier: name */
+    EX_CALL,        /* name(args...): name, args, nargs */
+    EX_BIN,         /* lhs op rhs, op one of + - * / ^ */
+    EX_NEG,         /* -lhs */
+    EX_MEMBER,      /* lhs.name (multi-output fields, issue 3) */
+} ExprKind;
+
+typedef enum {
+    ARG_EXPR,       /* positional expression: e */
+    ARG_RANGE,      /* name: e .. e2     e.g. interval(x: 0 .. 1) */
+    ARG_OPT,        /* name e            e.g. width 32, lr 1e-3, mesh 0.02, schedule cosine */
+    ARG_ARROW,      /* e -> e2           e.g. mlp(1 -> 1, ...) */
+} ArgKind;
+
+typedef struct Expr Expr;
+
+typedef struct Arg {
+    ArgKind kind;
+    Loc loc;
+    const char *name;   /* ARG_RANGE / ARG_OPT: the keyword; else NULL */
+    Expr *e;            /* the (first) expression */
+    Expr *e2;           /* ARG_RANGE upper bound / ARG_ARROW right side; else NULL */
+} Arg;
+
+struct Expr {
+    ExprKind kind;
+    Loc loc;
+    double num;         /* EX_NUM */
+    const char *str;    /* EX_STR */
+    const char *name;   /* EX_NAME, EX_CALL callee, EX_MEMBER member */
+    int op;             /* EX_BIN: '+', '-', '*', '/', '^' */
+    Expr *lhs, *rhs;    /* EX_BIN operands; EX_NEG / EX_MEMBER operand in lhs */
+    Arg **args;         /* EX_CALL arguments */
+    int nargs;
+};
+
+typedef enum {
+    ST_SEED,        /* seed INT: count */
+    ST_CONST,       /* const name = value */
+    ST_DOMAIN,      /* domain name = value (EX_CALL: interval(...), ...) */
+    ST_POINTS,      /* points name = value in on    (value: EX_CALL linspace(...), ...) */
+    ST_DATA,        /* data name on on = value */
+    ST_NET,         /* net name = value optimizer opt   (opt may be NULL) */
+    ST_PARAM,       /* param name = value [optimizer opt]  (trainable scalar, issue 3) */
+    ST_FIELD,       /* field name(params) = value */
+    ST_LET,         /* let name[(params)] = value */
+    ST_LOSS,        /* loss name = value over on */
+    ST_TRAIN,       /* train count epochs { steps } */
+    ST_EXPECT,      /* expect value [over on] cmp bound */
+    ST_REPORT,      /* report value [over on] */
+} StmtKind;
+
+typedef struct Step {
+    Loc loc;            /* of the 'step' keyword */
+    const char **names; /* loss names */
+    Loc *name_locs;
+    int nnames;
+    long repeat;        /* 'x k'; 1 when absent */
+    Loc repeat_loc;
+} Step;
+
+typedef struct Stmt {
+    StmtKind kind;
+    Loc loc;            /* of the leading keyword */
+    const char *name;   /* declared name (NULL for seed/train/expect/report) */
+    Loc name_loc;
+    const char **params;/* field/let parameter names */
+    Loc *param_locs;
+    int nparams;        /* -1 when a let has no parameter list */
+    Expr *value;        /* see StmtKind */
+    Expr *opt;          /* ST_NET/ST_PARAM: the optimizer call, or NULL */
+    const char *on;     /* ST_POINTS 'in', ST_DATA 'on', ST_LOSS/EXPECT/REPORT 'over'; or NULL */
+    Loc on_loc;
+    int cmp;            /* ST_EXPECT: HY_CMP_* (hyrt_api.h) */
+    Loc cmp_loc;
+    Expr *bound;        /* ST_EXPECT: right side of the comparison */
+    long count;         /* ST_SEED value, ST_TRAIN epochs */
+    Step *steps;        /* ST_TRAIN */
+    int nsteps;
+    struct Stmt *next;  /* statements in source order */
+} Stmt;
+
+typedef struct Program {
+    Stmt *first;        /* NULL for an empty file */
+} Program;
+
+#endif

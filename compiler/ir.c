@@ -1,0 +1,303 @@
+/* ir.c -- construction of the hash-consed, constant-folded expression DAG.
+ *
+ * Requires: operands already exist (so children have smaller indices).
+ * Guarantees: no two nodes with the same (op, ps, a, b, aux, num); a node
+ * whose operands are all constants is itself a constant; algebraic
+ * identities with 0 and 1 are folded (x+0, x*1, x*0, x/1, x^1, x^0, --x);
+ * commutative ops have their operands ordered (constants first) so that
+ * a*b and b*a are one node.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ir.h"
+
+static const char *const op_names[] = {
+#define OP(name, arity, str) str,
+#include "ops.def"
+#undef OP
+};
+
+const char *op_name(Op op) { return op_names[op]; }
+
+void ir_init(Ir *ir)
+{
+    memset(ir, 0, sizeof *ir);
+    ir->hcap = 1024;
+    ir->htab = malloc(ir->hcap * sizeof *ir->htab);
+    if (!ir->htab) HY_ICE("out of memory");
+    memset(ir->htab, 0xff, ir->hcap * sizeof *ir->htab);
+}
+
+void ir_free(Ir *ir)
+{
+    for (int i = 0; i < ir->ncalls; i++) free(ir->calls[i].args);
+    free(ir->calls);
+    free(ir->nodes);
+    free(ir->htab);
+    memset(ir, 0, sizeof *ir);
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return h * 0xff51afd7ed558ccdULL;
+}
+
+static uint64_t node_hash(const Node *n)
+{
+    uint64_t bits;
+    memcpy(&bits, &n->num, sizeof bits);
+    uint64_t h = mix(mix(mix(mix(mix(mix(0, n->op), (uint64_t)(uint32_t)n->ps), n->a), n->b), n->aux), bits);
+    return h ^ (h >> 29);
+}
+
+static int node_eq(const Node *x, const Node *y)
+{
+    /* Constants compare by bit pattern so -0.0 and 0.0 (and NaNs) stay distinct. */
+    return x->op == y->op && x->ps == y->ps && x->a == y->a && x->b == y->b &&
+           x->aux == y->aux && memcmp(&x->num, &y->num, sizeof x->num) == 0;
+}
+
+static void rehash(Ir *ir)
+{
+    free(ir->htab);
+    ir->hcap *= 2;
+    ir->htab = malloc(ir->hcap * sizeof *ir->htab);
+    if (!ir->htab) HY_ICE("out of memory");
+    memset(ir->htab, 0xff, ir->hcap * sizeof *ir->htab);
+    for (uint32_t i = 0; i < ir->nnodes; i++) {
+        uint32_t h = (uint32_t)node_hash(&ir->nodes[i]) & (ir->hcap - 1);
+        while (ir->htab[h] != NO_NODE) h = (h + 1) & (ir->hcap - 1);
+        ir->htab[h] = i;
+    }
+}
+
+/* Returns the existing node equal to *n, or appends it. */
+static NodeId intern(Ir *ir, Node *n)
+{
+    uint32_t h = (uint32_t)node_hash(n) & (ir->hcap - 1);
+    for (;;) {
+        uint32_t i = ir->htab[h];
+        if (i == NO_NODE) break;
+        if (node_eq(&ir->nodes[i], n)) return i;
+        h = (h + 1) & (ir->hcap - 1);
+    }
+    if (ir->nnodes == ir->cap) {
+        ir->cap = ir->cap ? ir->cap * 2 : 256;
+        ir->nodes = realloc(ir->nodes, ir->cap * sizeof *ir->nodes);
+        if (!ir->nodes) HY_ICE("out of memory");
+    }
+    if (ir->nnodes >= 0x7fffffff) HY_ICE("IR too large");
+    NodeId id = ir->nnodes++;
+    n->trainable_dep = 0;
+    if (n->op == OP_PARAM || n->op == OP_NETOUT) n->trainable_dep = 1;
+    if (n->op == OP_NETOUT) {
+        const Call *cl = &ir->calls[n->a];
+        n->trainable_dep = 1;
+        (void)cl;
+    }
+    if (n->op != OP_NETOUT && n->op != OP_DATA) {
+        if (n->a != NO_NODE && ir->nodes[n->a].trainable_dep) n->trainable_dep = 1;
+        if (n->b != NO_NODE && ir->nodes[n->b].trainable_dep) n->trainable_dep = 1;
+    }
+    ir->nodes[id] = *n;
+    ir->htab[h] = id;
+    if (ir->nnodes * 2 > ir->hcap) rehash(ir);
+    return id;
+}
+
+static Node mk(Op op, int ps, NodeId a, NodeId b, uint32_t aux, double num, Loc loc)
+{
+    Node n;
+    memset(&n, 0, sizeof n);
+    n.op = op; n.ps = ps; n.a = a; n.b = b; n.aux = aux; n.num = num; n.loc = loc;
+    return n;
+}
+
+NodeId ir_const(Ir *ir, double v)
+{
+    Loc l = {0, 0};
+    if (v == 0) v = 0.0;  /* one zero: -0.0 folds to +0.0 */
+    Node n = mk(OP_CONST, -1, NO_NODE, NO_NODE, 0, v, l);
+    return intern(ir, &n);
+}
+
+NodeId ir_leaf(Ir *ir, Op op, int ps, uint32_t aux, double num, Loc loc)
+{
+    Node n = mk(op, ps, NO_NODE, NO_NODE, aux, num, loc);
+    return intern(ir, &n);
+}
+
+int ir_is_const(const Ir *ir, NodeId n, double v)
+{
+    return ir->nodes[n].op == OP_CONST && ir->nodes[n].num == v;
+}
+
+static int is_const(const Ir *ir, NodeId n) { return ir->nodes[n].op == OP_CONST; }
+
+int ir_join_ps(int a, int b)
+{
+    if (a < 0) return b;
+    if (b < 0) return a;
+    return a == b ? a : -2;
+}
+
+/* Folds op over constant operands (b may be unused). */
+static double fold(Op op, double x, double y)
+{
+    switch (op) {
+    case OP_ADD: return x + y;
+    case OP_SUB: return x - y;
+    case OP_MUL: return x * y;
+    case OP_DIV: return x / y;
+    case OP_POW: return pow(x, y);
+    case OP_NEG: return -x;
+    case OP_SIN: return sin(x);
+    case OP_COS: return cos(x);
+    case OP_EXP: return exp(x);
+    case OP_LOG: return log(x);
+    case OP_TANH: return tanh(x);
+    case OP_SQRT: return sqrt(x);
+    case OP_ABS: return fabs(x);
+    case OP_SIGN: return (x > 0) - (x < 0);
+    case OP_STOP: return x;
+    case OP_MEAN: return x;   /* a constant is the same at every point */
+    case OP_SUM:  return x;   /* only reached for scalar operands (sum of one value) */
+    case OP_MAXR: return x;
+    case OP_CONST: case OP_COORD: case OP_PARAM: case OP_NETOUT: case OP_NOISE: case OP_DATA:
+    case OP_COUNT:
+        break;
+    }
+    HY_ICE("fold: op %s is not foldable", op_name(op));
+}
+
+NodeId ir_unary(Ir *ir, Op op, NodeId a, Loc loc)
+{
+    const Node *na = &ir->nodes[a];
+    int reduction = (op == OP_MEAN || op == OP_SUM || op == OP_MAXR);
+    if (is_const(ir, a) && op != OP_SUM) return ir_const(ir, fold(op, na->num, 0));
+    if (reduction && na->ps < 0) {
+        /* reducing a scalar: mean/max of one value is the value; sum too. */
+        return a;
+    }
+    if (op == OP_NEG && na->op == OP_NEG) return na->a;
+    if (op == OP_STOP && (na->op == OP_STOP || !na->trainable_dep)) return a;
+    if (op == OP_ABS && na->op == OP_ABS) return a;
+    Node n = mk(op, reduction ? -1 : na->ps, a, NO_NODE, 0, 0, loc);
+    return intern(ir, &n);
+}
+
+NodeId ir_binary(Ir *ir, Op op, NodeId a, NodeId b, Loc loc)
+{
+    int ca = is_const(ir, a), cb = is_const(ir, b);
+    if (ca && cb) return ir_const(ir, fold(op, ir->nodes[a].num, ir->nodes[b].num));
+    switch (op) {
+    case OP_ADD:
+        if (ir_is_const(ir, a, 0)) return b;
+        if (ir_is_const(ir, b, 0)) return a;
+        if (ir->nodes[b].op == OP_NEG) return ir_binary(ir, OP_SUB, a, ir->nodes[b].a, loc);
+        if (ir->nodes[a].op == OP_NEG) return ir_binary(ir, OP_SUB, b, ir->nodes[a].a, loc);
+        if (a == b) return ir_binary(ir, OP_MUL, ir_const(ir, 2), a, loc);
+        if (cb || (!ca && b < a)) { NodeId t = a; a = b; b = t; }
+        break;
+    case OP_SUB:
+        if (ir_is_const(ir, b, 0)) return a;
+        if (ir_is_const(ir, a, 0)) return ir_unary(ir, OP_NEG, b, loc);
+        if (a == b) return ir_const(ir, 0);
+        if (ir->nodes[b].op == OP_NEG) return ir_binary(ir, OP_ADD, a, ir->nodes[b].a, loc);
+        break;
+    case OP_MUL:
+        if (ir_is_const(ir, a, 0) || ir_is_const(ir, b, 0)) return ir_const(ir, 0);
+        if (ir_is_const(ir, a, 1)) return b;
+        if (ir_is_const(ir, b, 1)) return a;
+        if (ir_is_const(ir, a, -1)) return ir_unary(ir, OP_NEG, b, loc);
+        if (ir_is_const(ir, b, -1)) return ir_unary(ir, OP_NEG, a, loc);
+        if (cb || (!ca && b < a)) { NodeId t = a; a = b; b = t; ca = is_const(ir, a); }
+        /* c1 * (c2 * x) -> (c1*c2) * x keeps constant chains short */
+        if (ca && ir->nodes[b].op == OP_MUL && is_const(ir, ir->nodes[b].a))
+            return ir_binary(ir, OP_MUL, ir_const(ir, ir->nodes[a].num * ir->nodes[ir->nodes[b].a].num),
+                             ir->nodes[b].b, loc);
+        if (ir->nodes[a].op == OP_NEG && ir->nodes[b].op == OP_NEG)
+            return ir_binary(ir, OP_MUL, ir->nodes[a].a, ir->nodes[b].a, loc);
+        break;
+    case OP_DIV:
+        if (ir_is_const(ir, a, 0)) return ir_const(ir, 0);
+        if (ir_is_const(ir, b, 1)) return a;
+        if (cb && ir->nodes[b].num != 0) return ir_binary(ir, OP_MUL, ir_const(ir, 1.0 / ir->nodes[b].num), a, loc);
+        break;
+    case OP_POW:
+        if (ir_is_const(ir, b, 1)) return a;
+        if (ir_is_const(ir, b, 0)) return ir_const(ir, 1);
+        if (ir_is_const(ir, b, 2)) return ir_binary(ir, OP_MUL, a, a, loc);
+        break;
+    case OP_CONST: case OP_COORD: case OP_PARAM: case OP_NETOUT: case OP_NOISE: case OP_DATA:
+    case OP_NEG: case OP_SIN: case OP_COS: case OP_EXP: case OP_LOG: case OP_TANH: case OP_SQRT:
+    case OP_ABS: case OP_SIGN: case OP_STOP: case OP_MEAN: case OP_SUM: case OP_MAXR: case OP_COUNT:
+        HY_ICE("ir_binary: %s is not a binary op", op_name(op));
+    }
+    int ps = ir_join_ps(ir->nodes[a].ps, ir->nodes[b].ps);
+    if (ps == -2) HY_ICE("ir_binary: operands over different point sets");
+    Node n = mk(op, ps, a, b, 0, 0, loc);
+    return intern(ir, &n);
+}
+
+NodeId ir_data(Ir *ir, NodeId a, uint32_t id, Loc loc)
+{
+    Node n = mk(OP_DATA, ir->nodes[a].ps, a, NO_NODE, id, 0, loc);
+    return intern(ir, &n);
+}
+
+int ir_call(Ir *ir, int net, int nargs, const NodeId *args)
+{
+    int ps = -1;
+    for (int i = 0; i < nargs; i++) {
+        ps = ir_join_ps(ps, ir->nodes[args[i]].ps);
+        if (ps == -2) HY_ICE("ir_call: arguments over different point sets");
+    }
+    for (int i = 0; i < ir->ncalls; i++) {
+        Call *c = &ir->calls[i];
+        if (c->net == net && c->nargs == nargs && memcmp(c->args, args, nargs * sizeof *args) == 0)
+            return i;
+    }
+    if (ir->ncalls == ir->callcap) {
+        ir->callcap = ir->callcap ? ir->callcap * 2 : 16;
+        ir->calls = realloc(ir->calls, ir->callcap * sizeof *ir->calls);
+        if (!ir->calls) HY_ICE("out of memory");
+    }
+    Call *c = &ir->calls[ir->ncalls];
+    c->net = net;
+    c->ps = ps;
+    c->nargs = nargs;
+    c->args = malloc((nargs ? nargs : 1) * sizeof *args);
+    if (!c->args) HY_ICE("out of memory");
+    memcpy(c->args, args, nargs * sizeof *args);
+    return ir->ncalls++;
+}
+
+NodeId ir_netout(Ir *ir, int call, int out, uint32_t code, Loc loc)
+{
+    Node n = mk(OP_NETOUT, ir->calls[call].ps, (NodeId)call, (NodeId)out, code, 0, loc);
+    return intern(ir, &n);
+}
+
+int jet_order(uint32_t code)
+{
+    int k = 0;
+    while (code) { k++; code >>= 8; }
+    return k;
+}
+
+uint32_t jet_add(uint32_t code, int index)
+{
+    int idx[5], k = 0;
+    while (code) { idx[k++] = (int)(code & 0xff) - 1; code >>= 8; }
+    if (k >= 4) return 0;
+    idx[k++] = index;
+    /* insertion sort: codes keep indices ascending, lowest byte first */
+    for (int i = 1; i < k; i++)
+        for (int j = i; j > 0 && idx[j - 1] > idx[j]; j--) { int t = idx[j]; idx[j] = idx[j - 1]; idx[j - 1] = t; }
+    uint32_t r = 0;
+    for (int i = k - 1; i >= 0; i--) r = (r << 8) | (uint32_t)(idx[i] + 1);
+    return r;
+}

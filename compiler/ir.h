@@ -1,0 +1,187 @@
+/* ir.h -- the intermediate representation and the compilation context.
+ *
+ * The IR is a hash-consed expression DAG: nodes are referred to by 32-bit
+ * index, identical nodes are merged, constants are folded at construction,
+ * and children always have smaller indices than their parents (so index
+ * order is a topological order).  sema.c builds it from the AST, diff.c adds
+ * input derivatives to it, sched.c decides what each substep updates, emit.c
+ * turns it into C.
+ */
+#ifndef HYCOC_IR_H
+#define HYCOC_IR_H
+
+#include "hycoc.h"
+
+typedef enum {
+#define OP(name, arity, str) OP_##name,
+#include "ops.def"
+#undef OP
+    OP_COUNT
+} Op;
+
+typedef uint32_t NodeId;
+#define NO_NODE UINT32_MAX
+
+typedef struct Node {
+    Op op;          /* what it computes */
+    int ps;         /* point set it varies over, or -1 for a scalar */
+    NodeId a, b;    /* operands (NO_NODE when unused); NETOUT: a = call index, b = output */
+    uint32_t aux;   /* COORD: coordinate; PARAM: trainable; NETOUT: jet code; NOISE: stream; DATA: data id */
+    double num;     /* CONST value; NOISE sigma */
+    Loc loc;        /* where the first expression that created it was written */
+    uint8_t trainable_dep;  /* 1 if it depends on a trainable (through any path, stop included) */
+} Node;
+
+/* A network evaluated at some inputs: a row of Ir.calls, hash-consed. */
+typedef struct Call {
+    int net;        /* index into Comp.nets */
+    int ps;         /* point set of its inputs (-1: all inputs scalar) */
+    int nargs;      /* == the net's input dimension */
+    NodeId *args;   /* input expressions */
+} Call;
+
+typedef struct Ir {
+    Node *nodes;    /* nodes[0..nnodes) */
+    uint32_t nnodes, cap;
+    uint32_t *htab; /* open-addressing hash of node indices (NO_NODE = empty) */
+    uint32_t hcap;
+    Call *calls;
+    int ncalls, callcap;
+} Ir;
+
+/* ---- declarations after sema ---- */
+typedef struct Domain {
+    const char *name;
+    int dim;                /* number of coordinates */
+    const char *coords[8];  /* coordinate names */
+    double lo[8], hi[8];    /* box */
+    double mesh;            /* grid spacing, 0 when not given */
+    int ps;                 /* point set of its mesh, -1 if none */
+    Loc loc;
+} Domain;
+
+typedef enum { PS_MESH, PS_LINSPACE } PsKind;
+typedef struct PointSet {
+    const char *name;
+    int domain;             /* index into Comp.domains */
+    PsKind kind;
+    int n;                  /* number of points */
+    int dim;                /* == the domain's */
+    int counts[8];          /* PS_MESH: points along each axis */
+    double lo, hi;          /* PS_LINSPACE */
+    long voff;              /* offset of its coordinates [dim][n] in V */
+    Loc loc;
+} PointSet;
+
+typedef enum { TR_NET, TR_SCALAR } TrKind;
+typedef struct Trainable {
+    const char *name;
+    TrKind kind;
+    int din, dout, width, depth, act;   /* TR_NET */
+    double init;                        /* TR_SCALAR */
+    int opt_kind;                       /* HY_OPT_* */
+    double hyper[8];                    /* optimizer hyper-parameters */
+    int nhyper;
+    Loc loc;
+} Trainable;
+
+typedef struct Loss {
+    const char *name;
+    NodeId root;            /* scalar node */
+    int ps;                 /* its 'over' point set */
+    Loc loc;
+} Loss;
+
+typedef struct Substep {
+    int *losses;            /* indices into Comp.losses */
+    int nloss;
+    long repeat;
+    int *train;             /* trainables updated (structurally non-zero gradient) */
+    int ntrain;
+    const char *label;      /* "pde, int_phy" */
+    Loc loc;
+} Substep;
+
+typedef struct Check {      /* an expect or report line */
+    int is_expect;
+    const char *text;       /* as written */
+    NodeId root;            /* scalar node */
+    int cmp;                /* HY_CMP_* */
+    double bound;
+    Loc loc;
+} Check;
+
+typedef struct Comp {
+    Arena arena;
+    Diag diag;
+    Program *ast;
+    Ir ir;
+    unsigned long long seed;
+    long epochs;
+    Domain *domains;    int ndomains;
+    PointSet *psets;    int npsets;
+    Trainable *trs;     int ntrs;
+    Loss *losses;       int nlosses;
+    Substep *steps;     int nsteps;
+    Check *checks;      int nchecks;
+    int ndata;          /* data declarations (DATA aux ids) */
+    int nnoise;         /* noise streams handed out */
+    struct DiffMemo *dmemo; /* diff.c: memo of derivatives already built */
+} Comp;
+
+/* ---- ir.c ---- */
+void ir_init(Ir *ir);
+void ir_free(Ir *ir);
+/* Node constructors: hash-consed and constant-folded.  Callers must not mix
+ * two different point sets in one node (sema checks that first). */
+NodeId ir_const(Ir *ir, double v);
+NodeId ir_leaf(Ir *ir, Op op, int ps, uint32_t aux, double num, Loc loc);
+NodeId ir_unary(Ir *ir, Op op, NodeId a, Loc loc);
+NodeId ir_binary(Ir *ir, Op op, NodeId a, NodeId b, Loc loc);
+NodeId ir_data(Ir *ir, NodeId a, uint32_t id, Loc loc);
+int ir_call(Ir *ir, int net, int nargs, const NodeId *args);
+NodeId ir_netout(Ir *ir, int call, int out, uint32_t code, Loc loc);
+int ir_is_const(const Ir *ir, NodeId n, double v);
+const char *op_name(Op op);
+/* Point set of a binary combination: -1 if both scalar; -2 if they conflict. */
+int ir_join_ps(int a, int b);
+/* "--dump ir": one node per line. */
+void ir_dump(FILE *out, const Comp *c, NodeId *roots, int nroots);
+
+/* Jet codes: sorted tuple of input indices, one byte each (index + 1). */
+int jet_order(uint32_t code);
+uint32_t jet_add(uint32_t code, int index);   /* code + e_index; 0 on overflow (order > 4) */
+
+/* ---- diff.c ---- */
+/* d(n)/d(coordinate k of point set ps).  Returns NO_NODE and sets *bad to the
+ * offending node if n contains something not differentiable (data, noise). */
+NodeId diff_coord(Comp *c, NodeId n, int ps, int k, NodeId *bad);
+
+/* ---- sema.c ---- */
+/* Checks the AST and lowers it into c (IR, declarations, schedule).  Returns
+ * 0 on success; on error the diagnostics have been printed. */
+int sema(Comp *c);
+
+/* ---- sched.c ---- */
+/* For substep s: the trainables its losses reach with a structurally non-zero
+ * gradient (not through stop).  Fills c->steps[s].train. */
+void sched_substep(Comp *c, int s);
+/* mark[i] = 1 for every node reachable from root (through stop too). */
+void sched_reach(const Comp *c, NodeId root, uint8_t *mark);
+
+/* ---- emit.c ---- */
+/* Writes the whole program as C (prelude included when with_prelude). */
+void emit_program(Comp *c, FILE *out, int with_prelude);
+/* "--dump grad": the adjoint program of each substep, one statement per line. */
+void emit_dump_grad(Comp *c, FILE *out);
+
+/* ---- jit.c ---- */
+typedef struct HyCtx HyCtx;
+/* Compiles C source with libtcc and runs its hyk_setup on ctx.  Returns 0, or
+ * 2 after reporting an internal error (the C is kept in keep_path). */
+int jit_setup(const char *csrc, HyCtx *ctx, void **state, const char *keep_path);
+void jit_free(void *state);
+
+extern const char hy_prelude_text[];
+
+#endif
