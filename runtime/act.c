@@ -1,0 +1,258 @@
+/* act.c -- activation functions and their derivatives; vectorised maps.
+ *
+ * The one isolated kernel file with its own flags (ACT_CFLAGS in the
+ * Makefile: -O3 -fno-math-errno -fno-trapping-math).  No -ffast-math: the
+ * flags above do not change any float64 result (no reassociation, no
+ * reciprocal approximations, no flush-to-zero); they only let GCC vectorise
+ * the polynomial loops below.
+ *
+ * Transcendentals (tanh, exp, log, log1p, sin, cos, erfc) come from glibc's
+ * libmvec, called explicitly by their vector-ABI names (_ZGVdN4v_* on AVX2
+ * machines, chosen once at run time; _ZGVbN2v_* otherwise).  glibc documents
+ * these at <= 4 ulp; tests/test_runtime.c measures the max error against
+ * libm over [-30, 30] plus tiny and huge arguments.  A tail shorter than a
+ * vector is padded and evaluated by the same vector routine, so a result
+ * never depends on the position of its element.
+ *
+ * Derivative formulas (d_k = act^(k)(z)):
+ *   tanh:     t = tanh z; d1 = 1 - t^2; d2 = -2 t d1; d3 = d1 (6 t^2 - 2)
+ *   sin:      d1 = cos z; d2 = -sin z; d3 = -cos z
+ *   sigmoid:  e = exp(-|z|), p = 1/(1+e), q = e p (p, q = s, 1-s or 1-s, s,
+ *             both accurate in the tails); d1 = p q; d2 = d1 ((1-s) - s);
+ *             d3 = d1 (1 - 6 d1)
+ *   softplus: d0 = max(z,0) + log1p(e); d1..d3 = sigmoid d0..d2
+ *   swish:    z s: d1 = s + z s'; d2 = 2 s' + z s''; d3 = 3 s'' + z s'''
+ *   gelu:     z Phi(z), Phi = erfc(-z/sqrt2)/2 (no cancellation for z << 0),
+ *             phi = exp(-z^2/2)/sqrt(2 pi): d1 = Phi + z phi;
+ *             d2 = phi (2 - z^2); d3 = z phi (z^2 - 4)
+ */
+#include <math.h>
+#include <string.h>
+#include "rt_internal.h"
+
+typedef double v4d __attribute__((vector_size(32)));   /* one AVX register */
+typedef double v2d __attribute__((vector_size(16)));   /* one SSE register */
+
+static int have_avx2 = -1;   /* -1 unknown, then 0/1 (set once) */
+
+static int use_avx2(void)
+{
+    if (have_avx2 < 0) {
+        __builtin_cpu_init();
+        have_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    return have_avx2;
+}
+
+/* VMAP(F): rt-internal map y = F(x) over n elements through libmvec. */
+#define VMAP(F)                                                                   \
+    extern v4d _ZGVdN4v_##F(v4d);                                                 \
+    extern v2d _ZGVbN2v_##F(v2d);                                                 \
+    __attribute__((target("avx2,fma"))) static void F##_avx2(long n, const double *x, \
+                                                             double *y)          \
+    {                                                                             \
+        long i = 0;                                                               \
+        v4d v;                                                                    \
+        for (; i + 4 <= n; i += 4) {                                              \
+            memcpy(&v, x + i, sizeof v);                                          \
+            v = _ZGVdN4v_##F(v);                                                  \
+            memcpy(y + i, &v, sizeof v);                                          \
+        }                                                                         \
+        if (i < n) {                                                              \
+            double t[4] = {0, 0, 0, 0};                                           \
+            memcpy(t, x + i, (size_t)(n - i) * sizeof(double));                   \
+            memcpy(&v, t, sizeof v);                                              \
+            v = _ZGVdN4v_##F(v);                                                  \
+            memcpy(t, &v, sizeof v);                                              \
+            memcpy(y + i, t, (size_t)(n - i) * sizeof(double));                   \
+        }                                                                         \
+    }                                                                             \
+    static void F##_sse(long n, const double *x, double *y)                       \
+    {                                                                             \
+        long i = 0;                                                               \
+        v2d v;                                                                    \
+        for (; i + 2 <= n; i += 2) {                                              \
+            memcpy(&v, x + i, sizeof v);                                          \
+            v = _ZGVbN2v_##F(v);                                                  \
+            memcpy(y + i, &v, sizeof v);                                          \
+        }                                                                         \
+        if (i < n) {                                                              \
+            double t[2] = {x[i], 0};                                              \
+            memcpy(&v, t, sizeof v);                                              \
+            v = _ZGVbN2v_##F(v);                                                  \
+            memcpy(t, &v, sizeof v);                                              \
+            y[i] = t[0];                                                          \
+        }                                                                         \
+    }                                                                             \
+    static void vm_##F(long n, const double *x, double *y)                        \
+    {                                                                             \
+        if (use_avx2())                                                           \
+            F##_avx2(n, x, y);                                                    \
+        else                                                                      \
+            F##_sse(n, x, y);                                                     \
+    }
+
+VMAP(tanh)
+VMAP(exp)
+VMAP(log)
+VMAP(log1p)
+VMAP(sin)
+VMAP(cos)
+VMAP(erfc)
+
+void rt_vmap_tanh(long n, const double *x, double *y) { vm_tanh(n, x, y); }
+void rt_vmap_exp(long n, const double *x, double *y) { vm_exp(n, x, y); }
+void rt_vmap_log(long n, const double *x, double *y) { vm_log(n, x, y); }
+void rt_vmap_sin(long n, const double *x, double *y) { vm_sin(n, x, y); }
+void rt_vmap_cos(long n, const double *x, double *y) { vm_cos(n, x, y); }
+
+const char *hy_act_name(int act)
+{
+    static const char *names[HY_ACT_COUNT] = {"tanh", "sin", "gelu", "softplus", "sigmoid",
+                                              "swish"};
+    return act >= 0 && act < HY_ACT_COUNT ? names[act] : "?";
+}
+
+#define CHUNK 256   /* elements per block of stack temporaries */
+
+/* Sigmoid pieces of z[0..m): s, 1-s (both accurate), s' = s(1-s). */
+static void sigmoid_parts(long m, const double *z, double *s, double *oms, double *s1)
+{
+    double e[CHUNK];
+    for (long i = 0; i < m; i++)
+        e[i] = -fabs(z[i]);
+    vm_exp(m, e, e);
+    for (long i = 0; i < m; i++) {
+        double p = 1.0 / (1.0 + e[i]), q = e[i] * p;
+        int pos = z[i] >= 0;
+        s[i] = pos ? p : q;
+        oms[i] = pos ? q : p;
+        s1[i] = p * q;
+    }
+}
+
+/* One block of m <= CHUNK elements; d[k] (k <= nd) already offset. */
+static void act_block(int act, long m, const double *z, int nd, double *d[4])
+{
+    double t[CHUNK], u[CHUNK], w[CHUNK];
+    switch (act) {
+    case HY_ACT_TANH:
+        vm_tanh(m, z, t);
+        if (d[0])
+            memcpy(d[0], t, (size_t)m * sizeof(double));
+        if (nd >= 1)
+            for (long i = 0; i < m; i++) {
+                double d1 = 1.0 - t[i] * t[i];
+                d[1][i] = d1;
+                if (nd >= 2)
+                    d[2][i] = -2.0 * t[i] * d1;
+                if (nd >= 3)
+                    d[3][i] = d1 * (6.0 * t[i] * t[i] - 2.0);
+            }
+        return;
+    case HY_ACT_SIN:
+        if (d[0] || nd >= 2)
+            vm_sin(m, z, t);
+        if (nd >= 1 || nd >= 3)
+            vm_cos(m, z, u);
+        for (long i = 0; i < m; i++) {
+            if (d[0])
+                d[0][i] = t[i];
+            if (nd >= 1)
+                d[1][i] = u[i];
+            if (nd >= 2)
+                d[2][i] = -t[i];
+            if (nd >= 3)
+                d[3][i] = -u[i];
+        }
+        return;
+    case HY_ACT_GELU: {
+        const double rs2 = 0.70710678118654752440, rs2pi = 0.39894228040143267794;
+        for (long i = 0; i < m; i++) {
+            t[i] = -z[i] * rs2;
+            u[i] = -0.5 * z[i] * z[i];
+        }
+        vm_erfc(m, t, t);   /* t = 2 Phi */
+        vm_exp(m, u, u);    /* u = sqrt(2 pi) phi */
+        for (long i = 0; i < m; i++) {
+            double x = z[i], Phi = 0.5 * t[i], phi = rs2pi * u[i];
+            if (d[0])
+                d[0][i] = x * Phi;
+            if (nd >= 1)
+                d[1][i] = Phi + x * phi;
+            if (nd >= 2)
+                d[2][i] = phi * (2.0 - x * x);
+            if (nd >= 3)
+                d[3][i] = x * phi * (x * x - 4.0);
+        }
+        return;
+    }
+    case HY_ACT_SOFTPLUS:
+    case HY_ACT_SIGMOID:
+    case HY_ACT_SWISH: {
+        sigmoid_parts(m, z, t, u, w);   /* t = s, u = 1 - s, w = s' */
+        double *o[4] = {d[0], d[1], d[2], d[3]};
+        if (act == HY_ACT_SOFTPLUS) {
+            /* derivative k of softplus is derivative k-1 of sigmoid */
+            if (d[0]) {
+                double e[CHUNK];
+                for (long i = 0; i < m; i++)
+                    e[i] = -fabs(z[i]);
+                vm_exp(m, e, e);
+                vm_log1p(m, e, e);
+                for (long i = 0; i < m; i++)
+                    d[0][i] = (z[i] > 0 ? z[i] : 0.0) + e[i];
+            }
+            for (long i = 0; i < m; i++) {
+                if (nd >= 1)
+                    o[1][i] = t[i];
+                if (nd >= 2)
+                    o[2][i] = w[i];
+                if (nd >= 3)
+                    o[3][i] = w[i] * (u[i] - t[i]);
+            }
+            return;
+        }
+        for (long i = 0; i < m; i++) {
+            double s = t[i], s1 = w[i], s2 = s1 * (u[i] - s), s3 = s1 * (1.0 - 6.0 * s1);
+            if (act == HY_ACT_SIGMOID) {
+                if (o[0])
+                    o[0][i] = s;
+                if (nd >= 1)
+                    o[1][i] = s1;
+                if (nd >= 2)
+                    o[2][i] = s2;
+                if (nd >= 3)
+                    o[3][i] = s3;
+            } else {
+                double x = z[i];
+                if (o[0])
+                    o[0][i] = x * s;
+                if (nd >= 1)
+                    o[1][i] = s + x * s1;
+                if (nd >= 2)
+                    o[2][i] = 2.0 * s1 + x * s2;
+                if (nd >= 3)
+                    o[3][i] = 3.0 * s2 + x * s3;
+            }
+        }
+        return;
+    }
+    }
+    RT_ICE("unknown activation %d", act);
+}
+
+void hy_act_eval(int act, long n, const double *z, int nd, double *d[4])
+{
+    if (nd < 0 || nd > 3)
+        RT_ICE("hy_act_eval: derivative order %d not in 0..3", nd);
+    for (long i0 = 0; i0 < n; i0 += CHUNK) {
+        long m = n - i0 < CHUNK ? n - i0 : CHUNK;
+        double *dk[4] = {0, 0, 0, 0};
+        for (int k = 0; k <= nd; k++)
+            dk[k] = d[k] ? d[k] + i0 : NULL;
+        if (nd >= 1 && !dk[1])
+            RT_ICE("hy_act_eval: d[%d] is NULL", 1);
+        act_block(act, m, z + i0, nd, dk);
+    }
+}

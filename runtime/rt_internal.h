@@ -1,0 +1,149 @@
+/* rt_internal.h -- shared internal header of the runtime (libhyrt).
+ *
+ * Defines the context struct and the internal helpers every runtime file
+ * uses.  Not part of the API: emitted code sees hyrt_api.h only, the host
+ * hyrt.h.  Everything here is float64; all allocation goes through the hook
+ * (alloc.c); the rt_x* wrappers turn an allocation failure into a clear
+ * message on stderr and exit(1).
+ */
+#ifndef RT_INTERNAL_H
+#define RT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "hyrt.h"
+
+#define RT_NAME_MAX 64          /* names are truncated to this (incl. NUL) */
+#define RT_MAX_ORDER 2          /* highest jet order implemented */
+#define RT_MAX_HYPER 8          /* optimizer hyper-parameters kept per trainable */
+
+/* ---- allocation (alloc.c) ---- */
+/* Like hy_malloc/hy_calloc, but on failure print
+ * "hycoc: error: out of memory (N bytes for WHAT)" and exit(1). */
+void *rt_xmalloc(size_t n, const char *what);
+void *rt_xcalloc(size_t n, size_t size, const char *what);
+/* Grows *arr (element size elt) so that index `need` is valid; capacity in
+ * *cap doubles.  Old contents are kept; new tail is zero. */
+void rt_grow(void **arr, long *cap, long need, size_t elt, const char *what);
+/* Internal error: prints "hycoc: internal error (runtime FILE:LINE): msg", exit(2). */
+#define RT_ICE(...) rt_ice(__FILE__, __LINE__, __VA_ARGS__)
+_Noreturn void rt_ice(const char *file, int line, const char *fmt, ...);
+
+/* ---- activations (act.c) ---- */
+/* Vectorised maps y[i] = f(x[i]) (libmvec; in-place allowed).  Each result is
+ * the same whatever the position of i (the tail is padded, never scalar). */
+void rt_vmap_tanh(long n, const double *x, double *y);
+void rt_vmap_exp(long n, const double *x, double *y);
+void rt_vmap_log(long n, const double *x, double *y);
+void rt_vmap_sin(long n, const double *x, double *y);
+void rt_vmap_cos(long n, const double *x, double *y);
+
+/* ---- trainables ---- */
+enum { RT_TR_MLP = 0, RT_TR_SCALAR = 1 };
+
+typedef struct Trainable {
+    char name[RT_NAME_MAX];     /* name given at declaration */
+    int kind;                   /* RT_TR_MLP or RT_TR_SCALAR */
+    long off;                   /* first parameter in params/grads */
+    long len;                   /* number of parameters */
+    int din, dout;              /* MLP input / output dimension (scalar: 0, 1) */
+    int width, depth;           /* MLP hidden width and number of hidden layers */
+    int act;                    /* MLP activation (HY_ACT_*) */
+    int opt_kind;               /* optimizer kind (HY_OPT_*) */
+    int nhyper;                 /* number of valid entries of hyper */
+    double hyper[RT_MAX_HYPER]; /* optimizer hyper-parameters (Adam: lr,b1,b2,eps) */
+} Trainable;
+
+/* MLP parameter layout inside its slice (offsets relative to Trainable.off):
+ * layers l = 0..depth (depth hidden layers, then the linear output layer);
+ * layer l maps n_in(l) -> n_out(l) with n_in(0) = din, n_out(depth) = dout,
+ * all other sizes width.  Per layer: W row-major [n_out][n_in], then b[n_out].
+ * rt_mlp_layer returns the offsets of W and b of layer l. */
+void rt_mlp_layer(const Trainable *t, int l, long *woff, long *boff, int *nin, int *nout);
+long rt_mlp_param_count(int din, int dout, int width, int depth);
+
+/* ---- jets (net.c) ---- */
+typedef struct JetPlan JetPlan;   /* opaque; defined in net.c */
+JetPlan *rt_jet_new(HyCtx *c, int net, int n, int ncomp, const int *comps,
+                    const double *X, double *out, const double *dout_adj, double *dX);
+void rt_jet_free(JetPlan *p);
+void rt_jet_fwd(HyCtx *c, JetPlan *p);
+void rt_jet_bwd(HyCtx *c, JetPlan *p);
+
+/* ---- optimizers (optim.c) ---- */
+/* Length in doubles of one state for trainable t under its optimizer kind. */
+long rt_opt_state_len(const Trainable *t);
+/* One optimizer step on p[0..len) with gradient g and state st (zero-filled
+ * at the start of training, layout documented in optim.c). */
+void rt_opt_step(const Trainable *t, double *p, const double *g, double *st);
+
+/* ---- substeps, expects (ctx.c) ---- */
+typedef struct Substep {
+    char label[RT_NAME_MAX];    /* label shown in messages */
+    int repeat;                 /* gradient steps per epoch */
+    int ntrain;                 /* number of trainables updated */
+    int *train;                 /* their ids [ntrain] */
+    int nloss;                  /* number of losses summed */
+    int *loss;                  /* their ids [nloss] */
+    HyStepFn fn;                /* emitted step: forward, losses, backward */
+    long *state_off;            /* per train[k]: offset of its state in c->opt_state */
+} Substep;
+
+typedef struct Expect {
+    char text[256];             /* shown in the report */
+    int cmp;                    /* HY_CMP_* (reports: -1) */
+    double bound;               /* compared against */
+    HyEvalFn fn;                /* measures the value */
+} Expect;
+
+/* ---- the context ---- */
+struct HyCtx {
+    uint64_t seed;              /* master seed of every random draw */
+    double *V;                  /* value block [nvalues] (hy_alloc) */
+    double *A;                  /* adjoint block [nadjoints] */
+    long nvalues, nadjoints;    /* sizes of V and A */
+
+    double *params;             /* all trainable parameters [nparams] */
+    double *grads;              /* their gradients, same layout [nparams] */
+    long nparams, cap_params;   /* used and allocated lengths of params/grads */
+    Trainable *tr;              /* trainables [ntr] */
+    long ntr, cap_tr;           /* count, capacity */
+
+    int npointsets;             /* number of declared point sets (names only kept) */
+
+    JetPlan **plans;            /* jet plans [nplans] */
+    long nplans, cap_plans;
+
+    char (*loss_names)[RT_NAME_MAX]; /* loss names [nloss] */
+    double *loss_values;        /* latest loss values [nloss] (hy_loss_values) */
+    long nloss, cap_loss;
+
+    Substep *sub;               /* substeps in order [nsub] */
+    long nsub, cap_sub;
+    double *opt_state;          /* one block: every (substep, trainable) state */
+    long opt_state_len;         /* its length; 0 until finalized */
+    int finalized;              /* opt_state laid out (first train/eval) */
+
+    Expect *ex;                 /* expects and reports in declaration order [nex] */
+    long nex, cap_ex;
+
+    long epochs;                /* planned epochs (hy_epochs / hy_set_epochs) */
+    long epochs_override;       /* > 0: hy_set_epochs value, wins over hy_epochs */
+    long log_every;             /* 0 = about 10 rows per run */
+    int quiet;                  /* no progress log on stdout */
+    int threads;                /* OpenBLAS threads */
+    FILE *loss_log;             /* hy_set_loss_log file, or NULL */
+    char *loss_log_path;        /* its path, for error messages */
+    int loss_log_header;        /* header already written */
+
+    long epochs_done;           /* epochs run by the last hy_train */
+    double train_seconds;       /* wall time of the last hy_train */
+};
+
+/* Lays out the optimizer state block if not yet done (idempotent). */
+void rt_finalize(HyCtx *c);
+/* Monotonic wall clock in seconds. */
+double rt_now(void);
+
+#endif
