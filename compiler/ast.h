@@ -20,6 +20,12 @@ typedef enum {
     EX_BIN,         /* lhs op rhs, op one of + - * / ^ */
     EX_NEG,         /* -lhs */
     EX_MEMBER,      /* lhs.name (multi-output fields, issue 3) */
+    /* -- front-end extension for the draft specs (see parser.y) -- */
+    EX_OVER,        /* lhs over name: a loss term with its own point set, e.g.
+                     * alpha * mse(a) over obs + (1 - alpha) * mse(b) over sim.
+                     * 'over' binds looser than * / and tighter than + -; it is
+                     * legal only in loss/expect/report values.  A top-level
+                     * 'over' is never an EX_OVER: it goes to Stmt.on. */
 } ExprKind;
 
 typedef enum {
@@ -37,6 +43,9 @@ typedef struct Arg {
     const char *name;   /* ARG_RANGE / ARG_OPT: the keyword; else NULL */
     Expr *e;            /* the (first) expression */
     Expr *e2;           /* ARG_RANGE upper bound / ARG_ARROW right side; else NULL */
+    /* -- front-end extension -- */
+    Expr **more;        /* ARG_OPT with several values: 'columns x t u' has e = x, */
+    int nmore;          /* more = {t, u}, nmore = 2; else NULL, 0 */
 } Arg;
 
 struct Expr {
@@ -45,7 +54,9 @@ struct Expr {
     double num;         /* EX_NUM */
     const char *str;    /* EX_STR */
     const char *name;   /* EX_NAME, EX_CALL callee, EX_MEMBER member */
-    int op;             /* EX_BIN: '+', '-', '*', '/', '^' */
+    int op;             /* EX_BIN: '+', '-', '*', '/', '^'; comparisons (only as a
+                         * call argument, e.g. where(x < 0, a, b), boundary(st, t = 0)):
+                         * '<', '>', 'l' (<=), 'g' (>=), '=' */
     Expr *lhs, *rhs;    /* EX_BIN operands; EX_NEG / EX_MEMBER operand in lhs */
     Arg **args;         /* EX_CALL arguments */
     int nargs;
@@ -65,6 +76,15 @@ typedef enum {
     ST_TRAIN,       /* train count epochs { steps } */
     ST_EXPECT,      /* expect value [over on] cmp bound */
     ST_REPORT,      /* report value [over on] */
+    /* -- front-end extensions for the draft specs (see parser.y) -- */
+    ST_WEIGHTS,     /* weights name = value      (adaptive loss weights: relobralo(...)) */
+    ST_TRACK,       /* track n1, n2, ...         names in params/param_locs/nparams */
+    ST_GRID,        /* grid name = value         (simulator grid: periodic(...)) */
+    ST_SIM,         /* sim name on on { body }   body: ST_STATE / ST_SIMSTEP / ST_EQN */
+    ST_STATE,       /* (sim body) state name = value */
+    ST_SIMSTEP,     /* (sim body) step name opts...  e.g. step rk4 dt 1e-3 save every 30 steps 300:
+                     * name "rk4", opts ARG_OPT {dt 1e-3} {"save every" 30} {steps 300} */
+    ST_EQN,         /* (sim body) value = bound  e.g. dt(u) = nu * dxx(u) - u * dx(u) */
 } StmtKind;
 
 typedef struct Step {
@@ -74,6 +94,11 @@ typedef struct Step {
     int nnames;
     long repeat;        /* 'x k'; 1 when absent */
     Loc repeat_loc;
+    /* -- front-end extensions -- */
+    Expr **items;       /* the nnames items as written; names[i] is set only when
+                         * items[i] is a plain EX_NAME, else NULL (e.g. w.pde * pde) */
+    long every;         /* 'every k' (run this substep every k-th epoch); 0 when absent */
+    Loc every_loc;
 } Step;
 
 typedef struct Stmt {
@@ -94,6 +119,22 @@ typedef struct Stmt {
     long count;         /* ST_SEED value, ST_TRAIN epochs */
     Step *steps;        /* ST_TRAIN */
     int nsteps;
+    /* -- front-end extensions for the draft specs (see parser.y) -- */
+    Expr *schedule;     /* ST_NET/ST_PARAM: 'schedule CALL', or NULL */
+    Loc schedule_loc;
+    Expr *lo, *hi;      /* ST_PARAM: 'in [lo, hi]' bounds, or NULL */
+    Loc bounds_loc;
+    Expr *on_expr;      /* ST_POINTS: 'on EXPR' (e.g. on boundary(st, x)); 'in NAME' sets on */
+    long grow_every;    /* ST_POINTS: 'grow every N by CALL'; 0 when absent */
+    Expr *grow_by;      /*   the CALL (e.g. residual(pde, k 1, c 1, add 100)), or NULL */
+    Loc grow_loc;
+    long warmup;        /* ST_TRAIN: 'warmup N'; 0 when absent */
+    int iterations;     /* ST_TRAIN: 1 when count is in 'iterations', 0 for 'epochs' */
+    struct Stmt *then;  /* ST_TRAIN: the next phase 'then N iterations [optimizer OPT] { steps }'
+                         * (an ST_TRAIN, loc of 'then'), or NULL */
+    struct Stmt *body;  /* ST_SIM: the body statements, linked by next */
+    Arg **opts;         /* ST_SIMSTEP: options */
+    int nopts;
     struct Stmt *next;  /* statements in source order */
 } Stmt;
 
