@@ -301,3 +301,47 @@ uint32_t jet_add(uint32_t code, int index)
     for (int i = k - 1; i >= 0; i--) r = (r << 8) | (uint32_t)(idx[i] + 1);
     return r;
 }
+
+/* One node per line: "n12 = mul n5 n7   @line:col  [ps]  T" (T: depends on
+ * a trainable).  Only nodes reachable from roots are printed. */
+void ir_dump(FILE *out, const Comp *c, NodeId *roots, int nroots)
+{
+    const Ir *ir = &c->ir;
+    uint8_t *mark = calloc(ir->nnodes ? ir->nnodes : 1, 1);
+    if (!mark) HY_ICE("out of memory");
+    for (int r = 0; r < nroots; r++) sched_reach(c, roots[r], mark);
+    for (uint32_t i = 0; i < ir->nnodes; i++) {
+        if (!mark[i]) continue;
+        const Node *n = &ir->nodes[i];
+        fprintf(out, "n%u = %s", i, op_name(n->op));
+        switch (n->op) {
+        case OP_CONST: fprintf(out, " %.17g", n->num); break;
+        case OP_COORD: fprintf(out, " %s.%s", c->psets[n->ps].name,
+                               c->domains[c->psets[n->ps].domain].coords[n->aux]); break;
+        case OP_PARAM: fprintf(out, " %s", c->trs[n->aux].name); break;
+        case OP_NETOUT: {
+            const Call *cl = &ir->calls[n->a];
+            fprintf(out, " %s(", c->trs[cl->net].name);
+            for (int k = 0; k < cl->nargs; k++) fprintf(out, "%sn%u", k ? ", " : "", cl->args[k]);
+            fprintf(out, ")[%u] jet 0x%x", n->b, n->aux);
+            break;
+        }
+        case OP_NOISE: fprintf(out, " sigma %.17g stream %u", n->num, n->aux); break;
+        case OP_DATA: fprintf(out, " n%u id %u", n->a, n->aux); break;
+        case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW:
+            fprintf(out, " n%u n%u", n->a, n->b); break;
+        case OP_NEG: case OP_SIN: case OP_COS: case OP_EXP: case OP_LOG: case OP_TANH: case OP_SQRT:
+        case OP_ABS: case OP_SIGN: case OP_STOP: case OP_MEAN: case OP_SUM: case OP_MAXR:
+            fprintf(out, " n%u", n->a); break;
+        case OP_COUNT: HY_ICE("bad op");
+        }
+        if (n->ps >= 0) fprintf(out, "  [%s]", c->psets[n->ps].name);
+        if (n->trainable_dep) fprintf(out, "  T");
+        if (n->loc.line) fprintf(out, "  @%d:%d", n->loc.line, n->loc.col);
+        fprintf(out, "\n");
+    }
+    for (int l = 0; l < c->nlosses; l++) fprintf(out, "loss %s = n%u\n", c->losses[l].name, c->losses[l].root);
+    for (int q = 0; q < c->nchecks; q++)
+        fprintf(out, "%s n%u: %s\n", c->checks[q].is_expect ? "expect" : "report", c->checks[q].root, c->checks[q].text);
+    free(mark);
+}

@@ -184,4 +184,11 @@ void jit_free(void *state);
 
 extern const char hy_prelude_text[];
 
+/* ---- driver.c: the pipeline as a library ---- */
+Comp *comp_new(const char *file, const char *src, size_t len, FILE *diag_out);
+int comp_front(Comp *c);                      /* parse + sema: 0, or 1 after errors */
+char *comp_emit_string(Comp *c, int with_prelude);   /* malloc'd C source */
+int comp_jit(Comp *c, HyCtx *ctx, void **jit, const char *keep_path);  /* 0, or 2 */
+void comp_free(Comp *c);
+
 #endif

@@ -1,0 +1,746 @@
+/* emit.c -- the IR as a C99 program against the runtime (hyrt_api.h).
+ *
+ * Requires: sema succeeded (IR complete, substeps scheduled).  Guarantees:
+ * the emitted program defines `void hyk_setup(HyCtx *c)`, which declares the
+ * whole problem to the runtime (seed, storage, point sets, trainables, jet
+ * plans, losses, substeps, checks) and computes every static value once.
+ * It includes no header: the prelude (hyrt_api.h) is the only interface.
+ *
+ * Storage plan.  V (values) holds, in order: the coordinates of every point
+ * set, every static node (one that depends on no trainable; computed once in
+ * hyk_setup), then one region per kernel.  A kernel is a substep (forward,
+ * losses, backward) or a check (forward only); kernels never run at the same
+ * time, so their regions overlap, and so do their adjoint regions in A.
+ * stop, data, coord and netout nodes alias the storage of what they name.
+ *
+ * Each substep function evaluates every node it needs exactly once, in index
+ * (= topological) order; network nodes are filled by one hy_jet_fwd per
+ * call site; the reverse sweep visits the active nodes (those on a path from
+ * a loss to a trainable of this substep that does not pass through stop) in
+ * reverse order and ends in hy_jet_bwd.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ir.h"
+#include "hyrt_api.h"
+
+typedef struct Plan {
+    int call;           /* Ir.calls index */
+    int id;             /* runtime plan number (order of hy_jet_plan calls) */
+    uint32_t codes[64]; /* requested jet components */
+    int ncodes;
+    long xoff;          /* input [din][n] in V */
+    int xcopy;          /* 1: X must be filled from the argument nodes */
+    long outoff;        /* output [ncodes][dout][n] in V */
+    long doff;          /* adjoint of output in A, -1 if none */
+    long dxoff;         /* adjoint of X in A, -1 if none */
+    int bwd;            /* 1 when the backward is needed */
+} Plan;
+
+typedef struct Kernel {
+    int is_step;        /* substep (1) or check (0) */
+    int index;          /* substep or check index */
+    NodeId *roots;
+    int nroots;
+    uint8_t *need;      /* nodes evaluated by this kernel (static ones excluded) */
+    uint8_t *active;    /* nodes that need an adjoint */
+    long *voff;         /* value offset in V of every node it uses, -1 if none */
+    long *aoff;         /* adjoint offset in A, -1 if none */
+    int *plan_of_call;  /* Ir.calls index -> index into plans, -1 */
+    Plan *plans;
+    int nplans;
+    long vend, aend;    /* end of its V and A regions */
+} Kernel;
+
+typedef struct Emit {
+    Comp *c;
+    FILE *o;
+    uint8_t *is_static; /* node is computed once in hyk_setup */
+    long *svoff;        /* V offset of static nodes and coordinates, -1 none */
+    long static_end;    /* start of the kernel regions in V */
+    long vtotal, atotal;
+    Kernel *ks;
+    int nk;
+    int nplans;         /* plans across all kernels */
+    const char *file;   /* spec file for #line */
+} Emit;
+
+static long node_n(const Emit *e, NodeId i)
+{
+    int ps = e->c->ir.nodes[i].ps;
+    return ps < 0 ? 1 : e->c->psets[ps].n;
+}
+
+static long ps_coord_off(const Emit *e, int ps, int k)
+{
+    return e->c->psets[ps].voff + (long)k * e->c->psets[ps].n;
+}
+
+/* ---- planning ---- */
+
+static void plan_static(Emit *e)
+{
+    Comp *c = e->c;
+    uint32_t nn = c->ir.nnodes;
+    long off = 0;
+    for (int p = 0; p < c->npsets; p++) {
+        c->psets[p].voff = off;
+        off += (long)c->psets[p].n * c->psets[p].dim;
+    }
+    e->is_static = calloc(nn ? nn : 1, 1);
+    e->svoff = malloc((nn ? nn : 1) * sizeof *e->svoff);
+    uint8_t *reach = calloc(nn ? nn : 1, 1);
+    if (!e->is_static || !e->svoff || !reach) HY_ICE("out of memory");
+    for (int i = 0; i < c->nlosses; i++) sched_reach(c, c->losses[i].root, reach);
+    for (int i = 0; i < c->nchecks; i++) sched_reach(c, c->checks[i].root, reach);
+    for (uint32_t i = 0; i < nn; i++) {
+        const Node *nd = &c->ir.nodes[i];
+        e->svoff[i] = -1;
+        if (!reach[i] || nd->trainable_dep || nd->op == OP_CONST) continue;
+        e->is_static[i] = 1;
+        if (nd->op == OP_COORD) e->svoff[i] = ps_coord_off(e, nd->ps, (int)nd->aux);
+        else if (nd->op == OP_STOP || nd->op == OP_DATA) e->svoff[i] = e->svoff[nd->a];
+        else { e->svoff[i] = off; off += node_n(e, i); }
+    }
+    free(reach);
+    e->static_end = off;
+}
+
+static int plan_for(Emit *e, Kernel *k, int call)
+{
+    if (k->plan_of_call[call] >= 0) return k->plan_of_call[call];
+    Plan *p = &k->plans[k->nplans];
+    memset(p, 0, sizeof *p);
+    p->call = call;
+    p->id = e->nplans++;
+    p->doff = p->dxoff = -1;
+    k->plan_of_call[call] = k->nplans;
+    return k->nplans++;
+}
+
+static int code_index(const Plan *p, uint32_t code)
+{
+    for (int i = 0; i < p->ncodes; i++)
+        if (p->codes[i] == code) return i;
+    return -1;
+}
+
+static void plan_kernel(Emit *e, Kernel *k)
+{
+    Comp *c = e->c;
+    Ir *ir = &c->ir;
+    uint32_t nn = ir->nnodes;
+    k->need = calloc(nn ? nn : 1, 1);
+    k->active = calloc(nn ? nn : 1, 1);
+    k->voff = malloc((nn ? nn : 1) * sizeof *k->voff);
+    k->aoff = malloc((nn ? nn : 1) * sizeof *k->aoff);
+    k->plan_of_call = malloc((ir->ncalls ? ir->ncalls : 1) * sizeof *k->plan_of_call);
+    k->plans = calloc(ir->ncalls ? ir->ncalls : 1, sizeof *k->plans);
+    if (!k->need || !k->active || !k->voff || !k->aoff || !k->plan_of_call || !k->plans) HY_ICE("out of memory");
+    for (int i = 0; i < ir->ncalls; i++) k->plan_of_call[i] = -1;
+    for (int r = 0; r < k->nroots; r++) sched_reach(c, k->roots[r], k->need);
+    long off = e->static_end;
+    /* Jet plans: the components each call must produce. */
+    for (uint32_t i = 0; i < nn; i++) {
+        k->voff[i] = e->svoff[i];
+        if (!k->need[i] || e->is_static[i]) { k->need[i] = 0; continue; }
+        const Node *nd = &ir->nodes[i];
+        if (nd->op == OP_NETOUT) {
+            Plan *p = &k->plans[plan_for(e, k, (int)nd->a)];
+            if (code_index(p, nd->aux) < 0) {
+                if (p->ncodes == 64) HY_ICE("too many jet components for one call");
+                p->codes[p->ncodes++] = nd->aux;
+            }
+        }
+    }
+    /* Active nodes (substeps only): reached from a root without crossing stop,
+     * and depending on a trainable this substep updates. */
+    if (k->is_step) {
+        const Substep *st = &c->steps[k->index];
+        uint8_t *dep = calloc(nn ? nn : 1, 1), *down = calloc(nn ? nn : 1, 1);
+        uint8_t *upd = calloc(c->ntrs ? (size_t)c->ntrs : 1, 1);
+        if (!dep || !down || !upd) HY_ICE("out of memory");
+        for (int t = 0; t < st->ntrain; t++) upd[st->train[t]] = 1;
+        for (uint32_t i = 0; i < nn; i++) {
+            const Node *nd = &ir->nodes[i];
+            if (!k->need[i]) continue;
+            switch (nd->op) {
+            case OP_PARAM: dep[i] = upd[nd->aux]; break;
+            case OP_NETOUT: {
+                const Call *cl = &ir->calls[nd->a];
+                dep[i] = upd[cl->net];
+                for (int a = 0; a < cl->nargs; a++) dep[i] |= dep[cl->args[a]];
+                break;
+            }
+            case OP_STOP: case OP_DATA: case OP_CONST: case OP_COORD: case OP_NOISE: break;
+            case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW:
+                dep[i] = dep[nd->a] | dep[nd->b]; break;
+            case OP_NEG: case OP_SIN: case OP_COS: case OP_EXP: case OP_LOG: case OP_TANH: case OP_SQRT:
+            case OP_ABS: case OP_SIGN: case OP_MEAN: case OP_SUM: case OP_MAXR:
+                dep[i] = dep[nd->a]; break;
+            case OP_COUNT: HY_ICE("bad op");
+            }
+        }
+        for (int r = 0; r < k->nroots; r++) down[k->roots[r]] = 1;
+        for (uint32_t i = nn; i-- > 0;) {
+            if (!down[i] || !dep[i]) continue;
+            k->active[i] = 1;
+            const Node *nd = &ir->nodes[i];
+            if (nd->op == OP_STOP || nd->op == OP_SIGN) continue;
+            if (nd->op == OP_NETOUT) {
+                const Call *cl = &ir->calls[nd->a];
+                for (int a = 0; a < cl->nargs; a++) down[cl->args[a]] = 1;
+                continue;
+            }
+            if (nd->op == OP_PARAM || nd->op == OP_CONST || nd->op == OP_COORD || nd->op == OP_NOISE ||
+                nd->op == OP_DATA) continue;
+            if (nd->a != NO_NODE) down[nd->a] = 1;
+            if (nd->b != NO_NODE) down[nd->b] = 1;
+        }
+        free(dep); free(down); free(upd);
+    }
+    /* Plan storage: inputs, outputs. */
+    for (int pi = 0; pi < k->nplans; pi++) {
+        Plan *p = &k->plans[pi];
+        const Call *cl = &ir->calls[p->call];
+        const Trainable *t = &c->trs[cl->net];
+        long n = cl->ps < 0 ? 1 : c->psets[cl->ps].n;
+        int direct = cl->ps >= 0;
+        for (int a = 0; a < cl->nargs && direct; a++) {
+            const Node *an = &ir->nodes[cl->args[a]];
+            direct = an->op == OP_COORD && an->ps == cl->ps && an->aux == (uint32_t)a;
+        }
+        if (direct) p->xoff = ps_coord_off(e, cl->ps, 0);
+        else if (cl->nargs == 1 && ir->nodes[cl->args[0]].ps >= 0 && e->svoff[cl->args[0]] >= 0)
+            p->xoff = e->svoff[cl->args[0]];
+        else { p->xoff = off; p->xcopy = 1; off += n * cl->nargs; }
+        p->outoff = off;
+        off += (long)p->ncodes * t->dout * n;
+    }
+    /* Values of computed nodes. */
+    for (uint32_t i = 0; i < nn; i++) {
+        if (!k->need[i]) continue;
+        const Node *nd = &ir->nodes[i];
+        if (nd->op == OP_NETOUT) {
+            const Plan *p = &k->plans[k->plan_of_call[nd->a]];
+            long n = node_n(e, i);
+            k->voff[i] = p->outoff + ((long)code_index(p, nd->aux) * c->trs[ir->calls[nd->a].net].dout + (long)nd->b) * n;
+        } else if (nd->op == OP_STOP || nd->op == OP_DATA) {
+            k->voff[i] = k->voff[nd->a];
+        } else if (nd->op == OP_PARAM) {
+            k->voff[i] = -1;   /* read from the parameter block */
+        } else {
+            k->voff[i] = off;
+            off += node_n(e, i);
+        }
+    }
+    /* Adjoints. */
+    long aoff = 0;
+    for (int pi = 0; pi < k->nplans; pi++) {
+        Plan *p = &k->plans[pi];
+        const Call *cl = &ir->calls[p->call];
+        long n = cl->ps < 0 ? 1 : c->psets[cl->ps].n;
+        int any = 0, argact = 0;
+        for (uint32_t i = 0; i < nn; i++)
+            if (k->active[i] && ir->nodes[i].op == OP_NETOUT && (int)ir->nodes[i].a == p->call) any = 1;
+        for (int a = 0; a < cl->nargs; a++) argact |= k->active[cl->args[a]];
+        if (!any) continue;
+        p->bwd = 1;
+        p->doff = aoff;
+        aoff += (long)p->ncodes * c->trs[cl->net].dout * n;
+        if (argact) { p->dxoff = aoff; aoff += (long)cl->nargs * n; }
+    }
+    for (uint32_t i = 0; i < nn; i++) {
+        k->aoff[i] = -1;
+        if (!k->active[i]) continue;
+        const Node *nd = &ir->nodes[i];
+        if (nd->op == OP_NETOUT) {
+            const Plan *p = &k->plans[k->plan_of_call[nd->a]];
+            long n = node_n(e, i);
+            k->aoff[i] = p->doff + ((long)code_index(p, nd->aux) * c->trs[ir->calls[nd->a].net].dout + (long)nd->b) * n;
+        } else {
+            k->aoff[i] = aoff;
+            aoff += node_n(e, i);
+        }
+    }
+    k->vend = off;
+    k->aend = aoff;
+    if (off > e->vtotal) e->vtotal = off;
+    if (aoff > e->atotal) e->atotal = aoff;
+}
+
+static void plan_all(Emit *e)
+{
+    Comp *c = e->c;
+    plan_static(e);
+    e->vtotal = e->static_end;
+    e->nk = c->nsteps + c->nchecks;
+    e->ks = calloc(e->nk ? (size_t)e->nk : 1, sizeof *e->ks);
+    if (!e->ks) HY_ICE("out of memory");
+    for (int s = 0; s < c->nsteps; s++) {
+        Kernel *k = &e->ks[s];
+        k->is_step = 1;
+        k->index = s;
+        k->nroots = c->steps[s].nloss;
+        k->roots = malloc((size_t)(k->nroots ? k->nroots : 1) * sizeof *k->roots);
+        if (!k->roots) HY_ICE("out of memory");
+        for (int i = 0; i < k->nroots; i++) k->roots[i] = c->losses[c->steps[s].losses[i]].root;
+        plan_kernel(e, k);
+    }
+    for (int q = 0; q < c->nchecks; q++) {
+        Kernel *k = &e->ks[c->nsteps + q];
+        k->index = q;
+        k->nroots = 1;
+        k->roots = malloc(sizeof *k->roots);
+        if (!k->roots) HY_ICE("out of memory");
+        k->roots[0] = c->checks[q].root;
+        plan_kernel(e, k);
+    }
+}
+
+static void free_plan(Emit *e)
+{
+    for (int i = 0; i < e->nk; i++) {
+        Kernel *k = &e->ks[i];
+        free(k->roots); free(k->need); free(k->active); free(k->voff); free(k->aoff);
+        free(k->plan_of_call); free(k->plans);
+    }
+    free(e->ks);
+    free(e->is_static);
+    free(e->svoff);
+}
+
+/* ---- C text ---- */
+
+/* Value of node i at point index "i" (or [0] for scalars), as C. voff: the
+ * offsets in force. */
+static const char *val(Emit *e, const long *voff, NodeId i, char *buf, size_t len)
+{
+    const Node *nd = &e->c->ir.nodes[i];
+    if (nd->op == OP_CONST) snprintf(buf, len, "%.17g", nd->num);
+    else if (nd->op == OP_PARAM) snprintf(buf, len, "P[hyk_po[%u]]", nd->aux);
+    else if (voff[i] < 0) HY_ICE("node %u has no storage", i);
+    else snprintf(buf, len, "V[%ld%s]", voff[i], nd->ps < 0 ? "" : " + i");
+    return buf;
+}
+
+static void line_dir(Emit *e, const Node *nd)
+{
+    if (nd->loc.line > 0) fprintf(e->o, "#line %d \"%s\"\n", nd->loc.line, e->file);
+}
+
+/* Forward code of node i (not an alias, not static unless in setup). */
+static void emit_node(Emit *e, const long *voff, NodeId i, const char *ind)
+{
+    Comp *c = e->c;
+    const Node *nd = &c->ir.nodes[i];
+    char A[64], B[64], R[64];
+    long n = node_n(e, i);
+    FILE *o = e->o;
+    const char *fn = NULL;
+    line_dir(e, nd);
+    if (nd->op != OP_NOISE && nd->a != NO_NODE && nd->op != OP_NETOUT) val(e, voff, nd->a, A, sizeof A);
+    if (nd->b != NO_NODE && nd->op != OP_NETOUT) val(e, voff, nd->b, B, sizeof B);
+    val(e, voff, i, R, sizeof R);
+    const char *loop = nd->ps < 0 ? "" : "for (i = 0; i < ";
+    char head[96];
+    if (nd->ps < 0) snprintf(head, sizeof head, "%s", ind);
+    else snprintf(head, sizeof head, "%s%s%ld; i++) ", ind, loop, n);
+    switch (nd->op) {
+    case OP_ADD: fprintf(o, "%s%s = %s + %s;\n", head, R, A, B); return;
+    case OP_SUB: fprintf(o, "%s%s = %s - %s;\n", head, R, A, B); return;
+    case OP_MUL: fprintf(o, "%s%s = %s * %s;\n", head, R, A, B); return;
+    case OP_DIV: fprintf(o, "%s%s = %s / %s;\n", head, R, A, B); return;
+    case OP_POW: fprintf(o, "%s%s = hy_pow(%s, %s);\n", head, R, A, B); return;
+    case OP_NEG: fprintf(o, "%s%s = -%s;\n", head, R, A); return;
+    case OP_ABS: fprintf(o, "%s%s = hy_fabs(%s);\n", head, R, A); return;
+    case OP_SIGN: fprintf(o, "%s%s = (double)((%s > 0) - (%s < 0));\n", head, R, A, A); return;
+    case OP_SIN: fn = "sin"; break;
+    case OP_COS: fn = "cos"; break;
+    case OP_EXP: fn = "exp"; break;
+    case OP_LOG: fn = "log"; break;
+    case OP_TANH: fn = "tanh"; break;
+    case OP_SQRT: fn = "sqrt"; break;
+    case OP_MEAN: case OP_SUM: case OP_MAXR: {
+        const Node *an = &c->ir.nodes[nd->a];
+        long na = node_n(e, nd->a);
+        if (an->ps < 0) { fprintf(o, "%s%s = %s;\n", ind, R, A); return; }
+        if (nd->op == OP_MAXR) {
+            fprintf(o, "%s{ double m = V[%ld]; for (i = 1; i < %ld; i++) if (V[%ld + i] > m) m = V[%ld + i]; %s = m; }\n",
+                    ind, voff[nd->a], na, voff[nd->a], voff[nd->a], R);
+            return;
+        }
+        fprintf(o, "%s{ double s = 0; for (i = 0; i < %ld; i++) s += V[%ld + i]; %s = s%s", ind, na, voff[nd->a], R,
+                nd->op == OP_MEAN ? " / " : "");
+        if (nd->op == OP_MEAN) fprintf(o, "%ld.0", na);
+        fprintf(o, "; }\n");
+        return;
+    }
+    case OP_NOISE:
+        fprintf(o, "%shy_noise(c, %u, %ld, %.17g, V + %ld);\n", ind, nd->aux, n, nd->num, voff[i]);
+        return;
+    case OP_CONST: case OP_COORD: case OP_PARAM: case OP_NETOUT: case OP_DATA: case OP_STOP:
+        return;   /* leaves and aliases: nothing to compute */
+    case OP_COUNT:
+        break;
+    }
+    if (!fn) HY_ICE("emit: no forward rule for %s", op_name(nd->op));
+    if (nd->ps >= 0 && voff[nd->a] >= 0)
+        fprintf(o, "%shy_v%s(%ld, V + %ld, V + %ld);\n", ind, fn, n, voff[nd->a], voff[i]);
+    else
+        fprintf(o, "%s%s = hy_%s(%s);\n", head, R, fn, A);
+}
+
+/* Accumulates EXPR (a C expression of point index i) into the adjoint of
+ * child ch, from a pointwise or scalar parent p. */
+static void acc(Emit *e, Kernel *k, NodeId p, NodeId ch, const char *expr)
+{
+    if (!k->active[ch]) return;
+    const Node *pn = &e->c->ir.nodes[p], *cn = &e->c->ir.nodes[ch];
+    FILE *o = e->o;
+    long n = node_n(e, p);
+    if (cn->op == OP_PARAM) {   /* gradient of a scalar trainable */
+        if (pn->ps < 0) fprintf(o, "    G[hyk_po[%u]] += %s;\n", cn->aux, expr);
+        else fprintf(o, "    { double s = 0; for (i = 0; i < %ld; i++) s += %s; G[hyk_po[%u]] += s; }\n", n, expr, cn->aux);
+        return;
+    }
+    if (pn->ps < 0) fprintf(o, "    A[%ld] += %s;\n", k->aoff[ch], expr);
+    else if (cn->ps < 0)
+        fprintf(o, "    { double s = 0; for (i = 0; i < %ld; i++) s += %s; A[%ld] += s; }\n", n, expr, k->aoff[ch]);
+    else fprintf(o, "    for (i = 0; i < %ld; i++) A[%ld + i] += %s;\n", n, k->aoff[ch], expr);
+}
+
+/* Reverse-mode rule of node i (active, not netout). */
+static void emit_adjoint(Emit *e, Kernel *k, NodeId i)
+{
+    Comp *c = e->c;
+    const Node *nd = &c->ir.nodes[i];
+    char A[64], B[64], R[64], G[64], x[512];
+    val(e, k->voff, i, R, sizeof R);
+    if (nd->a != NO_NODE) val(e, k->voff, nd->a, A, sizeof A);
+    if (nd->b != NO_NODE) val(e, k->voff, nd->b, B, sizeof B);
+    snprintf(G, sizeof G, "A[%ld%s]", k->aoff[i], nd->ps < 0 ? "" : " + i");
+    line_dir(e, nd);
+    switch (nd->op) {
+    case OP_ADD: acc(e, k, i, nd->a, G); acc(e, k, i, nd->b, G); return;              /* d(a+b) = da + db */
+    case OP_SUB: acc(e, k, i, nd->a, G); snprintf(x, sizeof x, "-%s", G); acc(e, k, i, nd->b, x); return;
+    case OP_MUL:                                                                         /* d(ab) = b da + a db */
+        snprintf(x, sizeof x, "%s * %s", G, B); acc(e, k, i, nd->a, x);
+        snprintf(x, sizeof x, "%s * %s", G, A); acc(e, k, i, nd->b, x);
+        return;
+    case OP_DIV:                                                                         /* d(a/b) = da/b - (a/b) db/b */
+        snprintf(x, sizeof x, "%s / %s", G, B); acc(e, k, i, nd->a, x);
+        snprintf(x, sizeof x, "-%s * %s / %s", G, R, B); acc(e, k, i, nd->b, x);
+        return;
+    case OP_POW:                                                                         /* d(a^b) = b a^(b-1) da + a^b ln a db */
+        snprintf(x, sizeof x, "%s * %s * hy_pow(%s, %s - 1)", G, B, A, B); acc(e, k, i, nd->a, x);
+        snprintf(x, sizeof x, "%s * %s * hy_log(%s)", G, R, A); acc(e, k, i, nd->b, x);
+        return;
+    case OP_NEG: snprintf(x, sizeof x, "-%s", G); acc(e, k, i, nd->a, x); return;
+    case OP_SIN: snprintf(x, sizeof x, "%s * hy_cos(%s)", G, A); acc(e, k, i, nd->a, x); return;
+    case OP_COS: snprintf(x, sizeof x, "-%s * hy_sin(%s)", G, A); acc(e, k, i, nd->a, x); return;
+    case OP_EXP: snprintf(x, sizeof x, "%s * %s", G, R); acc(e, k, i, nd->a, x); return;
+    case OP_LOG: snprintf(x, sizeof x, "%s / %s", G, A); acc(e, k, i, nd->a, x); return;
+    case OP_TANH: snprintf(x, sizeof x, "%s * (1 - %s * %s)", G, R, R); acc(e, k, i, nd->a, x); return;
+    case OP_SQRT: snprintf(x, sizeof x, "%s * 0.5 / %s", G, R); acc(e, k, i, nd->a, x); return;
+    case OP_ABS: snprintf(x, sizeof x, "%s * (double)((%s > 0) - (%s < 0))", G, A, A); acc(e, k, i, nd->a, x); return;
+    case OP_SIGN: case OP_STOP: return;                                                  /* no gradient */
+    case OP_MEAN: case OP_SUM: {                                                         /* d mean = da / n */
+        const Node *an = &c->ir.nodes[nd->a];
+        if (!k->active[nd->a]) return;
+        if (an->ps < 0) { acc(e, k, i, nd->a, G); return; }
+        long na = node_n(e, nd->a);
+        if (nd->op == OP_MEAN) fprintf(e->o, "    { double g = A[%ld] / %ld.0; for (i = 0; i < %ld; i++) A[%ld + i] += g; }\n",
+                                       k->aoff[i], na, na, k->aoff[nd->a]);
+        else fprintf(e->o, "    for (i = 0; i < %ld; i++) A[%ld + i] += A[%ld];\n", na, k->aoff[nd->a], k->aoff[i]);
+        return;
+    }
+    case OP_MAXR: {                                                                      /* to the first maximiser */
+        const Node *an = &c->ir.nodes[nd->a];
+        if (!k->active[nd->a]) return;
+        if (an->ps < 0) { acc(e, k, i, nd->a, G); return; }
+        long na = node_n(e, nd->a), va = k->voff[nd->a];
+        fprintf(e->o, "    { long m = 0; for (i = 1; i < %ld; i++) if (V[%ld + i] > V[%ld + m]) m = i; A[%ld + m] += A[%ld]; }\n",
+                na, va, va, k->aoff[nd->a], k->aoff[i]);
+        return;
+    }
+    case OP_PARAM:          /* handled by acc() at its parents */
+    case OP_NETOUT:         /* handled per plan */
+    case OP_CONST: case OP_COORD: case OP_NOISE: case OP_DATA:
+        return;
+    case OP_COUNT:
+        break;
+    }
+    HY_ICE("emit: no adjoint rule for %s", op_name(nd->op));
+}
+
+/* Minimal index among the kernel's netout nodes of plan p (active only if
+ * active_only). */
+static NodeId first_netout(Emit *e, Kernel *k, int call, int active_only)
+{
+    for (NodeId i = 0; i < e->c->ir.nnodes; i++) {
+        const Node *nd = &e->c->ir.nodes[i];
+        if (nd->op == OP_NETOUT && (int)nd->a == call && k->need[i] && (!active_only || k->active[i])) return i;
+    }
+    return NO_NODE;
+}
+
+static void emit_jet_fwd(Emit *e, Kernel *k, const Plan *p)
+{
+    const Call *cl = &e->c->ir.calls[p->call];
+    long n = cl->ps < 0 ? 1 : e->c->psets[cl->ps].n;
+    char A[64];
+    if (p->xcopy)
+        for (int a = 0; a < cl->nargs; a++) {
+            val(e, k->voff, cl->args[a], A, sizeof A);
+            fprintf(e->o, "    for (i = 0; i < %ld; i++) V[%ld + i] = %s;\n", n, p->xoff + a * n, A);
+        }
+    fprintf(e->o, "    hy_jet_fwd(c, hyk_plan[%d]);   /* %s at %s */\n", p->id, e->c->trs[cl->net].name,
+            cl->ps < 0 ? "a point" : e->c->psets[cl->ps].name);
+}
+
+static void emit_jet_bwd(Emit *e, Kernel *k, const Plan *p)
+{
+    const Call *cl = &e->c->ir.calls[p->call];
+    long n = cl->ps < 0 ? 1 : e->c->psets[cl->ps].n;
+    fprintf(e->o, "    hy_jet_bwd(c, hyk_plan[%d]);\n", p->id);
+    if (p->dxoff < 0) return;
+    char x[64];
+    for (int a = 0; a < cl->nargs; a++) {
+        NodeId an = cl->args[a];
+        if (!k->active[an]) continue;
+        const Node *nd = &e->c->ir.nodes[an];
+        snprintf(x, sizeof x, "A[%ld + i]", p->dxoff + a * n);
+        if (nd->op == OP_PARAM)
+            fprintf(e->o, "    { double s = 0; for (i = 0; i < %ld; i++) s += %s; G[hyk_po[%u]] += s; }\n", n, x, nd->aux);
+        else if (nd->ps < 0)
+            fprintf(e->o, "    { double s = 0; for (i = 0; i < %ld; i++) s += %s; A[%ld] += s; }\n", n, x, k->aoff[an]);
+        else
+            fprintf(e->o, "    for (i = 0; i < %ld; i++) A[%ld + i] += %s;\n", n, k->aoff[an], x);
+    }
+}
+
+static void emit_forward(Emit *e, Kernel *k)
+{
+    Comp *c = e->c;
+    for (NodeId i = 0; i < c->ir.nnodes; i++) {
+        if (!k->need[i]) continue;
+        const Node *nd = &c->ir.nodes[i];
+        if (nd->op == OP_NETOUT) {
+            if (first_netout(e, k, (int)nd->a, 0) == i) emit_jet_fwd(e, k, &k->plans[k->plan_of_call[nd->a]]);
+            continue;
+        }
+        emit_node(e, k->voff, i, "    ");
+    }
+}
+
+static void emit_kernel(Emit *e, Kernel *k)
+{
+    Comp *c = e->c;
+    FILE *o = e->o;
+    if (k->is_step) {
+        const Substep *st = &c->steps[k->index];
+        fprintf(o, "\n/* substep %d: step %s -- updates", k->index + 1, st->label);
+        for (int t = 0; t < st->ntrain; t++) fprintf(o, " %s", c->trs[st->train[t]].name);
+        fprintf(o, " */\nstatic void hyk_step%d(HyCtx *c)\n{\n", k->index);
+    } else {
+        fprintf(o, "\n/* %s %s */\nstatic double hyk_check%d(HyCtx *c)\n{\n",
+                c->checks[k->index].is_expect ? "expect" : "report", c->checks[k->index].text, k->index);
+    }
+    fprintf(o, "    double *V = hy_values(c), *A = hy_adjoints(c), *P = hy_params(c), *G = hy_grads(c);\n");
+    fprintf(o, "    double *L = hy_loss_values(c);\n    long i;\n");
+    fprintf(o, "    (void)A; (void)P; (void)G; (void)L; (void)i;\n");
+    emit_forward(e, k);
+    char R[64];
+    if (!k->is_step) {
+        fprintf(o, "    return %s;\n}\n", val(e, k->voff, k->roots[0], R, sizeof R));
+        return;
+    }
+    const Substep *st = &c->steps[k->index];
+    for (int l = 0; l < st->nloss; l++)
+        fprintf(o, "    L[%d] = %s;   /* %s */\n", st->losses[l], val(e, k->voff, k->roots[l], R, sizeof R),
+                c->losses[st->losses[l]].name);
+    fprintf(o, "    /* reverse sweep */\n");
+    if (k->aend) fprintf(o, "    hy_zero(%ld, A);\n", k->aend);
+    for (int l = 0; l < st->nloss; l++) {
+        NodeId r = k->roots[l];
+        if (!k->active[r]) continue;
+        if (c->ir.nodes[r].op == OP_PARAM) fprintf(o, "    G[hyk_po[%u]] += 1;\n", c->ir.nodes[r].aux);
+        else fprintf(o, "    A[%ld] += 1;\n", k->aoff[r]);
+    }
+    for (NodeId i = c->ir.nnodes; i-- > 0;) {
+        if (!k->active[i]) continue;
+        const Node *nd = &c->ir.nodes[i];
+        if (nd->op == OP_NETOUT) {
+            if (first_netout(e, k, (int)nd->a, 1) == i) emit_jet_bwd(e, k, &k->plans[k->plan_of_call[nd->a]]);
+            continue;
+        }
+        emit_adjoint(e, k, i);
+    }
+    fprintf(o, "}\n");
+}
+
+static const char *cmp_c(int cmp)
+{
+    return cmp == HY_CMP_LT ? "HY_CMP_LT" : cmp == HY_CMP_LE ? "HY_CMP_LE" : cmp == HY_CMP_GT ? "HY_CMP_GT" : "HY_CMP_GE";
+}
+
+/* A C string literal of s. */
+static void cstr(FILE *o, const char *s)
+{
+    fputc('"', o);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') fprintf(o, "\\%c", ch);
+        else if (ch < 32 || ch >= 127) fprintf(o, "\\%03o", ch);
+        else fputc(ch, o);
+    }
+    fputc('"', o);
+}
+
+static const char *act_c[] = {"HY_ACT_TANH", "HY_ACT_SIN", "HY_ACT_GELU", "HY_ACT_SOFTPLUS", "HY_ACT_SIGMOID",
+                              "HY_ACT_SWISH"};
+
+static void emit_setup(Emit *e)
+{
+    Comp *c = e->c;
+    FILE *o = e->o;
+    fprintf(o, "\n/* Declares the problem to the runtime and computes every static value. */\n");
+    fprintf(o, "void hyk_setup(HyCtx *c)\n{\n    double *V;\n    long i;\n    (void)i;\n");
+    fprintf(o, "    hy_seed(c, %lluULL);\n", c->seed);
+    fprintf(o, "    hy_alloc(c, %ld, %ld);\n    V = hy_values(c);\n", e->vtotal ? e->vtotal : 1, e->atotal ? e->atotal : 1);
+    for (int p = 0; p < c->npsets; p++) {
+        const PointSet *ps = &c->psets[p];
+        const Domain *d = &c->domains[ps->domain];
+        fprintf(o, "    /* point set %s: %d points in %s */\n", ps->name, ps->n, d->name);
+        if (ps->kind == PS_LINSPACE) {
+            fprintf(o, "    hy_fill_linspace(V + %ld, %d, %.17g, %.17g);\n", ps->voff, ps->n, ps->lo, ps->hi);
+        } else if (ps->dim == 1) {
+            fprintf(o, "    hy_fill_linspace(V + %ld, %d, %.17g, %.17g);\n", ps->voff, ps->n, d->lo[0], d->hi[0]);
+        } else {
+            /* grid, first axis slowest: point (i0, i1, ...) */
+            fprintf(o, "    {\n        long q = 0, r, j;\n        for (q = 0; q < %d; q++) {\n            r = q;\n", ps->n);
+            for (int ax = ps->dim - 1; ax >= 0; ax--) {
+                int cnt = ps->counts[ax];
+                fprintf(o, "            j = r %% %d; r /= %d;\n", cnt, cnt);
+                fprintf(o, "            V[%ld + q] = j == %d ? %.17g : %.17g + (%.17g) * (double)j / %d.0;\n",
+                        ps->voff + (long)ax * ps->n, cnt - 1, d->hi[ax], d->lo[ax], d->hi[ax] - d->lo[ax], cnt - 1);
+            }
+            fprintf(o, "        }\n    }\n");
+        }
+        fprintf(o, "    hy_pointset(c, ");
+        cstr(o, ps->name);
+        fprintf(o, ", %d, %d, V + %ld);\n", ps->n, ps->dim, ps->voff);
+    }
+    for (int t = 0; t < c->ntrs; t++) {
+        const Trainable *tr = &c->trs[t];
+        if (tr->kind == TR_NET) {
+            fprintf(o, "    hy_mlp(c, ");
+            cstr(o, tr->name);
+            fprintf(o, ", %d, %d, %d, %d, %s);\n", tr->din, tr->dout, tr->width, tr->depth, act_c[tr->act]);
+        } else {
+            fprintf(o, "    hy_scalar(c, ");
+            cstr(o, tr->name);
+            fprintf(o, ", %.17g);\n", tr->init);
+        }
+        fprintf(o, "    { static const double h[] = {");
+        for (int h = 0; h < tr->nhyper; h++) fprintf(o, "%s%.17g", h ? ", " : "", tr->hyper[h]);
+        fprintf(o, "}; hy_optimizer(c, %d, %d, %d, h); }\n", t, tr->opt_kind, tr->nhyper);
+    }
+    for (int t = 0; t < c->ntrs; t++) fprintf(o, "    hyk_po[%d] = hy_param_offset(c, %d);\n", t, t);
+    fprintf(o, "    /* static values */\n");
+    for (NodeId i = 0; i < c->ir.nnodes; i++)
+        if (e->is_static[i]) emit_node(e, e->svoff, i, "    ");
+    fprintf(o, "    /* network evaluations (jet plans) */\n");
+    for (int ki = 0; ki < e->nk; ki++) {
+        Kernel *k = &e->ks[ki];
+        for (int pi = 0; pi < k->nplans; pi++) {
+            const Plan *p = &k->plans[pi];
+            const Call *cl = &c->ir.calls[p->call];
+            fprintf(o, "    { static const int comps[] = {");
+            for (int q = 0; q < p->ncodes; q++) fprintf(o, "%s0x%x", q ? ", " : "", p->codes[q]);
+            fprintf(o, "};\n      hyk_plan[%d] = hy_jet_plan(c, %d, %d, %d, comps, V + %ld, V + %ld, ", p->id, cl->net,
+                    cl->ps < 0 ? 1 : c->psets[cl->ps].n, p->ncodes, p->xoff, p->outoff);
+            if (p->doff >= 0) fprintf(o, "hy_adjoints(c) + %ld, ", p->doff); else fprintf(o, "0, ");
+            if (p->dxoff >= 0) fprintf(o, "hy_adjoints(c) + %ld); }\n", p->dxoff); else fprintf(o, "0); }\n");
+        }
+    }
+    for (int l = 0; l < c->nlosses; l++) {
+        fprintf(o, "    hy_loss(c, ");
+        cstr(o, c->losses[l].name);
+        fprintf(o, ");\n");
+    }
+    for (int s = 0; s < c->nsteps; s++) {
+        const Substep *st = &c->steps[s];
+        fprintf(o, "    { static const int tr[] = {");
+        for (int t = 0; t < st->ntrain; t++) fprintf(o, "%s%d", t ? ", " : "", st->train[t]);
+        fprintf(o, "}, ls[] = {");
+        for (int l = 0; l < st->nloss; l++) fprintf(o, "%s%d", l ? ", " : "", st->losses[l]);
+        fprintf(o, "};\n      hy_substep(c, ");
+        cstr(o, st->label);
+        fprintf(o, ", %ld, %d, tr, %d, ls, hyk_step%d); }\n", st->repeat, st->ntrain, st->nloss, s);
+    }
+    fprintf(o, "    hy_epochs(c, %ld);\n", c->epochs);
+    for (int q = 0; q < c->nchecks; q++) {
+        const Check *k = &c->checks[q];
+        if (k->is_expect) {
+            fprintf(o, "    hy_expect(c, ");
+            cstr(o, k->text);
+            fprintf(o, ", %s, %.17g, hyk_check%d);\n", cmp_c(k->cmp), k->bound, q);
+        } else {
+            fprintf(o, "    hy_report(c, ");
+            cstr(o, k->text);
+            fprintf(o, ", hyk_check%d);\n", q);
+        }
+    }
+    fprintf(o, "}\n");
+}
+
+void emit_program(Comp *c, FILE *out, int with_prelude)
+{
+    Emit e;
+    memset(&e, 0, sizeof e);
+    e.c = c;
+    e.o = out;
+    e.file = c->diag.file;
+    plan_all(&e);
+    if (with_prelude) fprintf(out, "%s\n", hy_prelude_text);
+    fprintf(out, "/* Generated by hycoc from %s.  V: %ld values, A: %ld adjoints. */\n", c->diag.file, e.vtotal,
+            e.atotal);
+    fprintf(out, "static long hyk_po[%d];    /* parameter offset of each trainable */\n", c->ntrs ? c->ntrs : 1);
+    fprintf(out, "static int hyk_plan[%d];   /* runtime id of each jet plan */\n", e.nplans ? e.nplans : 1);
+    for (int i = 0; i < e.nk; i++) emit_kernel(&e, &e.ks[i]);
+    emit_setup(&e);
+    free_plan(&e);
+}
+
+void emit_dump_grad(Comp *c, FILE *out)
+{
+    Emit e;
+    memset(&e, 0, sizeof e);
+    e.c = c;
+    e.o = out;
+    e.file = c->diag.file;
+    plan_all(&e);
+    for (int s = 0; s < c->nsteps; s++) {
+        Kernel *k = &e.ks[s];
+        const Substep *st = &c->steps[s];
+        fprintf(out, "substep %d: step %s  x %ld\n  updates:", s + 1, st->label, st->repeat);
+        for (int t = 0; t < st->ntrain; t++) fprintf(out, " %s", c->trs[st->train[t]].name);
+        fprintf(out, "\n");
+        for (int pi = 0; pi < k->nplans; pi++) {
+            const Plan *p = &k->plans[pi];
+            const Call *cl = &c->ir.calls[p->call];
+            fprintf(out, "  jet %s over %s: components", c->trs[cl->net].name, cl->ps < 0 ? "-" : c->psets[cl->ps].name);
+            for (int q = 0; q < p->ncodes; q++) fprintf(out, " 0x%x", p->codes[q]);
+            fprintf(out, "%s\n", p->bwd ? "  (backward)" : "  (forward only)");
+        }
+        fprintf(out, "  adjoint nodes (reverse order):");
+        for (NodeId i = c->ir.nnodes; i-- > 0;)
+            if (k->active[i]) fprintf(out, " n%u", i);
+        fprintf(out, "\n");
+    }
+    free_plan(&e);
+}

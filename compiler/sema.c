@@ -1,0 +1,1113 @@
+/* sema.c -- names, kinds, point sets and shapes; lowering of the AST to IR.
+ *
+ * Requires: a parsed Program (parser.y).  Guarantees on success (return 0):
+ * every declaration is resolved into Comp's tables (domains, point sets,
+ * trainables, losses, substeps, checks), every loss/check expression is a
+ * scalar IR node, every pointwise node is over exactly one point set, every
+ * substep updates at least one trainable (sched.c), and every derivative
+ * has been expanded symbolically (diff.c).  On error, every problem found
+ * has been reported with its location, and the result must not be used.
+ *
+ * Scoping: fields and lets are inlined at each use.  A bare field name `u`
+ * means u evaluated at the coordinates of the current point set (matched by
+ * parameter name); `u(e1, ...)` binds its parameters to the arguments.  The
+ * body of a field or a parameterised let sees only its parameters and
+ * global names, never the caller's coordinates.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ir.h"
+#include "hyrt_api.h"
+
+typedef enum { SYM_CONST, SYM_DOMAIN, SYM_POINTS, SYM_DATA, SYM_NET, SYM_PARAM, SYM_FIELD,
+               SYM_LET, SYM_LOSS } SymKind;
+
+static const char *const sym_kind_name[] = {
+    "constant", "domain", "point set", "data", "network", "parameter", "field", "let", "loss"
+};
+
+typedef struct Sym {
+    const char *name;
+    SymKind kind;
+    int index;          /* into the Comp table of its kind; SYM_CONST: unused */
+    double value;       /* SYM_CONST */
+    NodeId node;        /* SYM_DATA: its node; SYM_PARAM: its PARAM node */
+    int ps;             /* SYM_DATA: its point set */
+    const Stmt *st;     /* declaration */
+    struct Sym *next;   /* hash chain */
+} Sym;
+
+/* Name -> node bindings while inlining a field/let body. */
+typedef struct Scope {
+    const char *name;
+    NodeId node;
+    struct Scope *next;
+} Scope;
+
+/* Lowering context of one expression. */
+typedef struct Ctx {
+    int ps;             /* point set the expression is evaluated over, -1 none */
+    Scope *scope;       /* parameter bindings of the body being inlined */
+    int closed;         /* 1 inside a field/let body: no implicit coordinates */
+    int allow_noise;    /* 1 in a data declaration */
+    int depth;          /* inlining depth (recursion guard) */
+} Ctx;
+
+#define NSYMHASH 256
+typedef struct Sema {
+    Comp *c;
+    Sym *tab[NSYMHASH];
+} Sema;
+
+static unsigned name_hash(const char *s)
+{
+    unsigned h = 2166136261u;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    return h % NSYMHASH;
+}
+
+static Sym *lookup(Sema *s, const char *name)
+{
+    for (Sym *y = s->tab[name_hash(name)]; y; y = y->next)
+        if (strcmp(y->name, name) == 0) return y;
+    return NULL;
+}
+
+#define ERR(loc, ...) diag_error(&s->c->diag, (loc), __VA_ARGS__)
+
+static const char *const builtin_fns[] = {
+    "sin", "cos", "exp", "log", "tanh", "sqrt", "abs", "sinh", "cosh", "sign", "stop",
+    "mse", "mae", "mean", "sum", "max", "rel_l2", "linf", "noise", "d", "lap", NULL
+};
+
+static int is_builtin(const char *name)
+{
+    if (strcmp(name, "pi") == 0) return 1;
+    for (int i = 0; builtin_fns[i]; i++)
+        if (strcmp(builtin_fns[i], name) == 0) return 1;
+    return 0;
+}
+
+static Sym *declare(Sema *s, const Stmt *st, SymKind kind, int index)
+{
+    Sym *old = lookup(s, st->name);
+    if (old) {
+        ERR(st->name_loc, "redefinition of '%s'", st->name);
+        diag_note(&s->c->diag, old->st->name_loc, "'%s' was first defined here as a %s", old->name,
+                  sym_kind_name[old->kind]);
+        return NULL;
+    }
+    if (is_builtin(st->name)) {
+        ERR(st->name_loc, "'%s' is a built-in name and cannot be redefined", st->name);
+        return NULL;
+    }
+    Sym *y = arena_alloc(&s->c->arena, sizeof *y);
+    y->name = st->name;
+    y->kind = kind;
+    y->index = index;
+    y->st = st;
+    y->node = NO_NODE;
+    y->ps = -1;
+    unsigned h = name_hash(st->name);
+    y->next = s->tab[h];
+    s->tab[h] = y;
+    return y;
+}
+
+/* Grows a Comp table of n elements by one; returns the new element (zeroed). */
+#define GROW(arr, n) ((arr) = grow_table(s->c, (arr), (n), sizeof *(arr)), &(arr)[(n)++])
+static void *grow_table(Comp *c, void *arr, int n, size_t elt)
+{
+    void *na = arena_alloc(&c->arena, (size_t)(n + 1) * elt);
+    if (n) memcpy(na, arr, (size_t)n * elt);
+    return na;
+}
+
+static int levenshtein(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 32 || lb > 32) return 99;
+    int d[33][33];
+    for (size_t i = 0; i <= la; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int m = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < m) m = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < m) m = d[i][j - 1] + 1;
+            d[i][j] = m;
+        }
+    return d[la][lb];
+}
+
+/* A close declared name, for "did you mean" hints; NULL if none. */
+static const char *suggest(Sema *s, const char *name)
+{
+    const char *best = NULL;
+    int bd = 3;
+    for (int h = 0; h < NSYMHASH; h++)
+        for (Sym *y = s->tab[h]; y; y = y->next) {
+            int d = levenshtein(name, y->name);
+            if (d < bd) { bd = d; best = y->name; }
+        }
+    for (int i = 0; builtin_fns[i]; i++) {
+        int d = levenshtein(name, builtin_fns[i]);
+        if (d < bd) { bd = d; best = builtin_fns[i]; }
+    }
+    return best;
+}
+
+static Domain *ps_domain(Sema *s, int ps) { return &s->c->domains[s->c->psets[ps].domain]; }
+
+static int coord_index(Sema *s, int ps, const char *name)
+{
+    if (ps < 0) return -1;
+    Domain *d = ps_domain(s, ps);
+    for (int k = 0; k < d->dim; k++)
+        if (strcmp(d->coords[k], name) == 0) return k;
+    return -1;
+}
+
+/* Is name a coordinate of any domain?  (for a better message) */
+static int any_coord(Sema *s, const char *name)
+{
+    for (int i = 0; i < s->c->ndomains; i++)
+        for (int k = 0; k < s->c->domains[i].dim; k++)
+            if (strcmp(s->c->domains[i].coords[k], name) == 0) return 1;
+    return 0;
+}
+
+static NodeId lower(Sema *s, const Expr *e, Ctx *cx);
+
+/* Combines two nodes with a binary op, reporting a point-set conflict. */
+static NodeId combine(Sema *s, Op op, NodeId a, NodeId b, Loc loc)
+{
+    if (a == NO_NODE || b == NO_NODE) return NO_NODE;
+    Ir *ir = &s->c->ir;
+    int pa = ir->nodes[a].ps, pb = ir->nodes[b].ps;
+    if (ir_join_ps(pa, pb) == -2) {
+        ERR(loc, "cannot combine values over point set '%s' with values over '%s'",
+            s->c->psets[pa].name, s->c->psets[pb].name);
+        return NO_NODE;
+    }
+    return ir_binary(ir, op, a, b, loc);
+}
+
+/* Inlines a field/let body with its parameters bound to args[]. */
+static NodeId inline_body(Sema *s, const Sym *y, const NodeId *args, Loc loc, Ctx *cx)
+{
+    const Stmt *st = y->st;
+    if (cx->depth > 64) {
+        ERR(loc, "'%s' is defined in terms of itself (or nested too deeply)", y->name);
+        return NO_NODE;
+    }
+    Scope *sc = NULL;
+    for (int i = 0; i < st->nparams; i++) {
+        Scope *b = arena_alloc(&s->c->arena, sizeof *b);
+        b->name = st->params[i];
+        b->node = args[i];
+        b->next = sc;
+        sc = b;
+    }
+    Ctx inner = *cx;
+    inner.scope = sc;
+    inner.closed = st->nparams >= 0;
+    inner.depth = cx->depth + 1;
+    inner.allow_noise = 0;
+    return lower(s, st->value, &inner);
+}
+
+/* A field or let used by bare name: parameters bound to the point set's
+ * coordinates of the same names. */
+static NodeId bare_function(Sema *s, const Sym *y, Loc loc, Ctx *cx)
+{
+    const Stmt *st = y->st;
+    if (st->nparams < 0) return inline_body(s, y, NULL, loc, cx);
+    if (cx->ps < 0) {
+        ERR(loc, "'%s' needs coordinates here: evaluate it over a point set ('over NAME') or call it with arguments",
+            y->name);
+        return NO_NODE;
+    }
+    NodeId args[16];
+    if (st->nparams > 16) { ERR(loc, "too many parameters"); return NO_NODE; }
+    for (int i = 0; i < st->nparams; i++) {
+        int k = coord_index(s, cx->ps, st->params[i]);
+        if (k < 0) {
+            ERR(loc, "%s '%s' takes '%s', which is not a coordinate of point set '%s'",
+                sym_kind_name[y->kind], y->name, st->params[i], s->c->psets[cx->ps].name);
+            return NO_NODE;
+        }
+        args[i] = ir_leaf(&s->c->ir, OP_COORD, cx->ps, (uint32_t)k, 0, loc);
+    }
+    return inline_body(s, y, args, loc, cx);
+}
+
+static NodeId lower_name(Sema *s, const Expr *e, Ctx *cx)
+{
+    Ir *ir = &s->c->ir;
+    for (Scope *b = cx->scope; b; b = b->next)
+        if (strcmp(b->name, e->name) == 0) return b->node;
+    if (!cx->closed) {
+        int k = coord_index(s, cx->ps, e->name);
+        if (k >= 0) return ir_leaf(ir, OP_COORD, cx->ps, (uint32_t)k, 0, e->loc);
+    }
+    Sym *y = lookup(s, e->name);
+    if (!y) {
+        if (strcmp(e->name, "pi") == 0) return ir_const(ir, M_PI);
+        if (any_coord(s, e->name)) {
+            if (cx->closed)
+                ERR(e->loc, "'%s' is not a parameter of this field or let; add it to the parameter list", e->name);
+            else if (cx->ps < 0)
+                ERR(e->loc, "coordinate '%s' used without a point set: add 'over POINTS'", e->name);
+            else
+                ERR(e->loc, "'%s' is not a coordinate of point set '%s'", e->name, s->c->psets[cx->ps].name);
+            return NO_NODE;
+        }
+        const char *hint = suggest(s, e->name);
+        if (hint) ERR(e->loc, "unknown name '%s'; did you mean '%s'?", e->name, hint);
+        else ERR(e->loc, "unknown name '%s'", e->name);
+        return NO_NODE;
+    }
+    switch (y->kind) {
+    case SYM_CONST: return ir_const(ir, y->value);
+    case SYM_PARAM: return y->node;
+    case SYM_DATA:
+        if (y->node == NO_NODE) return NO_NODE;
+        if (cx->ps != y->ps) {
+            ERR(e->loc, "data '%s' is defined on point set '%s', but this expression is over %s%s%s", y->name,
+                s->c->psets[y->ps].name, cx->ps < 0 ? "no point set" : "'",
+                cx->ps < 0 ? "" : s->c->psets[cx->ps].name, cx->ps < 0 ? "" : "'");
+            return NO_NODE;
+        }
+        return y->node;
+    case SYM_FIELD: case SYM_LET:
+        return bare_function(s, y, e->loc, cx);
+    case SYM_NET:
+        ERR(e->loc, "network '%s' must be called with its inputs, e.g. %s(x)", y->name, y->name);
+        return NO_NODE;
+    case SYM_DOMAIN: case SYM_POINTS: case SYM_LOSS:
+        ERR(e->loc, "'%s' is a %s, not a value", y->name, sym_kind_name[y->kind]);
+        return NO_NODE;
+    }
+    HY_ICE("bad symbol kind");
+}
+
+/* Lowers the positional arguments of a call; reports options/ranges. */
+static int lower_args(Sema *s, const Expr *e, Ctx *cx, NodeId *out, int max)
+{
+    int ok = 1;
+    if (e->nargs > max) return 0;
+    for (int i = 0; i < e->nargs; i++) {
+        const Arg *a = e->args[i];
+        if (a->kind != ARG_EXPR) {
+            ERR(a->loc, "unexpected %s in a call of '%s'", a->kind == ARG_ARROW ? "'->'" : "option", e->name);
+            ok = 0;
+            continue;
+        }
+        out[i] = lower(s, a->e, cx);
+        if (out[i] == NO_NODE) ok = 0;
+    }
+    return ok;
+}
+
+static NodeId reduce(Sema *s, Op op, NodeId a, Ctx *cx, Loc loc)
+{
+    Ir *ir = &s->c->ir;
+    if (ir->nodes[a].ps < 0 && op == OP_SUM && cx->ps >= 0)   /* sum of a constant over n points */
+        return ir_binary(ir, OP_MUL, ir_const(ir, s->c->psets[cx->ps].n), a, loc);
+    return ir_unary(ir, op, a, loc);
+}
+
+/* Derivative of node a by the coordinates listed (indices into the domain). */
+static NodeId derive(Sema *s, NodeId a, const int *ks, int nk, Ctx *cx, Loc loc, const char *what)
+{
+    Ir *ir = &s->c->ir;
+    for (int i = 0; i < nk; i++) {
+        NodeId bad = NO_NODE;
+        NodeId before = a;
+        a = diff_coord(s->c, a, cx->ps, ks[i], &bad);
+        if (a == NO_NODE) {
+            Node *b = &ir->nodes[bad];
+            if (b->op == OP_NETOUT)
+                ERR(loc, "derivative of order above 4 of a network is not supported");
+            else
+                ERR(loc, "cannot differentiate %s: it contains %s, which are samples, not functions of the coordinates",
+                    what, b->op == OP_NOISE ? "noise" : "data");
+            return NO_NODE;
+        }
+        if (ir_is_const(ir, a, 0) && ir->nodes[before].op != OP_CONST && ir->nodes[before].trainable_dep) {
+            ERR(loc, "%s does not depend on coordinate '%s'", what, ps_domain(s, cx->ps)->coords[ks[i]]);
+            return NO_NODE;
+        }
+    }
+    return a;
+}
+
+/* Splits a derivative name like "dxx" or "dxt" into coordinates of ps.
+ * Returns the count, or -1 if it is not a derivative name. */
+static int split_dname(Sema *s, const char *name, int ps, int *ks, int max)
+{
+    if (name[0] != 'd' || !name[1] || ps < 0) return -1;
+    Domain *d = ps_domain(s, ps);
+    int n = 0;
+    const char *p = name + 1;
+    while (*p) {
+        int best = -1;
+        size_t bl = 0;
+        for (int k = 0; k < d->dim; k++) {
+            size_t l = strlen(d->coords[k]);
+            if (l > bl && strncmp(p, d->coords[k], l) == 0) { best = k; bl = l; }
+        }
+        if (best < 0 || n == max) return -1;
+        ks[n++] = best;
+        p += bl;
+    }
+    return n;
+}
+
+static NodeId lower_call(Sema *s, const Expr *e, Ctx *cx)
+{
+    Ir *ir = &s->c->ir;
+    const char *f = e->name;
+    NodeId args[16];
+    Sym *y = NULL;
+    for (Scope *b = cx->scope; b; b = b->next)
+        if (strcmp(b->name, f) == 0) {
+            ERR(e->loc, "'%s' is a parameter, not a function", f);
+            return NO_NODE;
+        }
+    y = lookup(s, f);
+    if (y) {
+        if (y->kind == SYM_NET) {
+            const Trainable *t = &s->c->trs[y->index];
+            if (e->nargs != t->din) {
+                ERR(e->loc, "network '%s' takes %d input%s, but %d %s given", f, t->din, t->din == 1 ? "" : "s",
+                    e->nargs, e->nargs == 1 ? "was" : "were");
+                return NO_NODE;
+            }
+            if (!lower_args(s, e, cx, args, 16)) return NO_NODE;
+            int ps = -1;
+            for (int i = 0; i < e->nargs; i++) {
+                int p = ir_join_ps(ps, ir->nodes[args[i]].ps);
+                if (p == -2) { ERR(e->loc, "inputs of '%s' are over different point sets", f); return NO_NODE; }
+                ps = p;
+            }
+            if (t->dout != 1) {
+                ERR(e->loc, "network '%s' has %d outputs; a scalar is needed here", f, t->dout);
+                return NO_NODE;
+            }
+            int call = ir_call(ir, y->index, e->nargs, args);
+            return ir_netout(ir, call, 0, 0, e->loc);
+        }
+        if (y->kind == SYM_FIELD || y->kind == SYM_LET) {
+            int np = y->st->nparams;
+            if (np < 0) { ERR(e->loc, "'%s' takes no arguments", f); return NO_NODE; }
+            if (e->nargs != np) {
+                ERR(e->loc, "%s '%s' takes %d argument%s, but %d %s given", sym_kind_name[y->kind], f, np,
+                    np == 1 ? "" : "s", e->nargs, e->nargs == 1 ? "was" : "were");
+                return NO_NODE;
+            }
+            if (!lower_args(s, e, cx, args, 16)) return NO_NODE;
+            for (int i = 0; i < np; i++)
+                for (int j = i + 1; j < np; j++)
+                    if (ir_join_ps(ir->nodes[args[i]].ps, ir->nodes[args[j]].ps) == -2) {
+                        ERR(e->loc, "arguments of '%s' are over different point sets", f);
+                        return NO_NODE;
+                    }
+            return inline_body(s, y, args, e->loc, cx);
+        }
+        ERR(e->loc, "'%s' is a %s and cannot be called", f, sym_kind_name[y->kind]);
+        return NO_NODE;
+    }
+    static const struct { const char *name; Op op; } unary[] = {
+        {"sin", OP_SIN}, {"cos", OP_COS}, {"exp", OP_EXP}, {"log", OP_LOG}, {"tanh", OP_TANH},
+        {"sqrt", OP_SQRT}, {"abs", OP_ABS}, {"sign", OP_SIGN}, {"stop", OP_STOP},
+        {"mean", OP_MEAN}, {"sum", OP_SUM}, {"max", OP_MAXR},
+    };
+    for (size_t i = 0; i < sizeof unary / sizeof unary[0]; i++) {
+        if (strcmp(f, unary[i].name) != 0) continue;
+        if (e->nargs != 1) { ERR(e->loc, "'%s' takes 1 argument, but %d were given", f, e->nargs); return NO_NODE; }
+        if (!lower_args(s, e, cx, args, 1)) return NO_NODE;
+        Op op = unary[i].op;
+        if (op == OP_MEAN || op == OP_SUM || op == OP_MAXR) return reduce(s, op, args[0], cx, e->loc);
+        return ir_unary(ir, op, args[0], e->loc);
+    }
+    if (strcmp(f, "sinh") == 0 || strcmp(f, "cosh") == 0) {   /* (e^a -+ e^-a)/2 */
+        if (e->nargs != 1) { ERR(e->loc, "'%s' takes 1 argument, but %d were given", f, e->nargs); return NO_NODE; }
+        if (!lower_args(s, e, cx, args, 1)) return NO_NODE;
+        NodeId p = ir_unary(ir, OP_EXP, args[0], e->loc);
+        NodeId m = ir_unary(ir, OP_EXP, ir_unary(ir, OP_NEG, args[0], e->loc), e->loc);
+        NodeId t = ir_binary(ir, f[3] == 'h' && f[2] == 'n' ? OP_SUB : OP_ADD, p, m, e->loc);
+        return ir_binary(ir, OP_MUL, ir_const(ir, 0.5), t, e->loc);
+    }
+    if (strcmp(f, "mse") == 0 || strcmp(f, "mae") == 0) {
+        if (e->nargs != 1) { ERR(e->loc, "'%s' takes 1 argument, but %d were given", f, e->nargs); return NO_NODE; }
+        if (!lower_args(s, e, cx, args, 1)) return NO_NODE;
+        NodeId v = f[1] == 's' ? ir_binary(ir, OP_MUL, args[0], args[0], e->loc) : ir_unary(ir, OP_ABS, args[0], e->loc);
+        return reduce(s, OP_MEAN, v, cx, e->loc);
+    }
+    if (strcmp(f, "rel_l2") == 0 || strcmp(f, "linf") == 0) {
+        if (e->nargs != 2) { ERR(e->loc, "'%s' takes 2 arguments (value, reference), but %d were given", f, e->nargs); return NO_NODE; }
+        if (!lower_args(s, e, cx, args, 2)) return NO_NODE;
+        NodeId diff = combine(s, OP_SUB, args[0], args[1], e->loc);
+        if (diff == NO_NODE) return NO_NODE;
+        if (f[0] == 'l') return reduce(s, OP_MAXR, ir_unary(ir, OP_ABS, diff, e->loc), cx, e->loc);
+        NodeId num = reduce(s, OP_SUM, ir_binary(ir, OP_MUL, diff, diff, e->loc), cx, e->loc);
+        NodeId den = reduce(s, OP_SUM, ir_binary(ir, OP_MUL, args[1], args[1], e->loc), cx, e->loc);
+        return ir_unary(ir, OP_SQRT, ir_binary(ir, OP_DIV, num, den, e->loc), e->loc);
+    }
+    if (strcmp(f, "noise") == 0) {
+        if (!cx->allow_noise) { ERR(e->loc, "noise(...) is only allowed in a data declaration"); return NO_NODE; }
+        if (e->nargs != 1) { ERR(e->loc, "'noise' takes 1 argument (sigma), but %d were given", e->nargs); return NO_NODE; }
+        if (!lower_args(s, e, cx, args, 1)) return NO_NODE;
+        if (ir->nodes[args[0]].op != OP_CONST || !(ir->nodes[args[0]].num >= 0) || !isfinite(ir->nodes[args[0]].num)) {
+            ERR(e->args[0]->loc, "noise sigma must be a constant >= 0");
+            return NO_NODE;
+        }
+        if (cx->ps < 0) { ERR(e->loc, "noise(...) needs a point set"); return NO_NODE; }
+        return ir_leaf(ir, OP_NOISE, cx->ps, (uint32_t)s->c->nnoise++, ir->nodes[args[0]].num, e->loc);
+    }
+    int ks[8];
+    int nk = -1;
+    const Expr *operand = NULL;
+    if (strcmp(f, "d") == 0) {          /* d(e, x, y, ...) */
+        if (e->nargs < 2) { ERR(e->loc, "'d' takes an expression and at least one coordinate: d(u, x)"); return NO_NODE; }
+        if (cx->ps < 0) { ERR(e->loc, "derivative used without a point set: add 'over POINTS'"); return NO_NODE; }
+        nk = 0;
+        for (int i = 1; i < e->nargs; i++) {
+            const Arg *a = e->args[i];
+            int k = (a->kind == ARG_EXPR && a->e->kind == EX_NAME) ? coord_index(s, cx->ps, a->e->name) : -1;
+            if (k < 0) { ERR(a->loc, "expected a coordinate of point set '%s'", s->c->psets[cx->ps].name); return NO_NODE; }
+            if (nk == 8) { ERR(a->loc, "derivative order above 8"); return NO_NODE; }
+            ks[nk++] = k;
+        }
+        operand = e->args[0]->kind == ARG_EXPR ? e->args[0]->e : NULL;
+    } else if (strcmp(f, "lap") == 0) {  /* sum of second derivatives in every coordinate but t */
+        if (cx->ps < 0) { ERR(e->loc, "derivative used without a point set: add 'over POINTS'"); return NO_NODE; }
+        if (e->nargs != 1 || e->args[0]->kind != ARG_EXPR) { ERR(e->loc, "'lap' takes 1 argument"); return NO_NODE; }
+        NodeId a = lower(s, e->args[0]->e, cx);
+        if (a == NO_NODE) return NO_NODE;
+        Domain *d = ps_domain(s, cx->ps);
+        NodeId r = ir_const(ir, 0);
+        int any = 0;
+        for (int k = 0; k < d->dim; k++) {
+            if (strcmp(d->coords[k], "t") == 0) continue;
+            int kk[2] = {k, k};
+            NodeId t = derive(s, a, kk, 2, cx, e->loc, "the argument of lap");
+            if (t == NO_NODE) return NO_NODE;
+            r = ir_binary(ir, OP_ADD, r, t, e->loc);
+            any = 1;
+        }
+        if (!any) { ERR(e->loc, "'lap' needs a space coordinate"); return NO_NODE; }
+        return r;
+    } else {
+        nk = split_dname(s, f, cx->ps, ks, 8);
+        if (nk > 0) {
+            if (e->nargs != 1) { ERR(e->loc, "'%s' takes 1 argument", f); return NO_NODE; }
+            operand = e->args[0]->kind == ARG_EXPR ? e->args[0]->e : NULL;
+        }
+    }
+    if (nk > 0) {
+        if (!operand) { ERR(e->loc, "expected an expression to differentiate"); return NO_NODE; }
+        NodeId a = lower(s, operand, cx);
+        if (a == NO_NODE) return NO_NODE;
+        const char *what = operand->kind == EX_NAME ? arena_printf(&s->c->arena, "'%s'", operand->name)
+                                                    : "the expression";
+        return derive(s, a, ks, nk, cx, e->loc, what);
+    }
+    if (f[0] == 'd' && f[1] && cx->ps < 0 && any_coord(s, f + 1)) {
+        ERR(e->loc, "derivative '%s' used without a point set: add 'over POINTS'", f);
+        return NO_NODE;
+    }
+    if (f[0] == 'd' && f[1] && cx->ps >= 0 && strspn(f + 1, "abcdefghijklmnopqrstuvwxyz") == strlen(f + 1) &&
+        strlen(f) <= 5) {
+        ERR(e->loc, "'%s' is not a derivative over the coordinates of point set '%s'", f, s->c->psets[cx->ps].name);
+        return NO_NODE;
+    }
+    const char *hint = suggest(s, f);
+    if (hint) ERR(e->loc, "unknown function '%s'; did you mean '%s'?", f, hint);
+    else ERR(e->loc, "unknown function '%s'", f);
+    return NO_NODE;
+}
+
+static NodeId lower(Sema *s, const Expr *e, Ctx *cx)
+{
+    Ir *ir = &s->c->ir;
+    switch (e->kind) {
+    case EX_NUM:
+        return ir_const(ir, e->num);
+    case EX_STR:
+        ERR(e->loc, "a string is not a value here");
+        return NO_NODE;
+    case EX_NAME:
+        return lower_name(s, e, cx);
+    case EX_CALL:
+        return lower_call(s, e, cx);
+    case EX_NEG: {
+        NodeId a = lower(s, e->lhs, cx);
+        return a == NO_NODE ? NO_NODE : ir_unary(ir, OP_NEG, a, e->loc);
+    }
+    case EX_BIN: {
+        NodeId a = lower(s, e->lhs, cx);
+        NodeId b = lower(s, e->rhs, cx);
+        Op op;
+        switch (e->op) {
+        case '+': op = OP_ADD; break;
+        case '-': op = OP_SUB; break;
+        case '*': op = OP_MUL; break;
+        case '/': op = OP_DIV; break;
+        case '^': op = OP_POW; break;
+        default:
+            ERR(e->loc, "a comparison is not a value here");
+            return NO_NODE;
+        }
+        return combine(s, op, a, b, e->loc);
+    }
+    case EX_MEMBER:
+        ERR(e->loc, "member access '.%s' is not supported yet", e->name);
+        return NO_NODE;
+    case EX_OVER:
+        ERR(e->loc, "a loss term with its own point set ('... over NAME' inside an expression) is not supported yet");
+        return NO_NODE;
+    }
+    HY_ICE("bad expression kind");
+}
+
+/* ---- declarations ---- */
+
+/* Evaluates a constant expression; reports and returns NAN if it is not one. */
+static double const_value(Sema *s, const Expr *e, const char *what)
+{
+    Ctx cx = {-1, NULL, 0, 0, 0};
+    int before = s->c->diag.nerrors;
+    NodeId n = lower(s, e, &cx);
+    if (n == NO_NODE) return NAN;
+    if (s->c->ir.nodes[n].op != OP_CONST) {
+        if (s->c->diag.nerrors == before) ERR(e->loc, "%s must be a constant", what);
+        return NAN;
+    }
+    return s->c->ir.nodes[n].num;
+}
+
+/* A positive integer constant; reports and returns -1 otherwise. */
+static long int_value(Sema *s, const Expr *e, const char *what, long lo, long hi)
+{
+    double v = const_value(s, e, what);
+    if (isnan(v)) return -1;
+    if (v != floor(v) || v < (double)lo || v > (double)hi) {
+        ERR(e->loc, "%s must be an integer in %ld .. %ld, not %g", what, lo, hi, v);
+        return -1;
+    }
+    return (long)v;
+}
+
+static const Arg *find_opt(const Expr *call, const char *name)
+{
+    for (int i = 0; i < call->nargs; i++)
+        if (call->args[i]->kind == ARG_OPT && strcmp(call->args[i]->name, name) == 0) return call->args[i];
+    return NULL;
+}
+
+/* Reports options of call not in the allowed list. */
+static int check_opts(Sema *s, const Expr *call, const char *const *allowed)
+{
+    int ok = 1;
+    for (int i = 0; i < call->nargs; i++) {
+        const Arg *a = call->args[i];
+        if (a->kind != ARG_OPT) continue;
+        int found = 0;
+        for (int j = 0; allowed[j]; j++) found |= strcmp(allowed[j], a->name) == 0;
+        if (!found) {
+            char list[256] = "";
+            for (int j = 0; allowed[j]; j++) {
+                if (j) strncat(list, ", ", sizeof list - strlen(list) - 1);
+                strncat(list, allowed[j], sizeof list - strlen(list) - 1);
+            }
+            ERR(a->loc, "unknown option '%s' of %s (expected one of: %s)", a->name, call->name, list);
+            ok = 0;
+        }
+    }
+    return ok;
+}
+
+static int new_pointset(Sema *s, const char *name, int domain, PsKind kind, int n, Loc loc)
+{
+    PointSet *p = GROW(s->c->psets, s->c->npsets);
+    p->name = name;
+    p->domain = domain;
+    p->kind = kind;
+    p->n = n;
+    p->dim = s->c->domains[domain].dim;
+    p->loc = loc;
+    return s->c->npsets - 1;
+}
+
+static void decl_domain(Sema *s, const Stmt *st)
+{
+    const Expr *v = st->value;
+    if (v->kind != EX_CALL || (strcmp(v->name, "interval") != 0 && strcmp(v->name, "rect") != 0 &&
+                               strcmp(v->name, "box") != 0)) {
+        ERR(v->loc, "unknown domain kind%s%s%s (expected interval(x: a .. b), rect(x: .., y: ..) or box(...))",
+            v->kind == EX_CALL ? " '" : "", v->kind == EX_CALL ? v->name : "", v->kind == EX_CALL ? "'" : "");
+        return;
+    }
+    static const char *const opts[] = {"mesh", NULL};
+    if (!check_opts(s, v, opts)) return;
+    Domain d;
+    memset(&d, 0, sizeof d);
+    d.name = st->name;
+    d.loc = st->loc;
+    d.ps = -1;
+    int want = v->name[0] == 'i' ? 1 : v->name[0] == 'r' ? 2 : 3;
+    for (int i = 0; i < v->nargs; i++) {
+        const Arg *a = v->args[i];
+        if (a->kind == ARG_OPT) continue;
+        if (a->kind != ARG_RANGE) { ERR(a->loc, "expected an axis range like 'x: 0 .. 1'"); return; }
+        if (d.dim == 8) { ERR(a->loc, "too many axes"); return; }
+        for (int k = 0; k < d.dim; k++)
+            if (strcmp(d.coords[k], a->name) == 0) { ERR(a->loc, "axis '%s' given twice", a->name); return; }
+        double lo = const_value(s, a->e, "an axis bound"), hi = const_value(s, a->e2, "an axis bound");
+        if (isnan(lo) || isnan(hi)) return;
+        if (!(lo < hi) || !isfinite(lo) || !isfinite(hi)) {
+            ERR(a->loc, "empty or invalid range %g .. %g for axis '%s' (need lo < hi)", lo, hi, a->name);
+            return;
+        }
+        d.coords[d.dim] = a->name;
+        d.lo[d.dim] = lo;
+        d.hi[d.dim] = hi;
+        d.dim++;
+    }
+    if (d.dim != want) {
+        ERR(v->loc, "%s needs %d ax%s, but %d %s given", v->name, want, want == 1 ? "is" : "es", d.dim,
+            d.dim == 1 ? "was" : "were");
+        return;
+    }
+    int idx = s->c->ndomains;
+    Domain *dp = GROW(s->c->domains, s->c->ndomains);
+    *dp = d;
+    Sym *y = declare(s, st, SYM_DOMAIN, idx);
+    const Arg *m = find_opt(v, "mesh");
+    if (m) {
+        double h = const_value(s, m->e, "mesh spacing");
+        if (isnan(h)) return;
+        if (!(h > 0) || !isfinite(h)) { ERR(m->e->loc, "mesh spacing must be > 0"); return; }
+        long total = 1;
+        int counts[8];
+        for (int k = 0; k < d.dim; k++) {
+            double cells = (d.hi[k] - d.lo[k]) / h;
+            if (cells > 1e7) { ERR(m->e->loc, "mesh spacing %g gives too many points", h); return; }
+            long nc = lround(cells);
+            if (nc < 1) nc = 1;
+            if (fabs(cells - (double)nc) > 1e-6 * (double)nc)
+                diag_warning(&s->c->diag, m->e->loc, "mesh spacing %g does not divide axis '%s' (%g .. %g); using %ld cells",
+                             h, d.coords[k], d.lo[k], d.hi[k], nc);
+            counts[k] = (int)nc + 1;
+            total *= counts[k];
+            if (total > 50000000) { ERR(m->e->loc, "mesh has too many points"); return; }
+        }
+        if (!y) return;
+        int p = new_pointset(s, st->name, idx, PS_MESH, (int)total, st->loc);
+        memcpy(s->c->psets[p].counts, counts, sizeof counts);
+        s->c->domains[idx].mesh = h;
+        s->c->domains[idx].ps = p;
+    }
+}
+
+/* Resolves a point-set name ('over NAME', 'on NAME'); -1 after an error. */
+static int find_ps(Sema *s, const char *name, Loc loc)
+{
+    Sym *y = lookup(s, name);
+    if (y && y->kind == SYM_POINTS) return y->index;
+    if (y && y->kind == SYM_DOMAIN) {
+        int p = s->c->domains[y->index].ps;
+        if (p < 0) ERR(loc, "domain '%s' has no mesh: give it 'mesh h' or declare points in it", name);
+        return p;
+    }
+    if (y && y->kind == SYM_DATA) {
+        ERR(loc, "'%s' is data, not a point set", name);
+        return -1;
+    }
+    if (y) ERR(loc, "'%s' is a %s, not a point set", name, sym_kind_name[y->kind]);
+    else ERR(loc, "unknown point set '%s'", name);
+    return -1;
+}
+
+static void decl_points(Sema *s, const Stmt *st)
+{
+    const Expr *v = st->value;
+    Sym *dy = st->on ? lookup(s, st->on) : NULL;
+    if (!st->on || !dy || dy->kind != SYM_DOMAIN) {
+        if (!st->on) ERR(st->loc, "point set '%s' needs a domain: '... in DOMAIN'", st->name);
+        else if (!dy) ERR(st->on_loc, "unknown domain '%s'", st->on);
+        else ERR(st->on_loc, "'%s' is a %s, not a domain", st->on, sym_kind_name[dy->kind]);
+        return;
+    }
+    const Domain *d = &s->c->domains[dy->index];
+    if (v->kind != EX_CALL || strcmp(v->name, "linspace") != 0) {
+        ERR(v->loc, "unknown point set kind%s%s%s (expected linspace(a, b, n))", v->kind == EX_CALL ? " '" : "",
+            v->kind == EX_CALL ? v->name : "", v->kind == EX_CALL ? "'" : "");
+        return;
+    }
+    if (v->nargs != 3) { ERR(v->loc, "linspace takes 3 arguments (a, b, n), but %d were given", v->nargs); return; }
+    for (int i = 0; i < 3; i++)
+        if (v->args[i]->kind != ARG_EXPR) { ERR(v->args[i]->loc, "expected a number"); return; }
+    if (d->dim != 1) { ERR(v->loc, "linspace needs a 1-D domain, but '%s' has %d axes", d->name, d->dim); return; }
+    double a = const_value(s, v->args[0]->e, "linspace start");
+    double b = const_value(s, v->args[1]->e, "linspace end");
+    long n = int_value(s, v->args[2]->e, "the number of points", 1, 10000000);
+    if (isnan(a) || isnan(b) || n < 0) return;
+    if (a < d->lo[0] || b > d->hi[0] || a > b) {
+        ERR(v->loc, "linspace(%g, %g) lies outside domain '%s' (%g .. %g)", a, b, d->name, d->lo[0], d->hi[0]);
+        return;
+    }
+    Sym *y = declare(s, st, SYM_POINTS, s->c->npsets);
+    if (!y) return;
+    int p = new_pointset(s, st->name, dy->index, PS_LINSPACE, (int)n, st->loc);
+    s->c->psets[p].lo = a;
+    s->c->psets[p].hi = b;
+}
+
+static void decl_data(Sema *s, const Stmt *st)
+{
+    int ps = st->on ? find_ps(s, st->on, st->on_loc) : -1;
+    if (!st->on) ERR(st->loc, "data '%s' needs a point set: 'data %s on POINTS = ...'", st->name, st->name);
+    Sym *y = declare(s, st, SYM_DATA, s->c->ndata);
+    if (ps < 0 || !y) return;
+    Ctx cx = {ps, NULL, 0, 1, 0};
+    NodeId v = lower(s, st->value, &cx);
+    if (v == NO_NODE) return;
+    if (s->c->ir.nodes[v].trainable_dep) {
+        ERR(st->value->loc, "data cannot depend on networks or parameters");
+        return;
+    }
+    if (s->c->ir.nodes[v].ps < 0)   /* a constant: broadcast it over the point set */
+        v = ir_binary(&s->c->ir, OP_ADD, v, ir_leaf(&s->c->ir, OP_NOISE, ps, (uint32_t)s->c->nnoise++, 0, st->loc),
+                      st->loc);
+    y->node = ir_data(&s->c->ir, v, (uint32_t)s->c->ndata++, st->loc);
+    y->ps = ps;
+}
+
+static const char *const act_names[] = {"tanh", "sin", "gelu", "softplus", "sigmoid", "swish"};
+
+/* optimizer adam(lr 1e-3, beta1 .9, beta2 .999, eps 1e-8) */
+static void optimizer(Sema *s, Trainable *t, const Expr *opt)
+{
+    t->opt_kind = HY_OPT_ADAM;
+    t->hyper[0] = 1e-3; t->hyper[1] = 0.9; t->hyper[2] = 0.999; t->hyper[3] = 1e-8;
+    t->nhyper = 4;
+    if (!opt) return;
+    if (opt->kind != EX_CALL || strcmp(opt->name, "adam") != 0) {
+        ERR(opt->loc, "unknown optimizer%s%s%s (expected adam(lr ...))", opt->kind == EX_CALL ? " '" : "",
+            opt->kind == EX_CALL ? opt->name : "", opt->kind == EX_CALL ? "'" : "");
+        return;
+    }
+    static const char *const names[] = {"lr", "beta1", "beta2", "eps", NULL};
+    if (!check_opts(s, opt, names)) return;
+    for (int i = 0; i < opt->nargs; i++)
+        if (opt->args[i]->kind != ARG_OPT) { ERR(opt->args[i]->loc, "expected an option like 'lr 1e-3'"); return; }
+    for (int k = 0; k < 4; k++) {
+        const Arg *a = find_opt(opt, names[k]);
+        if (!a) continue;
+        double v = const_value(s, a->e, names[k]);
+        if (isnan(v)) return;
+        int ok = k == 0 ? v > 0 : k < 3 ? (v >= 0 && v < 1) : v > 0;
+        if (!ok || !isfinite(v)) {
+            ERR(a->e->loc, "%s = %g is out of range (%s)", names[k], v,
+                k == 0 ? "need lr > 0" : k < 3 ? "need 0 <= beta < 1" : "need eps > 0");
+            return;
+        }
+        t->hyper[k] = v;
+    }
+}
+
+/* Constructs the parser accepts for later issues but sema does not yet. */
+static void not_yet(Sema *s, const Stmt *st)
+{
+    if (st->schedule) ERR(st->schedule_loc, "learning-rate schedules are not supported yet");
+    if (st->lo || st->hi) ERR(st->bounds_loc, "parameter bounds are not supported yet");
+    if (st->kind == ST_POINTS && st->on_expr) ERR(st->on_expr->loc, "point sets on boundaries are not supported yet");
+    if (st->grow_by || st->grow_every) ERR(st->grow_loc, "growing point sets are not supported yet");
+    if (st->warmup) ERR(st->loc, "warm-up epochs are not supported yet");
+    if (st->kind == ST_TRAIN && st->iterations) ERR(st->loc, "'iterations' phases are not supported yet");
+    if (st->then) ERR(st->then->loc, "training phases ('then ...') are not supported yet");
+    for (int i = 0; i < st->nsteps; i++)
+        if (st->steps[i].every) ERR(st->steps[i].every_loc, "'every k' substeps are not supported yet");
+}
+
+static void decl_net(Sema *s, const Stmt *st)
+{
+    const Expr *v = st->value;
+    if (v->kind != EX_CALL || strcmp(v->name, "mlp") != 0) {
+        ERR(v->loc, "unknown network kind%s%s%s (expected mlp(in -> out, width W, depth D, activation))",
+            v->kind == EX_CALL ? " '" : "", v->kind == EX_CALL ? v->name : "", v->kind == EX_CALL ? "'" : "");
+        return;
+    }
+    static const char *const opts[] = {"width", "depth", "activation", NULL};
+    if (!check_opts(s, v, opts)) return;
+    Trainable t;
+    memset(&t, 0, sizeof t);
+    t.name = st->name;
+    t.kind = TR_NET;
+    t.width = 32; t.depth = 3; t.act = HY_ACT_TANH;
+    t.loc = st->loc;
+    int have_arrow = 0, ok = 1;
+    for (int i = 0; i < v->nargs; i++) {
+        const Arg *a = v->args[i];
+        if (a->kind == ARG_ARROW) {
+            long din = int_value(s, a->e, "input dimension", 1, 64);
+            long dout = int_value(s, a->e2, "output dimension", 1, 64);
+            if (din < 0 || dout < 0) ok = 0;
+            t.din = (int)din; t.dout = (int)dout;
+            have_arrow = 1;
+        } else if (a->kind == ARG_OPT && strcmp(a->name, "width") == 0) {
+            long w = int_value(s, a->e, "width", 1, 4096);
+            if (w < 0) ok = 0;
+            t.width = (int)w;
+        } else if (a->kind == ARG_OPT && strcmp(a->name, "depth") == 0) {
+            long dd = int_value(s, a->e, "depth", 1, 64);
+            if (dd < 0) ok = 0;
+            t.depth = (int)dd;
+        } else if ((a->kind == ARG_EXPR && a->e->kind == EX_NAME) ||
+                   (a->kind == ARG_OPT && strcmp(a->name, "activation") == 0 && a->e->kind == EX_NAME)) {
+            const char *an = a->e->name;
+            int found = -1;
+            for (int k = 0; k < HY_ACT_COUNT; k++)
+                if (strcmp(act_names[k], an) == 0) found = k;
+            if (found < 0) {
+                ERR(a->e->loc, "unknown activation '%s' (expected tanh, sin, gelu, softplus, sigmoid or swish)", an);
+                ok = 0;
+            }
+            t.act = found;
+        } else {
+            ERR(a->loc, "unexpected argument of mlp (expected 'in -> out', width N, depth N, or an activation)");
+            ok = 0;
+        }
+    }
+    if (!have_arrow) { ERR(v->loc, "mlp needs its shape: mlp(in -> out, ...)"); ok = 0; }
+    optimizer(s, &t, st->opt);
+    Sym *y = declare(s, st, SYM_NET, s->c->ntrs);
+    if (!ok || !y) return;
+    *GROW(s->c->trs, s->c->ntrs) = t;
+}
+
+static void decl_param(Sema *s, const Stmt *st)
+{
+    Trainable t;
+    memset(&t, 0, sizeof t);
+    t.name = st->name;
+    t.kind = TR_SCALAR;
+    t.loc = st->loc;
+    t.init = const_value(s, st->value, "the initial value of a parameter");
+    optimizer(s, &t, st->opt);
+    Sym *y = declare(s, st, SYM_PARAM, s->c->ntrs);
+    if (!y || isnan(t.init)) return;
+    y->node = ir_leaf(&s->c->ir, OP_PARAM, -1, (uint32_t)s->c->ntrs, 0, st->loc);
+    *GROW(s->c->trs, s->c->ntrs) = t;
+}
+
+static void decl_function(Sema *s, const Stmt *st)
+{
+    for (int i = 0; i < st->nparams; i++)
+        for (int j = 0; j < i; j++)
+            if (strcmp(st->params[i], st->params[j]) == 0)
+                ERR(st->param_locs[i], "parameter '%s' given twice", st->params[i]);
+    if (st->kind == ST_FIELD && st->nparams <= 0) {
+        ERR(st->name_loc, "field '%s' needs its coordinates: field %s(x) = ...", st->name, st->name);
+        return;
+    }
+    /* The body is checked where it is used (it is inlined there). */
+    declare(s, st, st->kind == ST_FIELD ? SYM_FIELD : SYM_LET, 0);
+}
+
+static void decl_loss(Sema *s, const Stmt *st)
+{
+    int ps = -1;
+    if (st->on) ps = find_ps(s, st->on, st->on_loc);
+    else ERR(st->loc, "loss '%s' needs a point set: 'loss %s = ... over POINTS'", st->name, st->name);
+    Sym *y = declare(s, st, SYM_LOSS, s->c->nlosses);
+    if (ps < 0 || !y) return;
+    Ctx cx = {ps, NULL, 0, 0, 0};
+    NodeId v = lower(s, st->value, &cx);
+    if (v == NO_NODE) { y->index = -1; return; }
+    if (s->c->ir.nodes[v].ps >= 0) {
+        ERR(st->value->loc, "loss '%s' is a value per point, not a number: reduce it, e.g. mse(...) or mean(...)",
+            st->name);
+        y->index = -1;
+        return;
+    }
+    if (!s->c->ir.nodes[v].trainable_dep)
+        diag_warning(&s->c->diag, st->value->loc, "loss '%s' does not depend on any network or parameter", st->name);
+    Loss *l = GROW(s->c->losses, s->c->nlosses);
+    l->name = st->name;
+    l->root = v;
+    l->ps = ps;
+    l->loc = st->loc;
+}
+
+/* The source text of a statement's value, for reports: from its first token
+ * to the end of its line, without a trailing comment. */
+static const char *stmt_text(Sema *s, const Stmt *st, Loc from)
+{
+    const char *p = s->c->diag.src;
+    int line = 1;
+    while (*p && line < from.line) { if (*p == '\n') line++; p++; }
+    if (line != from.line) return "?";
+    for (int i = 1; i < from.col && *p && *p != '\n'; i++) p++;
+    const char *end = p;
+    while (*end && *end != '\n' && *end != '#') end++;
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r')) end--;
+    (void)st;
+    return arena_strndup(&s->c->arena, p, (size_t)(end - p));
+}
+
+static void decl_check(Sema *s, const Stmt *st)
+{
+    int ps = -1;
+    if (st->on) { ps = find_ps(s, st->on, st->on_loc); if (ps < 0) return; }
+    Ctx cx = {ps, NULL, 0, 0, 0};
+    NodeId v = lower(s, st->value, &cx);
+    double bound = 0;
+    if (st->kind == ST_EXPECT) {
+        bound = const_value(s, st->bound, "the bound of an expect");
+        if (isnan(bound)) return;
+    }
+    if (v == NO_NODE) return;
+    if (s->c->ir.nodes[v].ps >= 0) {
+        ERR(st->value->loc, "this is a value per point, not a number: reduce it, e.g. rel_l2(u, exact) or max(abs(...))");
+        return;
+    }
+    Check *k = GROW(s->c->checks, s->c->nchecks);
+    k->is_expect = st->kind == ST_EXPECT;
+    k->text = stmt_text(s, st, st->value->loc);
+    k->root = v;
+    k->cmp = st->cmp;
+    k->bound = bound;
+    k->loc = st->loc;
+}
+
+static void decl_train(Sema *s, const Stmt *st)
+{
+    if (s->c->nsteps) {
+        ERR(st->loc, "a second train block (phases are not supported yet)");
+        return;
+    }
+    if (st->count < 1) { ERR(st->loc, "the number of epochs must be at least 1"); return; }
+    s->c->epochs = st->count;
+    for (int i = 0; i < st->nsteps; i++) {
+        const Step *sp = &st->steps[i];
+        Substep ss;
+        memset(&ss, 0, sizeof ss);
+        ss.repeat = sp->repeat;
+        ss.loc = sp->loc;
+        ss.losses = arena_alloc(&s->c->arena, (size_t)(sp->nnames ? sp->nnames : 1) * sizeof *ss.losses);
+        if (sp->repeat < 1 || sp->repeat > 1000000) {
+            ERR(sp->repeat_loc, "repetition count must be in 1 .. 1000000");
+            continue;
+        }
+        int ok = 1;
+        size_t lablen = 1;
+        for (int j = 0; j < sp->nnames; j++) lablen += (sp->names[j] ? strlen(sp->names[j]) : 0) + 2;
+        char *label = arena_alloc(&s->c->arena, lablen);
+        for (int j = 0; j < sp->nnames; j++) {
+            if (!sp->names[j]) {
+                ERR(sp->name_locs[j], "weighted step terms are not supported yet: weight the loss in its definition");
+                ok = 0;
+                continue;
+            }
+            Sym *y = lookup(s, sp->names[j]);
+            if (!y || y->kind != SYM_LOSS) {
+                if (!y) {
+                    const char *hint = suggest(s, sp->names[j]);
+                    if (hint) ERR(sp->name_locs[j], "unknown loss '%s'; did you mean '%s'?", sp->names[j], hint);
+                    else ERR(sp->name_locs[j], "unknown loss '%s'", sp->names[j]);
+                } else {
+                    ERR(sp->name_locs[j], "'%s' is a %s, not a loss", sp->names[j], sym_kind_name[y->kind]);
+                }
+                ok = 0;
+                continue;
+            }
+            if (y->index < 0) { ok = 0; continue; }
+            for (int q = 0; q < ss.nloss; q++)
+                if (ss.losses[q] == y->index) {
+                    ERR(sp->name_locs[j], "loss '%s' appears twice in this step", sp->names[j]);
+                    ok = 0;
+                }
+            ss.losses[ss.nloss++] = y->index;
+            if (j) strcat(label, ", ");
+            strcat(label, sp->names[j]);
+        }
+        ss.label = label;
+        if (!ok) continue;
+        *GROW(s->c->steps, s->c->nsteps) = ss;
+        sched_substep(s->c, s->c->nsteps - 1);
+        if (s->c->steps[s->c->nsteps - 1].ntrain == 0) {
+            ERR(sp->loc, "this step's losses reach no network or parameter (everything is behind stop() or constant)");
+        }
+    }
+}
+
+static const char *stmt_keyword(StmtKind k)
+{
+    switch (k) {
+    case ST_WEIGHTS: return "weights";
+    case ST_TRACK: return "track";
+    case ST_GRID: return "grid";
+    case ST_SIM: return "sim";
+    case ST_STATE: return "state";
+    case ST_SIMSTEP: return "step";
+    case ST_EQN: return "equation";
+    case ST_SEED: case ST_CONST: case ST_DOMAIN: case ST_POINTS: case ST_DATA: case ST_NET: case ST_PARAM:
+    case ST_FIELD: case ST_LET: case ST_LOSS: case ST_TRAIN: case ST_EXPECT: case ST_REPORT:
+        break;
+    }
+    return "this";
+}
+
+int sema(Comp *c)
+{
+    Sema ss;
+    memset(&ss, 0, sizeof ss);
+    Sema *s = &ss;
+    s->c = c;
+    int seen_train = 0;
+    for (const Stmt *st = c->ast->first; st; st = st->next) {
+        not_yet(s, st);
+        switch (st->kind) {
+        case ST_SEED:
+            if (st->count < 0) ERR(st->loc, "seed must be >= 0");
+            c->seed = (unsigned long long)st->count;
+            break;
+        case ST_CONST: {
+            double v = const_value(s, st->value, "the value of a const");
+            Sym *y = declare(s, st, SYM_CONST, 0);
+            if (y) y->value = isnan(v) ? 0 : v;
+            break;
+        }
+        case ST_DOMAIN: decl_domain(s, st); break;
+        case ST_POINTS: decl_points(s, st); break;
+        case ST_DATA: decl_data(s, st); break;
+        case ST_NET: decl_net(s, st); break;
+        case ST_PARAM: decl_param(s, st); break;
+        case ST_FIELD: case ST_LET: decl_function(s, st); break;
+        case ST_LOSS: decl_loss(s, st); break;
+        case ST_TRAIN: decl_train(s, st); seen_train = 1; break;
+        case ST_EXPECT: case ST_REPORT: decl_check(s, st); break;
+        case ST_WEIGHTS: case ST_TRACK: case ST_GRID: case ST_SIM: case ST_STATE: case ST_SIMSTEP: case ST_EQN:
+            ERR(st->loc, "'%s' statements are not supported yet", stmt_keyword(st->kind));
+            break;
+        }
+    }
+    if (!seen_train && c->diag.nerrors == 0 && c->nlosses > 0) {
+        Loc l = {1, 1};
+        ERR(l, "no 'train N epochs { step ... }' block");
+    }
+    /* Unused losses are probably a mistake. */
+    for (int i = 0; i < c->nlosses; i++) {
+        int used = 0;
+        for (int j = 0; j < c->nsteps; j++)
+            for (int k = 0; k < c->steps[j].nloss; k++) used |= c->steps[j].losses[k] == i;
+        if (!used && c->nsteps) diag_warning(&c->diag, c->losses[i].loc, "loss '%s' is never used in a step", c->losses[i].name);
+    }
+    return c->diag.nerrors ? 1 : 0;
+}
