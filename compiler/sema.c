@@ -179,6 +179,7 @@ static int any_coord(Sema *s, const char *name)
 }
 
 static NodeId lower(Sema *s, const Expr *e, Ctx *cx);
+static int find_ps(Sema *s, const char *name, Loc loc);
 
 /* Combines two nodes with a binary op, reporting a point-set conflict. */
 static NodeId combine(Sema *s, Op op, NodeId a, NodeId b, Loc loc)
@@ -283,9 +284,21 @@ static NodeId lower_name(Sema *s, const Expr *e, Ctx *cx)
         return y->node;
     case SYM_FIELD: case SYM_LET:
         return bare_function(s, y, e->loc, cx);
-    case SYM_NET:
-        ERR(e->loc, "network '%s' must be called with its inputs, e.g. %s(x)", y->name, y->name);
-        return NO_NODE;
+    case SYM_NET: {   /* bare network: evaluated at the point set's coordinates, in order */
+        const Trainable *t = &s->c->trs[y->index];
+        if (cx->ps < 0 || cx->closed || coord_index(s, cx->ps, "") >= 0 || ps_domain(s, cx->ps)->dim != t->din) {
+            ERR(e->loc, "network '%s' must be called with its %d input%s here, e.g. %s(x)", y->name, t->din,
+                t->din == 1 ? "" : "s", y->name);
+            return NO_NODE;
+        }
+        if (t->dout != 1) {
+            ERR(e->loc, "network '%s' has %d outputs; a scalar is needed here", y->name, t->dout);
+            return NO_NODE;
+        }
+        NodeId args[8];
+        for (int k = 0; k < t->din; k++) args[k] = ir_leaf(ir, OP_COORD, cx->ps, (uint32_t)k, 0, e->loc);
+        return ir_netout(ir, ir_call(ir, y->index, t->din, args), 0, 0, e->loc);
+    }
     case SYM_DOMAIN: case SYM_POINTS: case SYM_LOSS:
         ERR(e->loc, "'%s' is a %s, not a value", y->name, sym_kind_name[y->kind]);
         return NO_NODE;
@@ -567,9 +580,23 @@ static NodeId lower(Sema *s, const Expr *e, Ctx *cx)
     case EX_MEMBER:
         ERR(e->loc, "member access '.%s' is not supported yet", e->name);
         return NO_NODE;
-    case EX_OVER:
-        ERR(e->loc, "a loss term with its own point set ('... over NAME' inside an expression) is not supported yet");
-        return NO_NODE;
+    case EX_OVER: {   /* a term with its own point set: a scalar */
+        int ps = find_ps(s, e->name, e->loc);
+        if (ps < 0) return NO_NODE;
+        if (cx->closed) {
+            ERR(e->loc, "'over' cannot be used inside a field or let body");
+            return NO_NODE;
+        }
+        Ctx inner = *cx;
+        inner.ps = ps;
+        NodeId v = lower(s, e->lhs, &inner);
+        if (v == NO_NODE) return NO_NODE;
+        if (ir->nodes[v].ps >= 0) {
+            ERR(e->loc, "a term '... over %s' must be a number: reduce it, e.g. mse(...) over %s", e->name, e->name);
+            return NO_NODE;
+        }
+        return v;
+    }
     }
     HY_ICE("bad expression kind");
 }
@@ -923,10 +950,12 @@ static void decl_function(Sema *s, const Stmt *st)
 static void decl_loss(Sema *s, const Stmt *st)
 {
     int ps = -1;
-    if (st->on) ps = find_ps(s, st->on, st->on_loc);
-    else ERR(st->loc, "loss '%s' needs a point set: 'loss %s = ... over POINTS'", st->name, st->name);
+    if (st->on) {
+        ps = find_ps(s, st->on, st->on_loc);
+        if (ps < 0) return;
+    }
     Sym *y = declare(s, st, SYM_LOSS, s->c->nlosses);
-    if (ps < 0 || !y) return;
+    if (!y) return;
     Ctx cx = {ps, NULL, 0, 0, 0};
     NodeId v = lower(s, st->value, &cx);
     if (v == NO_NODE) { y->index = -1; return; }

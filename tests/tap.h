@@ -14,7 +14,7 @@ static int tap_failed;
 static int tap_passed;
 
 /* Records one check; fmt explains a failure (printed only when !ok). */
-static void tap_check(int ok, const char *name, const char *fmt, ...)
+static inline void tap_check(int ok, const char *name, const char *fmt, ...)
 {
     if (ok) {
         printf("ok %s\n", name);
@@ -32,11 +32,11 @@ static void tap_check(int ok, const char *name, const char *fmt, ...)
 }
 
 /* |got - want| <= atol + rtol * |want|, NaN never passes. */
-static int tap_close(double got, double want, double rtol, double atol)
+static inline int tap_close(double got, double want, double rtol, double atol)
 {
     double d = fabs(got - want);
     return d <= atol + rtol * fabs(want);
 }
 
-static int tap_exit(void) { return tap_failed ? 1 : 0; }
+static inline int tap_exit(void) { return tap_failed ? 1 : 0; }
 #endif

@@ -176,7 +176,7 @@ static void check_param_grads(void)
                  "loss a = mean(sin(u) + cos(2*u) * exp(u/3) + log(2 + u*u) + tanh(u) + sqrt(1 + u^2) + abs(u - 0.1))"
                  " over line\n"
                  "loss b = mse(u^3 / (1.5 + u) - k * x^2 + (1 + u)^k) over line\n"
-                 "loss c = max(u * u) + sum(u) / 100 over line\n"
+                 "loss c = (max(u * u) + sum(u) / 100) over line\n"
                  "train 1 epochs { step a, b, c }\n",
                  200);
     check_params("grad/params/jets-order2",
