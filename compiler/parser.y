@@ -200,14 +200,14 @@ static void hoist_over(Stmt *s, Expr *v)
     }
 }
 
-static long int_value(PCtx *c, NumTok n, Loc loc, const char *what)
+static long int_value(PCtx *c, NumTok n, Loc loc)
 {
     if (n.ikind == 1)
         return n.i;
     if (n.ikind == 2)
-        perr(c, loc, "%s '%s' is out of range", what, n.text);
+        perr(c, loc, "integer '%s' is out of range", n.text);
     else
-        perr(c, loc, "%s must be an integer, not '%s'", what, n.text);
+        perr(c, loc, "expected an integer, not '%s'", n.text);
     return 0;
 }
 
@@ -348,7 +348,7 @@ stmt
     ;
 
 int_lit
-    : NUMBER    { $$ = int_value(ctx, $1, LOC(@1), "integer"); }
+    : NUMBER    { $$ = int_value(ctx, $1, LOC(@1)); }
     ;
 
 params
