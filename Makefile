@@ -1,4 +1,5 @@
 # hycoc -- build, test, bench.
+#   make demo       install Debian deps if missing, build, run the default example
 #   make            build ./hycoc and build/libhyrt.a
 #   make check      build and run every test; last line "N passed, N failed"
 #   make asan       the same tests under ASan/UBSan (separate build dir)
@@ -81,8 +82,14 @@ asan:
 bench: hycoc
 	sh bench/run
 
+# README command 1: install the Debian packages if missing, build, run the default example.
+demo:
+	sh tools/install-deps.sh
+	$(MAKE) hycoc
+	./hycoc examples/hyco_poisson_1d.hyco --run
+
 clean:
 	rm -rf build build-asan hycoc
 
-.PHONY: all check asan bench clean
+.PHONY: all check asan bench clean demo
 .SECONDARY:

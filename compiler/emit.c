@@ -329,6 +329,7 @@ static const char *val(Emit *e, const long *voff, NodeId i, char *buf, size_t le
 static void line_dir(Emit *e, const Node *nd)
 {
     if (nd->loc.line > 0) fprintf(e->o, "#line %d \"%s\"\n", nd->loc.line, e->file);
+    fprintf(e->o, "    /* n%u %s */\n", (unsigned)(nd - e->c->ir.nodes), op_name(nd->op));
 }
 
 /* Forward code of node i (not an alias, not static unless in setup). */
@@ -340,6 +341,9 @@ static void emit_node(Emit *e, const long *voff, NodeId i, const char *ind)
     long n = node_n(e, i);
     FILE *o = e->o;
     const char *fn = NULL;
+    if (nd->op == OP_CONST || nd->op == OP_COORD || nd->op == OP_PARAM || nd->op == OP_NETOUT ||
+        nd->op == OP_DATA || nd->op == OP_STOP)
+        return;   /* leaves and aliases: nothing to compute */
     line_dir(e, nd);
     if (nd->op != OP_NOISE && nd->a != NO_NODE && nd->op != OP_NETOUT) val(e, voff, nd->a, A, sizeof A);
     if (nd->b != NO_NODE && nd->op != OP_NETOUT) val(e, voff, nd->b, B, sizeof B);
@@ -427,6 +431,7 @@ static void emit_adjoint(Emit *e, Kernel *k, NodeId i)
     case OP_ADD: acc(e, k, i, nd->a, G); acc(e, k, i, nd->b, G); return;              /* d(a+b) = da + db */
     case OP_SUB: acc(e, k, i, nd->a, G); snprintf(x, sizeof x, "-%s", G); acc(e, k, i, nd->b, x); return;
     case OP_MUL:                                                                         /* d(ab) = b da + a db */
+        if (nd->a == nd->b) { snprintf(x, sizeof x, "2 * %s * %s", G, A); acc(e, k, i, nd->a, x); return; }
         snprintf(x, sizeof x, "%s * %s", G, B); acc(e, k, i, nd->a, x);
         snprintf(x, sizeof x, "%s * %s", G, A); acc(e, k, i, nd->b, x);
         return;

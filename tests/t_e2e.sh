@@ -4,7 +4,7 @@
 H=./hycoc
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for ex in examples/hyco_poisson_1d.hyco examples/hyco_poisson_1d_repeat.hyco; do
+for ex in examples/*.hyco specs/*.hyco; do
     name=e2e/$(basename "$ex" .hyco)
     if $H "$ex" --run --quiet > "$tmp/out" 2>&1; then
         echo "ok $name"
