@@ -256,3 +256,72 @@ void hy_act_eval(int act, long n, const double *z, int nd, double *d[4])
         act_block(act, m, z + i0, nd, dk);
     }
 }
+
+/* ---- elementwise jet kernels (net.c) over one n*w block ----
+ * Here for -O3 (vectorised; restrict: no aliasing), cloned for AVX2 with an
+ * ifunc.  Only multiplies and adds: with -std=c11 GCC does not contract them
+ * into FMAs, so both clones give bitwise the same results. */
+#define EW_CLONES __attribute__((target_clones("avx2", "default")))
+
+EW_CLONES void rt_ew_mul(long N, double *restrict y, const double *restrict a, const double *restrict b)
+{
+    for (long i = 0; i < N; i++)
+        y[i] = a[i] * b[i];
+}
+
+/* y = s2 zp zq (+ s1 zs if zs) */
+EW_CLONES void rt_ew_second(long N, double *restrict y, const double *restrict s1,
+                      const double *restrict s2, const double *restrict zp,
+                      const double *restrict zq, const double *restrict zs)
+{
+    if (!zs)
+        for (long i = 0; i < N; i++)
+            y[i] = s2[i] * zp[i] * zq[i];
+    else
+        for (long i = 0; i < N; i++)
+            y[i] = s2[i] * zp[i] * zq[i] + s1[i] * zs[i];
+}
+
+/* dz0 += daf s2 zf;  dzf = daf s1 */
+EW_CLONES void rt_ewb_first(long N, double *restrict dz0, double *restrict dzf,
+                      const double *restrict daf, const double *restrict s1,
+                      const double *restrict s2, const double *restrict zf)
+{
+    for (long i = 0; i < N; i++) {
+        dz0[i] += daf[i] * s2[i] * zf[i];
+        dzf[i] = daf[i] * s1[i];
+    }
+}
+
+/* g = das s2: dz0 += das s3 zp zq + g zs (zs may be NULL: zero);
+ * dzp += g zq; dzs = das s1.  (dzq handled by a second call when q != p.) */
+EW_CLONES void rt_ewb_second(long N, double *restrict dz0, double *restrict dzp,
+                       double *restrict dzs, const double *restrict das,
+                       const double *restrict s1, const double *restrict s2,
+                       const double *restrict s3, const double *restrict zp,
+                       const double *restrict zq, const double *restrict zs, double scale)
+{
+    if (zs)
+        for (long i = 0; i < N; i++) {
+            double g = das[i] * s2[i];
+            dz0[i] += das[i] * s3[i] * zp[i] * zq[i] + g * zs[i];
+            dzp[i] += scale * g * zq[i];
+            dzs[i] = das[i] * s1[i];
+        }
+    else
+        for (long i = 0; i < N; i++) {
+            double g = das[i] * s2[i];
+            dz0[i] += das[i] * s3[i] * zp[i] * zq[i];
+            dzp[i] += scale * g * zq[i];
+            dzs[i] = das[i] * s1[i];
+        }
+}
+
+/* dzq += das s2 zp */
+EW_CLONES void rt_ewb_other(long N, double *restrict dzq, const double *restrict das,
+                      const double *restrict s2, const double *restrict zp)
+{
+    for (long i = 0; i < N; i++)
+        dzq[i] += das[i] * s2[i] * zp[i];
+}
+

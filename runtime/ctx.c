@@ -36,6 +36,7 @@ HyCtx *hy_ctx_new(void)
     HyCtx *c = rt_xcalloc(1, sizeof *c, "context");
     c->threads = 1;
     openblas_set_num_threads(1);
+    rt_gemm_threads(1);
     return c;
 }
 
@@ -74,6 +75,7 @@ void hy_set_threads(HyCtx *c, int n)
 {
     c->threads = n < 1 ? 1 : n;
     openblas_set_num_threads(c->threads);
+    rt_gemm_threads(c->threads);
 }
 void hy_set_log_every(HyCtx *c, long every) { c->log_every = every < 0 ? 0 : every; }
 void hy_set_quiet(HyCtx *c, int quiet) { c->quiet = quiet; }

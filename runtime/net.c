@@ -33,7 +33,6 @@
  * each component is one contiguous n*width block and the stacked GEMM has
  * C*n rows.  Output buffer Zo is [C][n][dout]; out is [ncomp][dout][n].
  */
-#include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 #include "rt_internal.h"
@@ -62,6 +61,7 @@ struct JetPlan {
     double **S;               /* per hidden layer: s1..s_nd, [nd][n][w] */
     double *Zo;               /* output layer pre-scatter [C][n][dout] */
     double *dZ, *dA;          /* backward scratch [C][n][max(w,dout)] each */
+    double *Wt;               /* scratch: a hidden W transposed [w][w] */
     double *block;            /* the one allocation holding all buffers */
 };
 
@@ -196,7 +196,8 @@ JetPlan *rt_jet_new(HyCtx *c, int net, int n, int ncomp, const int *comps,
     /* One block for every buffer. */
     long nw = (long)n * p->w, C = p->C, D = p->depth;
     long wmax = p->w > p->dout ? p->w : p->dout;
-    long total = D * (2 * C * nw + p->nd * nw) + C * n * p->dout + 2 * C * n * wmax;
+    long total = D * (2 * C * nw + p->nd * nw) + C * n * p->dout + 2 * C * n * wmax +
+                 (long)p->w * p->w;
     p->block = rt_xcalloc((size_t)total, sizeof(double), "jet buffers");
     p->Z = rt_xmalloc(sizeof(double *) * (size_t)(3 * D), "jet plan");
     p->Aa = p->Z + D;
@@ -209,7 +210,8 @@ JetPlan *rt_jet_new(HyCtx *c, int net, int n, int ncomp, const int *comps,
     }
     p->Zo = q, q += C * n * p->dout;
     p->dZ = q, q += C * n * wmax;
-    p->dA = q;
+    p->dA = q, q += C * n * wmax;
+    p->Wt = q;
     return p;
 }
 
@@ -231,23 +233,13 @@ static void layer_act(JetPlan *p, int l)
     double *d[4] = {A, S, p->nd >= 2 ? S + N : NULL, p->nd >= 3 ? S + 2 * N : NULL};
     hy_act_eval(p->act, N, Z, p->nd, d);
     const double *s1 = S, *s2 = S + N;
-    for (int f = 1; f <= p->nf; f++) {
-        const double *zf = Z + f * N;
-        double *af = A + f * N;
-        for (long i = 0; i < N; i++)
-            af[i] = s1[i] * zf[i];
-    }
+    for (int f = 1; f <= p->nf; f++)
+        rt_ew_mul(N, A + f * N, s1, Z + f * N);
     for (int s = 0; s < p->ns; s++) {   /* order: higher components add terms here */
         int c = 1 + p->nf + s;
-        const double *zp = Z + p->pair[s][0] * N, *zq = Z + p->pair[s][1] * N;
-        const double *zs = Z + c * N;
-        double *as = A + c * N;
-        if (l == 0)   /* z_pq = 0 at the input layer */
-            for (long i = 0; i < N; i++)
-                as[i] = s2[i] * zp[i] * zq[i];
-        else
-            for (long i = 0; i < N; i++)
-                as[i] = s2[i] * zp[i] * zq[i] + s1[i] * zs[i];
+        /* z_pq = 0 at the input layer */
+        rt_ew_second(N, A + c * N, s1, s2, Z + p->pair[s][0] * N, Z + p->pair[s][1] * N,
+                  l == 0 ? NULL : Z + c * N);
     }
 }
 
@@ -288,8 +280,10 @@ void rt_jet_fwd(HyCtx *c, JetPlan *p)
         W = P + woff;
         b = P + boff;
         Z = p->Z[l];
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, C * n, w, w, 1.0, p->Aa[l - 1], w,
-                    W, w, 0.0, Z, w);
+        for (int o = 0; o < w; o++)   /* Wt[k][o] = W[o][k] */
+            for (int k = 0; k < w; k++)
+                p->Wt[k * w + o] = W[o * w + k];
+        rt_gemm((long)C * n, w, w, p->Aa[l - 1], w, 1, p->Wt, w, Z, w, 0);
         for (int i = 0; i < n; i++)
             for (int o = 0; o < w; o++)
                 Z[(long)i * w + o] += b[o];
@@ -300,8 +294,7 @@ void rt_jet_fwd(HyCtx *c, JetPlan *p)
     W = P + woff;
     b = P + boff;
     const int dout = p->dout;
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, C * n, dout, w, 1.0,
-                p->Aa[p->depth - 1], w, W, w, 0.0, p->Zo, dout);
+    rt_gemm_dot((long)C * n, dout, w, p->Aa[p->depth - 1], w, W, w, p->Zo, dout);
     for (int k = 0; k < p->ncomp; k++) {
         int ck = p->req[k];
         for (int o = 0; o < dout; o++) {
@@ -321,27 +314,16 @@ static void layer_act_bwd(JetPlan *p, int l)
     const double *Z = p->Z[l], *S = p->S[l], *dA = p->dA;
     const double *s1 = S, *s2 = S + N, *s3 = S + 2 * N;
     double *dZ = p->dZ;
-    for (long i = 0; i < N; i++)
-        dZ[i] = dA[i] * s1[i];
-    for (int f = 1; f <= p->nf; f++) {
-        const double *zf = Z + f * N, *daf = dA + f * N;
-        double *dzf = dZ + f * N;
-        for (long i = 0; i < N; i++) {
-            dZ[i] += daf[i] * s2[i] * zf[i];
-            dzf[i] = daf[i] * s1[i];
-        }
-    }
+    rt_ew_mul(N, dZ, dA, s1);
+    for (int f = 1; f <= p->nf; f++)
+        rt_ewb_first(N, dZ, dZ + f * N, dA + f * N, s1, s2, Z + f * N);
     for (int s = 0; s < p->ns; s++) {   /* order: higher components add terms here */
-        int cs = 1 + p->nf + s, a = p->pair[s][0], bb = p->pair[s][1];
-        const double *zp = Z + a * N, *zq = Z + bb * N, *zs = Z + cs * N, *das = dA + cs * N;
-        double *dzp = dZ + a * N, *dzq = dZ + bb * N, *dzs = dZ + cs * N;
-        for (long i = 0; i < N; i++) {
-            double g = das[i] * s2[i];
-            dZ[i] += das[i] * s3[i] * zp[i] * zq[i] + (l ? g * zs[i] : 0.0);
-            dzp[i] += g * zq[i];
-            dzq[i] += g * zp[i];
-            dzs[i] = das[i] * s1[i];
-        }
+        int cs = 1 + p->nf + s, a = p->pair[s][0], b = p->pair[s][1];
+        /* pure second (a == b): d(s2 z_a^2)/dz_a = 2 s2 z_a */
+        rt_ewb_second(N, dZ, dZ + a * N, dZ + cs * N, dA + cs * N, s1, s2, s3, Z + a * N,
+                   Z + b * N, l ? Z + cs * N : NULL, a == b ? 2.0 : 1.0);
+        if (a != b)
+            rt_ewb_other(N, dZ + b * N, dA + cs * N, s2, Z + a * N);
     }
 }
 
@@ -369,25 +351,21 @@ void rt_jet_bwd(HyCtx *c, JetPlan *p)
         }
     }
     rt_mlp_layer(t, p->depth, &woff, &boff, &nin, &nout);
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, dout, w, C * n, 1.0, dZo, dout,
-                p->Aa[p->depth - 1], w, 1.0, G + woff, w);
+    rt_gemm(dout, w, (long)C * n, dZo, 1, dout, p->Aa[p->depth - 1], w, G + woff, w, 1);
     for (int i = 0; i < n; i++)
         for (int o = 0; o < dout; o++)
             G[boff + o] += dZo[(long)i * dout + o];
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, C * n, w, dout, 1.0, dZo, dout,
-                P + woff, w, 0.0, p->dA, w);
+    rt_gemm((long)C * n, w, dout, dZo, dout, 1, P + woff, w, p->dA, w, 0);
     /* Hidden layers, last to 1: Zbar, then dW, db, Abar_prev. */
     for (int l = p->depth - 1; l >= 1; l--) {
         layer_act_bwd(p, l);
         rt_mlp_layer(t, l, &woff, &boff, &nin, &nout);
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, w, w, C * n, 1.0, p->dZ, w,
-                    p->Aa[l - 1], w, 1.0, G + woff, w);
+        rt_gemm(w, w, (long)C * n, p->dZ, 1, w, p->Aa[l - 1], w, G + woff, w, 1);
         double *gb = G + boff;
         for (int i = 0; i < n; i++)
             for (int o = 0; o < w; o++)
                 gb[o] += p->dZ[(long)i * w + o];
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, C * n, w, w, 1.0, p->dZ, w,
-                    P + woff, w, 0.0, p->dA, w);
+        rt_gemm((long)C * n, w, w, p->dZ, w, 1, P + woff, w, p->dA, w, 0);
     }
     /* Layer 0: z = W X + b, z_j = W[:, j]; z_pq = 0 has no parameters. */
     layer_act_bwd(p, 0);

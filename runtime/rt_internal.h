@@ -39,6 +39,38 @@ void rt_vmap_log(long n, const double *x, double *y);
 void rt_vmap_sin(long n, const double *x, double *y);
 void rt_vmap_cos(long n, const double *x, double *y);
 
+/* ---- small matrix products (gemm.c) ---- */
+/* C[r][c] (accumulate ? += : =) sum_k a(r,k) B[k*ldb + c], with
+ * a(r,k) = A[r*ars + k*aks]; r < M, c < N, k < K.  One of ars, aks is 1. */
+void rt_gemm(long M, long N, long K, const double *A, long ars, long aks, const double *B,
+             long ldb, double *C, long ldc, int accumulate);
+/* C[r][c] = sum_k A[r*lda + k] W[c*ldw + k]  (A W^T; meant for few columns N). */
+void rt_gemm_dot(long M, long N, long K, const double *A, long lda, const double *W, long ldw,
+                 double *C, long ldc);
+/* Thread count (hy_set_threads): with > 1, large products go to OpenBLAS. */
+void rt_gemm_threads(int n);
+
+/* Elementwise jet kernels (act.c; formulas in net.c's header), N elements:
+ * ew_mul:     y = a b
+ * ew_second:  y = s2 zp zq (+ s1 zs unless zs is NULL)
+ * ewb_first:  dz0 += daf s2 zf;  dzf = daf s1
+ * ewb_second: dz0 += das s3 zp zq (+ das s2 zs);  dzp += scale das s2 zq;  dzs = das s1
+ * ewb_other:  dzq += das s2 zp */
+void rt_ew_mul(long N, double *restrict y, const double *restrict a, const double *restrict b);
+void rt_ew_second(long N, double *restrict y, const double *restrict s1,
+                  const double *restrict s2, const double *restrict zp,
+                  const double *restrict zq, const double *restrict zs);
+void rt_ewb_first(long N, double *restrict dz0, double *restrict dzf,
+                  const double *restrict daf, const double *restrict s1,
+                  const double *restrict s2, const double *restrict zf);
+void rt_ewb_second(long N, double *restrict dz0, double *restrict dzp, double *restrict dzs,
+                   const double *restrict das, const double *restrict s1,
+                   const double *restrict s2, const double *restrict s3,
+                   const double *restrict zp, const double *restrict zq,
+                   const double *restrict zs, double scale);
+void rt_ewb_other(long N, double *restrict dzq, const double *restrict das,
+                  const double *restrict s2, const double *restrict zp);
+
 /* ---- trainables ---- */
 enum { RT_TR_MLP = 0, RT_TR_SCALAR = 1 };
 

@@ -1,0 +1,70 @@
+/* micro_jet.c -- times hy_jet_fwd + hy_jet_bwd of one network (not a test).
+ *
+ * Shapes: (a) the target PINN net 1 -> 1, width 32, depth 3, tanh, 51 points,
+ * components {u, u_x, u_xx}; (b) 2 -> 1, width 64, depth 4, tanh, 4096 points,
+ * components {u, u_x, u_y, u_xx, u_yy}.  GFLOP/s counts the nominal matrix
+ * products only: 2 C n sum_l(nin_l nout_l) forward, twice that backward (dW
+ * and dA), C = internal jet components; activations and elementwise jet
+ * arithmetic are extra work not counted.
+ *   build: make build/libhyrt.a && gcc -O2 -Iruntime -I/usr/include/x86_64-linux-gnu/openblas-pthread \
+ *          bench/micro_jet.c build/libhyrt.a -lopenblas -lmvec -lm -o build/micro_jet
+ *   run:   build/micro_jet [threads]
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include "hyrt.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void bench(const char *name, int din, int width, int depth, int n, int ncomp,
+                  const int *comps, int C, int threads)
+{
+    HyCtx *c = hy_ctx_new();
+    hy_set_threads(c, threads);
+    hy_alloc(c, (long)din * n + (long)ncomp * n, (long)ncomp * n);
+    double *X = hy_values(c), *out = X + din * n, *adj = hy_adjoints(c);
+    for (long i = 0; i < (long)din * n; i++)
+        X[i] = hy_rng_uniform(1, 1, (uint64_t)i);
+    for (long i = 0; i < (long)ncomp * n; i++)
+        adj[i] = hy_rng_uniform(1, 2, (uint64_t)i) - 0.5;
+    int net = hy_mlp(c, "u", din, 1, width, depth, HY_ACT_TANH);
+    int plan = hy_jet_plan(c, net, n, ncomp, comps, X, out, adj, NULL);
+    double mm = (double)din * width + (double)(depth - 1) * width * width + width;
+    double flops_f = 2.0 * C * n * mm, flops = 3.0 * flops_f;
+    double tf = 1e30, tfb = 1e30;
+    long reps = (long)(2e8 / flops) + 10;
+    for (int trial = 0; trial < 5; trial++) {
+        double t0 = now();
+        for (long r = 0; r < reps; r++)
+            hy_jet_fwd(c, plan);
+        double t1 = now();
+        for (long r = 0; r < reps; r++) {
+            hy_jet_fwd(c, plan);
+            hy_jet_bwd(c, plan);
+        }
+        double t2 = now();
+        tf = (t1 - t0) / reps < tf ? (t1 - t0) / reps : tf;
+        tfb = (t2 - t1) / reps < tfb ? (t2 - t1) / reps : tfb;
+    }
+    printf("%-34s fwd %9.2f us (%5.1f GFLOP/s)   fwd+bwd %9.2f us (%5.1f GFLOP/s)\n", name,
+           1e6 * tf, flops_f / tf * 1e-9, 1e6 * tfb, flops / tfb * 1e-9);
+    hy_ctx_free(c);
+}
+
+int main(int argc, char **argv)
+{
+    int threads = argc > 1 ? atoi(argv[1]) : 1;
+    const int c1[] = {0, 0x01, 0x0101};
+    const int c2[] = {0, 0x01, 0x02, 0x0101, 0x0202};
+    printf("threads %d\n", threads);
+    bench("1->1 w32 d3, 51 pts, {u,ux,uxx}", 1, 32, 3, 51, 3, c1, 3, threads);
+    bench("2->1 w64 d4, 4096 pts, {u,ux,uy,uxx,uyy}", 2, 64, 4, 4096, 5, c2, 5, threads);
+    return 0;
+}
