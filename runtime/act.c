@@ -118,7 +118,7 @@ const char *hy_act_name(int act)
 /* Sigmoid pieces of z[0..m): s, 1-s (both accurate), s' = s(1-s). */
 static void sigmoid_parts(long m, const double *z, double *s, double *oms, double *s1)
 {
-    double e[CHUNK];
+    double e[CHUNK] = {0};   /* zeroed: silences a false -Wmaybe-uninitialized */
     for (long i = 0; i < m; i++)
         e[i] = -fabs(z[i]);
     vm_exp(m, e, e);
@@ -134,7 +134,7 @@ static void sigmoid_parts(long m, const double *z, double *s, double *oms, doubl
 /* One block of m <= CHUNK elements; d[k] (k <= nd) already offset. */
 static void act_block(int act, long m, const double *z, int nd, double *d[4])
 {
-    double t[CHUNK], u[CHUNK], w[CHUNK];
+    double t[CHUNK], u[CHUNK] = {0}, w[CHUNK];   /* u zeroed: silences a false -Wmaybe-uninitialized */
     switch (act) {
     case HY_ACT_TANH:
         vm_tanh(m, z, t);
