@@ -6,7 +6,8 @@
  * reciprocal approximations, no flush-to-zero); they only let GCC vectorise
  * the polynomial loops below.
  *
- * Transcendentals (tanh, exp, log, log1p, sin, cos, erfc) come from glibc's
+ * tanh on AVX2 machines is our own kernel (tanh4 below, FMA polynomial).
+ * Other transcendentals (exp, log, log1p, sin, cos, erfc; tanh elsewhere) come from glibc's
  * libmvec, called explicitly by their vector-ABI names (_ZGVdN4v_* on AVX2
  * machines, chosen once at run time; _ZGVbN2v_* otherwise).  glibc documents
  * these at <= 4 ulp; tests/test_runtime.c measures the max error against
@@ -84,7 +85,7 @@ static int use_avx2(void)
             y[i] = t[0];                                                          \
         }                                                                         \
     }                                                                             \
-    static void vm_##F(long n, const double *x, double *y)                        \
+    __attribute__((unused)) static void vm_##F(long n, const double *x, double *y) \
     {                                                                             \
         if (use_avx2())                                                           \
             F##_avx2(n, x, y);                                                    \
@@ -93,6 +94,67 @@ static int use_avx2(void)
     }
 
 VMAP(tanh)
+
+/* Own AVX2/FMA tanh (replaces libmvec's, ~4.4 ns/element here, on AVX2
+ * machines): tanh|x| = e / (e + 2), e = expm1(2|x|), sign restored.
+ * expm1(y), y in [0, 40] (|x| clamped to 20, where tanh is 1 in float64):
+ * y = k ln2 + r (Cody-Waite, |r| <= 0.35), expm1(r) by its Taylor series to
+ * r^13 (remainder < 1e-17 relative), expm1(y) = 2^k expm1(r) + (2^k - 1).
+ * No cancellation anywhere, so the relative error stays a few ulp down to
+ * subnormal x; the test measures it against libm on [-30, 30] and specials. */
+#include <immintrin.h>
+__attribute__((target("avx2,fma"))) static inline __m256d tanh4(__m256d x)
+{
+    const __m256d sign = _mm256_set1_pd(-0.0);
+    __m256d ax = _mm256_andnot_pd(sign, x);
+    ax = _mm256_min_pd(_mm256_set1_pd(20.0), ax);   /* NaN stays NaN */
+    __m256d y = _mm256_add_pd(ax, ax);
+    const __m256d magic = _mm256_set1_pd(0x1.8p52);
+    __m256d t = _mm256_fmadd_pd(y, _mm256_set1_pd(1.4426950408889634074), magic);
+    __m256d k = _mm256_sub_pd(t, magic);
+    __m256d r = _mm256_fnmadd_pd(k, _mm256_set1_pd(6.93147180369123816490e-01), y);
+    r = _mm256_fnmadd_pd(k, _mm256_set1_pd(1.90821492927058770002e-10), r);
+    __m256d q = _mm256_set1_pd(1.0 / 6227020800.0);           /* 1/13! */
+    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(1.0 / 479001600.0)); /* 1/12! */
+    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(1.0 / 39916800.0));
+    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(1.0 / 3628800.0));
+    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(1.0 / 362880.0));
+    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(1.0 / 40320.0));
+    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(1.0 / 5040.0));
+    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(1.0 / 720.0));
+    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(1.0 / 120.0));
+    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(1.0 / 24.0));
+    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(1.0 / 6.0));
+    q = _mm256_fmadd_pd(q, r, _mm256_set1_pd(0.5));
+    __m256d p = _mm256_fmadd_pd(_mm256_mul_pd(r, r), q, r);    /* expm1(r) */
+    __m256d two_k = _mm256_castsi256_pd(
+        _mm256_slli_epi64(_mm256_add_epi64(_mm256_castpd_si256(t), _mm256_set1_epi64x(1023)), 52));
+    __m256d e = _mm256_fmadd_pd(two_k, p, _mm256_sub_pd(two_k, _mm256_set1_pd(1.0)));
+    __m256d th = _mm256_div_pd(e, _mm256_add_pd(e, _mm256_set1_pd(2.0)));
+    return _mm256_or_pd(th, _mm256_and_pd(sign, x));
+}
+
+__attribute__((target("avx2,fma"))) static void own_tanh_avx2(long n, const double *x, double *y)
+{
+    long i = 0;
+    for (; i + 4 <= n; i += 4)
+        _mm256_storeu_pd(y + i, tanh4(_mm256_loadu_pd(x + i)));
+    if (i < n) {
+        double t[4] = {0, 0, 0, 0};
+        memcpy(t, x + i, (size_t)(n - i) * sizeof(double));
+        _mm256_storeu_pd(t, tanh4(_mm256_loadu_pd(t)));
+        memcpy(y + i, t, (size_t)(n - i) * sizeof(double));
+    }
+}
+
+static void vtanh(long n, const double *x, double *y)
+{
+    if (use_avx2())
+        own_tanh_avx2(n, x, y);
+    else
+        tanh_sse(n, x, y);
+}
+
 VMAP(exp)
 VMAP(log)
 VMAP(log1p)
@@ -100,7 +162,7 @@ VMAP(sin)
 VMAP(cos)
 VMAP(erfc)
 
-void rt_vmap_tanh(long n, const double *x, double *y) { vm_tanh(n, x, y); }
+void rt_vmap_tanh(long n, const double *x, double *y) { vtanh(n, x, y); }
 void rt_vmap_exp(long n, const double *x, double *y) { vm_exp(n, x, y); }
 void rt_vmap_log(long n, const double *x, double *y) { vm_log(n, x, y); }
 void rt_vmap_sin(long n, const double *x, double *y) { vm_sin(n, x, y); }
@@ -137,7 +199,7 @@ static void act_block(int act, long m, const double *z, int nd, double *d[4])
     double t[CHUNK], u[CHUNK] = {0}, w[CHUNK];   /* u zeroed: silences a false -Wmaybe-uninitialized */
     switch (act) {
     case HY_ACT_TANH:
-        vm_tanh(m, z, t);
+        vtanh(m, z, t);
         if (d[0])
             memcpy(d[0], t, (size_t)m * sizeof(double));
         if (nd >= 1)
