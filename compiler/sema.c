@@ -285,6 +285,7 @@ static NodeId lower_name(Sema *s, const Expr *e, Ctx *cx)
     case SYM_FIELD: case SYM_LET:
         return bare_function(s, y, e->loc, cx);
     case SYM_NET: {   /* bare network: evaluated at the point set's coordinates, in order */
+        if (y->index < 0) return NO_NODE;
         const Trainable *t = &s->c->trs[y->index];
         if (cx->ps < 0 || cx->closed || coord_index(s, cx->ps, "") >= 0 || ps_domain(s, cx->ps)->dim != t->din) {
             ERR(e->loc, "network '%s' must be called with its %d input%s here, e.g. %s(x)", y->name, t->din,
@@ -393,6 +394,7 @@ static NodeId lower_call(Sema *s, const Expr *e, Ctx *cx)
     y = lookup(s, f);
     if (y) {
         if (y->kind == SYM_NET) {
+            if (y->index < 0) return NO_NODE;
             const Trainable *t = &s->c->trs[y->index];
             if (e->nargs != t->din) {
                 ERR(e->loc, "network '%s' takes %d input%s, but %d %s given", f, t->din, t->din == 1 ? "" : "s",
@@ -914,7 +916,8 @@ static void decl_net(Sema *s, const Stmt *st)
     if (!have_arrow) { ERR(v->loc, "mlp needs its shape: mlp(in -> out, ...)"); ok = 0; }
     optimizer(s, &t, st->opt);
     Sym *y = declare(s, st, SYM_NET, s->c->ntrs);
-    if (!ok || !y) return;
+    if (!y) return;
+    if (!ok) { y->index = -1; return; }   /* uses of it are already-reported errors */
     *GROW(s->c->trs, s->c->ntrs) = t;
 }
 
