@@ -25,7 +25,11 @@ int comp_front(Comp *c)
 {
     c->ast = parse_program(&c->arena, &c->diag);
     if (c->diag.nerrors) return 1;
-    return sema(c) ? 1 : 0;
+    if (sema(c)) return 1;
+#ifndef NDEBUG
+    ir_verify(c);
+#endif
+    return 0;
 }
 
 char *comp_emit_string(Comp *c, int with_prelude)

@@ -345,3 +345,42 @@ void ir_dump(FILE *out, const Comp *c, NodeId *roots, int nroots)
         fprintf(out, "%s n%u: %s\n", c->checks[q].is_expect ? "expect" : "report", c->checks[q].root, c->checks[q].text);
     free(mark);
 }
+
+/* Checks the DAG invariants; aborts with an internal error on a violation.
+ * Run after sema in every build without NDEBUG (it is linear and cheap):
+ *   operands precede their node; arity matches ops.def; pointwise nodes mix
+ *   at most one point set; reductions are scalar; calls name valid nodes. */
+void ir_verify(const Comp *c)
+{
+    static const int arity[] = {
+#define OP(name, ar, str) ar,
+#include "ops.def"
+#undef OP
+    };
+    const Ir *ir = &c->ir;
+    for (uint32_t i = 0; i < ir->nnodes; i++) {
+        const Node *n = &ir->nodes[i];
+        if ((int)n->op < 0 || n->op >= OP_COUNT) HY_ICE("verify: n%u has a bad op", i);
+        if (n->ps < -1 || n->ps >= c->npsets) HY_ICE("verify: n%u has a bad point set %d", i, n->ps);
+        if (n->op == OP_NETOUT) {
+            if (n->a >= (uint32_t)ir->ncalls) HY_ICE("verify: n%u names call %u of %d", i, n->a, ir->ncalls);
+            const Call *cl = &ir->calls[n->a];
+            for (int k = 0; k < cl->nargs; k++)
+                if (cl->args[k] >= i) HY_ICE("verify: n%u: call argument n%u does not precede it", i, cl->args[k]);
+            if (cl->ps != n->ps) HY_ICE("verify: n%u: point set differs from its call's", i);
+            continue;
+        }
+        int ar = arity[n->op];
+        if ((ar >= 1) != (n->a != NO_NODE) || (ar >= 2) != (n->b != NO_NODE))
+            HY_ICE("verify: n%u (%s) has the wrong number of operands", i, op_name(n->op));
+        if (n->a != NO_NODE && n->a >= i) HY_ICE("verify: n%u: operand n%u does not precede it", i, n->a);
+        if (n->b != NO_NODE && n->b >= i) HY_ICE("verify: n%u: operand n%u does not precede it", i, n->b);
+        int reduction = n->op == OP_MEAN || n->op == OP_SUM || n->op == OP_MAXR;
+        if (reduction && n->ps != -1) HY_ICE("verify: n%u: a reduction must be scalar", i);
+        if (!reduction && ar >= 1) {
+            int ps = ir->nodes[n->a].ps;
+            if (ar == 2) ps = ir_join_ps(ps, ir->nodes[n->b].ps);
+            if (ps != n->ps) HY_ICE("verify: n%u: point set %d does not follow from its operands (%d)", i, n->ps, ps);
+        }
+    }
+}

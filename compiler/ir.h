@@ -145,8 +145,13 @@ int ir_is_const(const Ir *ir, NodeId n, double v);
 const char *op_name(Op op);
 /* Point set of a binary combination: -1 if both scalar; -2 if they conflict. */
 int ir_join_ps(int a, int b);
+/* Aborts with an internal error if a DAG invariant is broken (see ir.c). */
+void ir_verify(const Comp *c);
 /* "--dump ir": one node per line. */
 void ir_dump(FILE *out, const Comp *c, NodeId *roots, int nroots);
+
+/* Highest derivative order of a network the runtime computes (hy_jet_plan). */
+#define HY_MAX_JET_ORDER 2
 
 /* Jet codes: sorted tuple of input indices, one byte each (index + 1). */
 int jet_order(uint32_t code);

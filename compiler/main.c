@@ -152,6 +152,9 @@ int main(int argc, char **argv)
     if (c->diag.nerrors) { status = 1; goto done; }
     if (o.dump && !strcmp(o.dump, "ast")) { ast_dump(stdout, c->ast); goto done; }
     if (sema(c)) { status = 1; goto done; }
+#ifndef NDEBUG
+    ir_verify(c);
+#endif
     if (o.seed >= 0) c->seed = (unsigned long long)o.seed;
     if (o.check) goto done;
     if (o.dump && !strcmp(o.dump, "ir")) {

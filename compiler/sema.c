@@ -288,8 +288,8 @@ static NodeId lower_name(Sema *s, const Expr *e, Ctx *cx)
         if (y->index < 0) return NO_NODE;
         const Trainable *t = &s->c->trs[y->index];
         if (cx->ps < 0 || cx->closed || coord_index(s, cx->ps, "") >= 0 || ps_domain(s, cx->ps)->dim != t->din) {
-            ERR(e->loc, "network '%s' must be called with its %d input%s here, e.g. %s(x)", y->name, t->din,
-                t->din == 1 ? "" : "s", y->name);
+            ERR(e->loc, "network '%s' must be called with its %d input%s here, e.g. %s(%s)", y->name, t->din,
+                t->din == 1 ? "" : "s", y->name, t->din == 1 ? "x" : t->din == 2 ? "x, y" : "x, y, ...");
             return NO_NODE;
         }
         if (t->dout != 1) {
@@ -344,7 +344,7 @@ static NodeId derive(Sema *s, NodeId a, const int *ks, int nk, Ctx *cx, Loc loc,
         if (a == NO_NODE) {
             Node *b = &ir->nodes[bad];
             if (b->op == OP_NETOUT)
-                ERR(loc, "derivative of order above 4 of a network is not supported");
+                ERR(loc, "derivatives of a network of order above %d are not supported yet", HY_MAX_JET_ORDER);
             else
                 ERR(loc, "cannot differentiate %s: it contains %s, which are samples, not functions of the coordinates",
                     what, b->op == OP_NOISE ? "noise" : "data");
@@ -765,6 +765,7 @@ static int find_ps(Sema *s, const char *name, Loc loc)
 static void decl_points(Sema *s, const Stmt *st)
 {
     const Expr *v = st->value;
+    if (st->on_expr) return;   /* boundary point sets: reported by not_yet */
     Sym *dy = st->on ? lookup(s, st->on) : NULL;
     if (!st->on || !dy || dy->kind != SYM_DOMAIN) {
         if (!st->on) ERR(st->loc, "point set '%s' needs a domain: '... in DOMAIN'", st->name);
@@ -860,6 +861,7 @@ static void not_yet(Sema *s, const Stmt *st)
     if (st->warmup) ERR(st->loc, "warm-up epochs are not supported yet");
     if (st->kind == ST_TRAIN && st->iterations) ERR(st->loc, "'iterations' phases are not supported yet");
     if (st->then) ERR(st->then->loc, "training phases ('then ...') are not supported yet");
+    if (st->kind == ST_TRAIN && st->opt) ERR(st->opt->loc, "an optimizer on a train phase is not supported yet");
     for (int i = 0; i < st->nsteps; i++)
         if (st->steps[i].every) ERR(st->steps[i].every_loc, "'every k' substeps are not supported yet");
 }
@@ -914,6 +916,7 @@ static void decl_net(Sema *s, const Stmt *st)
         }
     }
     if (!have_arrow) { ERR(v->loc, "mlp needs its shape: mlp(in -> out, ...)"); ok = 0; }
+    if (ok && t.dout != 1) { ERR(v->loc, "networks with more than one output are not supported yet"); ok = 0; }
     optimizer(s, &t, st->opt);
     Sym *y = declare(s, st, SYM_NET, s->c->ntrs);
     if (!y) return;
@@ -986,6 +989,8 @@ static const char *stmt_text(Sema *s, const Stmt *st, Loc from)
     while (*p && line < from.line) { if (*p == '\n') line++; p++; }
     if (line != from.line) return "?";
     for (int i = 1; i < from.col && *p && *p != '\n'; i++) p++;
+    while (*p >= 'a' && *p <= 'z') p++;          /* the keyword */
+    while (*p == ' ' || *p == '\t') p++;
     const char *end = p;
     while (*end && *end != '\n' && *end != '#') end++;
     while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r')) end--;
@@ -1011,7 +1016,7 @@ static void decl_check(Sema *s, const Stmt *st)
     }
     Check *k = GROW(s->c->checks, s->c->nchecks);
     k->is_expect = st->kind == ST_EXPECT;
-    k->text = stmt_text(s, st, st->value->loc);
+    k->text = stmt_text(s, st, st->loc);
     k->root = v;
     k->cmp = st->cmp;
     k->bound = bound;
