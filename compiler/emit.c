@@ -127,6 +127,15 @@ static int code_index(const Plan *p, uint32_t code)
     return -1;
 }
 
+/* Offset of netout node i within its plan's [ncomp][dout][n] output (and
+ * adjoint) block. */
+static long netout_slot(const Emit *e, const Plan *p, NodeId i)
+{
+    const Node *nd = &e->c->ir.nodes[i];
+    long dout = e->c->trs[e->c->ir.calls[nd->a].net].dout;
+    return ((long)code_index(p, nd->aux) * dout + (long)nd->b) * node_n(e, i);
+}
+
 static void plan_kernel(Emit *e, Kernel *k)
 {
     Comp *c = e->c;
@@ -225,8 +234,7 @@ static void plan_kernel(Emit *e, Kernel *k)
         const Node *nd = &ir->nodes[i];
         if (nd->op == OP_NETOUT) {
             const Plan *p = &k->plans[k->plan_of_call[nd->a]];
-            long n = node_n(e, i);
-            k->voff[i] = p->outoff + ((long)code_index(p, nd->aux) * c->trs[ir->calls[nd->a].net].dout + (long)nd->b) * n;
+            k->voff[i] = p->outoff + netout_slot(e, p, i);
         } else if (nd->op == OP_STOP || nd->op == OP_DATA) {
             k->voff[i] = k->voff[nd->a];
         } else if (nd->op == OP_PARAM) {
@@ -258,8 +266,7 @@ static void plan_kernel(Emit *e, Kernel *k)
         const Node *nd = &ir->nodes[i];
         if (nd->op == OP_NETOUT) {
             const Plan *p = &k->plans[k->plan_of_call[nd->a]];
-            long n = node_n(e, i);
-            k->aoff[i] = p->doff + ((long)code_index(p, nd->aux) * c->trs[ir->calls[nd->a].net].dout + (long)nd->b) * n;
+            k->aoff[i] = p->doff + netout_slot(e, p, i);
         } else {
             k->aoff[i] = aoff;
             aoff += node_n(e, i);
