@@ -92,11 +92,6 @@ static NodeId intern(Ir *ir, Node *n)
     NodeId id = ir->nnodes++;
     n->trainable_dep = 0;
     if (n->op == OP_PARAM || n->op == OP_NETOUT) n->trainable_dep = 1;
-    if (n->op == OP_NETOUT) {
-        const Call *cl = &ir->calls[n->a];
-        n->trainable_dep = 1;
-        (void)cl;
-    }
     if (n->op != OP_NETOUT && n->op != OP_DATA) {
         if (n->a != NO_NODE && ir->nodes[n->a].trainable_dep) n->trainable_dep = 1;
         if (n->b != NO_NODE && ir->nodes[n->b].trainable_dep) n->trainable_dep = 1;
