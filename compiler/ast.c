@@ -171,7 +171,7 @@ static void dump_labeled(FILE *out, const char *label, const Expr *e, int ind)
     dump_expr(out, e, ind + 1);
 }
 
-static const char *kind_name(StmtKind k)
+const char *ast_stmt_keyword(StmtKind k)
 {
     switch (k) {
     case ST_SEED: return "seed";
@@ -235,7 +235,7 @@ static void dump_stmt(FILE *out, const Stmt *s, int ind)
         return;
     }
     indent(out, ind);
-    fprintf(out, "stmt %s", kind_name(s->kind));
+    fprintf(out, "stmt %s", ast_stmt_keyword(s->kind));
     if (s->kind == ST_SEED)
         fprintf(out, " %ld", s->count);
     if (s->name)

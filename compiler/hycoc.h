@@ -54,5 +54,7 @@ Program *parse_program(Arena *a, Diag *d);
 /* ---- AST dump (ast.c) ---- */
 /* One node per line, stable text (golden tests). */
 void ast_dump(FILE *out, const Program *p);
+/* The keyword that introduces a statement of kind k ("loss", "train", ...). */
+const char *ast_stmt_keyword(StmtKind k);
 
 #endif

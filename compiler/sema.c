@@ -1084,23 +1084,6 @@ static void decl_train(Sema *s, const Stmt *st)
     }
 }
 
-static const char *stmt_keyword(StmtKind k)
-{
-    switch (k) {
-    case ST_WEIGHTS: return "weights";
-    case ST_TRACK: return "track";
-    case ST_GRID: return "grid";
-    case ST_SIM: return "sim";
-    case ST_STATE: return "state";
-    case ST_SIMSTEP: return "step";
-    case ST_EQN: return "equation";
-    case ST_SEED: case ST_CONST: case ST_DOMAIN: case ST_POINTS: case ST_DATA: case ST_NET: case ST_PARAM:
-    case ST_FIELD: case ST_LET: case ST_LOSS: case ST_TRAIN: case ST_EXPECT: case ST_REPORT:
-        break;
-    }
-    return "this";
-}
-
 int sema(Comp *c)
 {
     Sema ss;
@@ -1131,7 +1114,7 @@ int sema(Comp *c)
         case ST_TRAIN: decl_train(s, st); seen_train = 1; break;
         case ST_EXPECT: case ST_REPORT: decl_check(s, st); break;
         case ST_WEIGHTS: case ST_TRACK: case ST_GRID: case ST_SIM: case ST_STATE: case ST_SIMSTEP: case ST_EQN:
-            ERR(st->loc, "'%s' statements are not supported yet", stmt_keyword(st->kind));
+            ERR(st->loc, "'%s' statements are not supported yet", ast_stmt_keyword(st->kind));
             break;
         }
     }

@@ -37,6 +37,18 @@ static int build(Built *b, const char *src)
     return comp_jit(b->c, b->ctx, &b->jit, NULL);
 }
 
+static void unbuild(Built *b);
+
+/* Builds src; on failure records check `name` as failed with the
+ * diagnostics, releases everything and returns 0. */
+static int build_checked(Built *b, const char *src, const char *name)
+{
+    if (build(b, src) == 0) return 1;
+    tap_check(0, name, "did not compile: %.*s", (int)b->diag_len, b->diag_text ? b->diag_text : "");
+    unbuild(b);
+    return 0;
+}
+
 static void unbuild(Built *b)
 {
     if (b->ctx) hy_ctx_free(b->ctx);
@@ -82,11 +94,7 @@ static void check_1d(void)
         Built b;
         char name[160];
         snprintf(name, sizeof name, "grad/input/%s", exprs1d[i]);
-        if (build(&b, src) != 0) {
-            tap_check(0, name, "did not compile: %.*s", (int)b.diag_len, b.diag_text ? b.diag_text : "");
-            unbuild(&b);
-            continue;
-        }
+        if (!build_checked(&b, src, name)) continue;
         double e1 = hy_expect_value(b.ctx, 0), s1 = hy_expect_value(b.ctx, 1);
         double e2 = hy_expect_value(b.ctx, 2), s2 = hy_expect_value(b.ctx, 3);
         tap_check(e1 <= 1e-6 * (1 + s1) && e2 <= 1e-4 * (1 + s2), name,
@@ -117,11 +125,7 @@ static void check_2d(void)
         Built b;
         char name[96];
         snprintf(name, sizeof name, "grad/input2d/%s", acts[a]);
-        if (build(&b, src) != 0) {
-            tap_check(0, name, "did not compile: %.*s", (int)b.diag_len, b.diag_text ? b.diag_text : "");
-            unbuild(&b);
-            continue;
-        }
+        if (!build_checked(&b, src, name)) continue;
         double m = hy_expect_value(b.ctx, 0), ms = hy_expect_value(b.ctx, 1);
         double l = hy_expect_value(b.ctx, 2), ls = hy_expect_value(b.ctx, 3);
         double f = hy_expect_value(b.ctx, 4), fs = hy_expect_value(b.ctx, 5);
@@ -135,11 +139,7 @@ static void check_2d(void)
 static void check_params(const char *name, const char *src, int nprobe)
 {
     Built b;
-    if (build(&b, src) != 0) {
-        tap_check(0, name, "did not compile: %.*s", (int)b.diag_len, b.diag_text ? b.diag_text : "");
-        unbuild(&b);
-        return;
-    }
+    if (!build_checked(&b, src, name)) return;
     long np = hy_total_params(b.ctx);
     double *P = hy_params(b.ctx);
     hy_substep_eval(b.ctx, 0);
@@ -228,11 +228,7 @@ static void check_stop(void)
         "loss int_phy = mse(u_phy - stop(u_syn)) over line\n"
         "train 20 epochs { step pde, int_phy }\n";
     Built b;
-    if (build(&b, src) != 0) {
-        tap_check(0, "schedule/stop", "did not compile: %.*s", (int)b.diag_len, b.diag_text ? b.diag_text : "");
-        unbuild(&b);
-        return;
-    }
+    if (!build_checked(&b, src, "schedule/stop")) return;
     int syn = 1, phy = 0;
     long off = hy_param_offset(b.ctx, syn), n = hy_param_count(b.ctx, syn);
     long offp = hy_param_offset(b.ctx, phy), np = hy_param_count(b.ctx, phy);
@@ -272,11 +268,7 @@ static void check_hyco_states(void)
         "loss int_syn = mse(u_syn - stop(u_phy)) over line\n"
         "train 5 epochs { step pde, int_phy\n step fit, int_syn }\n";
     Built b;
-    if (build(&b, src) != 0) {
-        tap_check(0, "schedule/hyco", "did not compile: %.*s", (int)b.diag_len, b.diag_text ? b.diag_text : "");
-        unbuild(&b);
-        return;
-    }
+    if (!build_checked(&b, src, "schedule/hyco")) return;
     long l00, l01, l10, l11;
     const double *s00 = hy_opt_state(b.ctx, 0, 0, &l00), *s01 = hy_opt_state(b.ctx, 0, 1, &l01);
     const double *s10 = hy_opt_state(b.ctx, 1, 0, &l10), *s11 = hy_opt_state(b.ctx, 1, 1, &l11);
