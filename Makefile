@@ -73,7 +73,7 @@ $(BUILD) $(BUILD)/rt $(BUILD)/cc:
 $(BUILD)/test_%: tests/test_%.c tests/tap.h $(BUILD)/libhycoc.a $(BUILD)/libhyrt.a
 	$(CC) $(BASE) -Itests -o $@ $< $(BUILD)/libhycoc.a $(BUILD)/libhyrt.a $(TCCLIB) $(LDLIBS)
 
-check: hycoc $(TEST_BIN)
+check: $(BUILD)/hycoc $(TEST_BIN)
 	@BUILD=$(BUILD) sh tests/run.sh
 
 asan:

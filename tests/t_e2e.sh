@@ -1,7 +1,7 @@
 #!/bin/sh
 # t_e2e.sh -- end-to-end: the examples train and meet their expect lines;
 # same seed => identical loss-log bytes; --check/--dump work on them.
-H=./hycoc
+H=${BUILD:-build}/hycoc
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for ex in examples/*.hyco specs/*.hyco; do

@@ -2,7 +2,7 @@
 # t_golden.sh -- golden tests of the stage dumps: for every example and test
 # spec, `--dump ir` and `--dump c` must match tests/golden/NAME.{ir,c}.
 # UPDATE=1 sh tests/t_golden.sh regenerates the golden files (review the diff!).
-H=./hycoc
+H=${BUILD:-build}/hycoc
 mkdir -p tests/golden
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
