@@ -574,13 +574,14 @@ static void emit_kernel(Emit *e, Kernel *k)
     for (int l = 0; l < st->nloss; l++)
         fprintf(o, "    L[%d] = %s;   /* %s */\n", st->losses[l], val(e, k->voff, k->roots[l], R, sizeof R),
                 c->losses[st->losses[l]].name);
-    fprintf(o, "    /* reverse sweep */\n");
+    fprintf(o, "    /* reverse sweep, each loss's adjoint seeded with its term weight */\n");
+    fprintf(o, "    const double *W = hy_step_weights(c);\n");
     if (k->aend) fprintf(o, "    hy_zero(%ld, A);\n", k->aend);
     for (int l = 0; l < st->nloss; l++) {
         NodeId r = k->roots[l];
         if (!k->active[r]) continue;
-        if (c->ir.nodes[r].op == OP_PARAM) fprintf(o, "    G[hyk_po[%u]] += 1;\n", c->ir.nodes[r].aux);
-        else fprintf(o, "    A[%ld] += 1;\n", k->aoff[r]);
+        if (c->ir.nodes[r].op == OP_PARAM) fprintf(o, "    G[hyk_po[%u]] += W[%d];\n", c->ir.nodes[r].aux, l);
+        else fprintf(o, "    A[%ld] += W[%d];\n", k->aoff[r], l);
     }
     for (NodeId i = c->ir.nnodes; i-- > 0;) {
         if (!k->active[i]) continue;

@@ -260,6 +260,7 @@ int hy_loss(HyCtx *c, const char *name)
     return (int)c->nloss++;
 }
 double *hy_loss_values(HyCtx *c) { return c->loss_values; }
+const double *hy_step_weights(HyCtx *c) { return c->cur_w; }
 
 void hy_substep(HyCtx *c, const char *label, int repeat, int ntrain, const int *trainables,
                 int nloss, const int *losses, HyStepFn fn)
@@ -280,6 +281,9 @@ void hy_substep(HyCtx *c, const char *label, int repeat, int ntrain, const int *
     s->train = rt_xmalloc(sizeof(int) * (size_t)(ntrain + 1), "substep");
     s->loss = rt_xmalloc(sizeof(int) * (size_t)(nloss + 1), "substep");
     s->state_off = rt_xcalloc((size_t)(ntrain + 1), sizeof(long), "substep");
+    s->w = rt_xmalloc(sizeof(double) * (size_t)(nloss + 1), "substep");
+    for (int k = 0; k < nloss; k++)
+        s->w[k] = 1.0;
     for (int k = 0; k < ntrain; k++) {
         trainable(c, trainables[k]);
         s->train[k] = trainables[k];
@@ -358,10 +362,11 @@ double hy_substep_eval(HyCtx *c, int s)
         RT_ICE("no substep %d", s);
     const Substep *sb = &c->sub[s];
     zero_grads(c, sb);
+    c->cur_w = sb->w;
     sb->fn(c);
     double sum = 0.0;
     for (int k = 0; k < sb->nloss; k++)
-        sum += c->loss_values[sb->loss[k]];
+        sum += sb->w[k] * c->loss_values[sb->loss[k]];
     return sum;
 }
 
@@ -444,6 +449,7 @@ int hy_train(HyCtx *c)
             const Substep *sb = &c->sub[s];
             for (int r = 0; r < sb->repeat; r++) {
                 zero_grads(c, sb);
+                c->cur_w = sb->w;
                 sb->fn(c);
                 for (int k = 0; k < sb->nloss; k++) {
                     double v = c->loss_values[sb->loss[k]];

@@ -83,6 +83,12 @@ void hy_jet_bwd(HyCtx *c, int plan);
 /* A named loss; its value slot is hy_loss_values(c)[id]. */
 int hy_loss(HyCtx *c, const char *name);
 double *hy_loss_values(HyCtx *c);
+/* Weights of the terms of the substep being run, one per loss in the order
+ * given to hy_substep: the step function seeds the adjoint of its k-th loss
+ * with w[k] (so it back-propagates sum_k w[k] L_k).  The runtime sets them
+ * before every call (constant factors, adaptive balancers, MultiAdam's
+ * one-loss-at-a-time passes). */
+const double *hy_step_weights(HyCtx *c);
 /* A substep: `repeat` gradient steps on the sum of losses[0..nloss), updating
  * exactly trainables[0..ntrain).  Before each call of fn the runtime zeroes
  * the gradients of those trainables; fn must write every loss value listed and

@@ -120,6 +120,7 @@ typedef struct Substep {
     int *loss;                  /* their ids [nloss] */
     HyStepFn fn;                /* emitted step: forward, losses, backward */
     long *state_off;            /* per train[k]: offset of its state in c->opt_state */
+    double *w;                  /* weight of each loss's term [nloss] (1 unless weighted) */
 } Substep;
 
 typedef struct Expect {
@@ -152,6 +153,7 @@ struct HyCtx {
     long nloss, cap_loss;
 
     Substep *sub;               /* substeps in order [nsub] */
+    const double *cur_w;        /* hy_step_weights: weights of the substep being run */
     long nsub, cap_sub;
     double *opt_state;          /* one block: every (substep, trainable) state */
     long opt_state_len;         /* its length; 0 until finalized */

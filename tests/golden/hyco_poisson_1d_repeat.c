@@ -67,10 +67,11 @@ static void hyk_step0(HyCtx *c)
     { double s = 0; for (i = 0; i < 51; i++) s += V[1322 + i]; V[1373] = s / 51.0; }
     L[0] = V[1168];   /* pde */
     L[1] = V[1373];   /* int_phy */
-    /* reverse sweep */
+    /* reverse sweep, each loss's adjoint seeded with its term weight */
+    const double *W = hy_step_weights(c);
     hy_zero(869, A);
-    A[765] += 1;
-    A[868] += 1;
+    A[765] += W[0];
+    A[868] += W[1];
 #line 13 "examples/hyco_poisson_1d_repeat.hyco"
     /* n51 mean */
     { double g = A[868] / 51.0; for (i = 0; i < 51; i++) A[817 + i] += g; }
@@ -175,10 +176,11 @@ static void hyk_step1(HyCtx *c)
     { double s = 0; for (i = 0; i < 51; i++) s += V[744 + i]; V[795] = s / 51.0; }
     L[2] = V[692];   /* fit */
     L[3] = V[795];   /* int_syn */
-    /* reverse sweep */
+    /* reverse sweep, each loss's adjoint seeded with its term weight */
+    const double *W = hy_step_weights(c);
     hy_zero(292, A);
-    A[188] += 1;
-    A[291] += 1;
+    A[188] += W[0];
+    A[291] += W[1];
 #line 15 "examples/hyco_poisson_1d_repeat.hyco"
     /* n62 mean */
     { double g = A[291] / 51.0; for (i = 0; i < 51; i++) A[240 + i] += g; }

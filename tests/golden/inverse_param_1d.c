@@ -64,10 +64,11 @@ static void hyk_step0(HyCtx *c)
     { double s = 0; for (i = 0; i < 9; i++) s += V[485 + i]; V[494] = s / 9.0; }
     L[0] = V[457];   /* pde */
     L[1] = V[494];   /* fit */
-    /* reverse sweep */
+    /* reverse sweep, each loss's adjoint seeded with its term weight */
+    const double *W = hy_step_weights(c);
     hy_zero(342, A);
-    A[304] += 1;
-    A[341] += 1;
+    A[304] += W[0];
+    A[341] += W[1];
 #line 11 "specs/inverse_param_1d.hyco"
     /* n52 mean */
     { double g = A[341] / 9.0; for (i = 0; i < 9; i++) A[332 + i] += g; }

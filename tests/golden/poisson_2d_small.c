@@ -95,9 +95,10 @@ static void hyk_step0(HyCtx *c)
     /* n64 mean */
     { double s = 0; for (i = 0; i < 121; i++) s += V[5207 + i]; V[5328] = s / 121.0; }
     L[0] = V[5328];   /* pde */
-    /* reverse sweep */
+    /* reverse sweep, each loss's adjoint seeded with its term weight */
+    const double *W = hy_step_weights(c);
     hy_zero(3873, A);
-    A[3872] += 1;
+    A[3872] += W[0];
 #line 8 "specs/poisson_2d_small.hyco"
     /* n64 mean */
     { double g = A[3872] / 121.0; for (i = 0; i < 121; i++) A[3751 + i] += g; }
