@@ -7,58 +7,18 @@
  * substep updates at least one trainable (sched.c), and every derivative
  * has been expanded symbolically (diff.c).  On error, every problem found
  * has been reported with its location, and the result must not be used.
- *
- * Scoping: fields and lets are inlined at each use.  A bare field name `u`
- * means u evaluated at the coordinates of the current point set (matched by
- * parameter name); `u(e1, ...)` binds its parameters to the arguments.  The
- * body of a field or a parameterised let sees only its parameters and
- * global names, never the caller's coordinates.
+ * Expressions are lowered by lower.c (sema_int.h is their shared interface).
+ */
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "ir.h"
+#include "sema_int.h"
 #include "hyrt_api.h"
 
-typedef enum { SYM_CONST, SYM_DOMAIN, SYM_POINTS, SYM_DATA, SYM_NET, SYM_PARAM, SYM_FIELD,
-               SYM_LET, SYM_LOSS } SymKind;
-
-static const char *const sym_kind_name[] = {
+const char *const sym_kind_name[] = {
     "constant", "domain", "point set", "data", "network", "parameter", "field", "let", "loss"
 };
-
-typedef struct Sym {
-    const char *name;
-    SymKind kind;
-    int index;          /* into the Comp table of its kind; SYM_CONST: unused */
-    double value;       /* SYM_CONST */
-    NodeId node;        /* SYM_DATA: its node; SYM_PARAM: its PARAM node */
-    int ps;             /* SYM_DATA: its point set */
-    const Stmt *st;     /* declaration */
-    struct Sym *next;   /* hash chain */
-} Sym;
-
-/* Name -> node bindings while inlining a field/let body. */
-typedef struct Scope {
-    const char *name;
-    NodeId node;
-    struct Scope *next;
-} Scope;
-
-/* Lowering context of one expression. */
-typedef struct Ctx {
-    int ps;             /* point set the expression is evaluated over, -1 none */
-    Scope *scope;       /* parameter bindings of the body being inlined */
-    int closed;         /* 1 inside a field/let body: no implicit coordinates */
-    int allow_noise;    /* 1 in a data declaration */
-    int depth;          /* inlining depth (recursion guard) */
-} Ctx;
-
-#define NSYMHASH 256
-typedef struct Sema {
-    Comp *c;
-    Sym *tab[NSYMHASH];
-} Sema;
 
 static unsigned name_hash(const char *s)
 {
@@ -67,14 +27,13 @@ static unsigned name_hash(const char *s)
     return h % NSYMHASH;
 }
 
-static Sym *lookup(Sema *s, const char *name)
+Sym *sym_lookup(Sema *s, const char *name)
 {
     for (Sym *y = s->tab[name_hash(name)]; y; y = y->next)
         if (strcmp(y->name, name) == 0) return y;
     return NULL;
 }
 
-#define ERR(loc, ...) diag_error(&s->c->diag, (loc), __VA_ARGS__)
 
 static const char *const builtin_fns[] = {
     "sin", "cos", "exp", "log", "tanh", "sqrt", "abs", "sinh", "cosh", "sign", "stop",
@@ -89,9 +48,9 @@ static int is_builtin(const char *name)
     return 0;
 }
 
-static Sym *declare(Sema *s, const Stmt *st, SymKind kind, int index)
+Sym *sym_declare(Sema *s, const Stmt *st, SymKind kind, int index)
 {
-    Sym *old = lookup(s, st->name);
+    Sym *old = sym_lookup(s, st->name);
     if (old) {
         ERR(st->name_loc, "redefinition of '%s'", st->name);
         diag_note(&s->c->diag, old->st->name_loc, "'%s' was first defined here as a %s", old->name,
@@ -115,9 +74,7 @@ static Sym *declare(Sema *s, const Stmt *st, SymKind kind, int index)
     return y;
 }
 
-/* Grows a Comp table of n elements by one; returns the new element (zeroed). */
-#define GROW(arr, n) ((arr) = grow_table(s->c, (arr), (n), sizeof *(arr)), &(arr)[(n)++])
-static void *grow_table(Comp *c, void *arr, int n, size_t elt)
+void *sema_grow(Comp *c, void *arr, int n, size_t elt)
 {
     void *na = arena_alloc(&c->arena, (size_t)(n + 1) * elt);
     if (n) memcpy(na, arr, (size_t)n * elt);
@@ -142,7 +99,7 @@ static int levenshtein(const char *a, const char *b)
 }
 
 /* A close declared name, for "did you mean" hints; NULL if none. */
-static const char *suggest(Sema *s, const char *name)
+const char *sym_suggest(Sema *s, const char *name)
 {
     const char *best = NULL;
     int bd = 3;
@@ -156,508 +113,6 @@ static const char *suggest(Sema *s, const char *name)
         if (d < bd) { bd = d; best = builtin_fns[i]; }
     }
     return best;
-}
-
-static Domain *ps_domain(Sema *s, int ps) { return &s->c->domains[s->c->psets[ps].domain]; }
-
-static int coord_index(Sema *s, int ps, const char *name)
-{
-    if (ps < 0) return -1;
-    Domain *d = ps_domain(s, ps);
-    for (int k = 0; k < d->dim; k++)
-        if (strcmp(d->coords[k], name) == 0) return k;
-    return -1;
-}
-
-/* Is name a coordinate of any domain?  (for a better message) */
-static int any_coord(Sema *s, const char *name)
-{
-    for (int i = 0; i < s->c->ndomains; i++)
-        for (int k = 0; k < s->c->domains[i].dim; k++)
-            if (strcmp(s->c->domains[i].coords[k], name) == 0) return 1;
-    return 0;
-}
-
-static NodeId lower(Sema *s, const Expr *e, Ctx *cx);
-static int find_ps(Sema *s, const char *name, Loc loc);
-
-/* Combines two nodes with a binary op, reporting a point-set conflict. */
-static NodeId combine(Sema *s, Op op, NodeId a, NodeId b, Loc loc)
-{
-    if (a == NO_NODE || b == NO_NODE) return NO_NODE;
-    Ir *ir = &s->c->ir;
-    int pa = ir->nodes[a].ps, pb = ir->nodes[b].ps;
-    if (ir_join_ps(pa, pb) == -2) {
-        ERR(loc, "cannot combine values over point set '%s' with values over '%s'",
-            s->c->psets[pa].name, s->c->psets[pb].name);
-        return NO_NODE;
-    }
-    return ir_binary(ir, op, a, b, loc);
-}
-
-/* Inlines a field/let body with its parameters bound to args[]. */
-static NodeId inline_body(Sema *s, const Sym *y, const NodeId *args, Loc loc, Ctx *cx)
-{
-    const Stmt *st = y->st;
-    if (cx->depth > 64) {
-        ERR(loc, "'%s' is defined in terms of itself (or nested too deeply)", y->name);
-        return NO_NODE;
-    }
-    Scope *sc = NULL;
-    for (int i = 0; i < st->nparams; i++) {
-        Scope *b = arena_alloc(&s->c->arena, sizeof *b);
-        b->name = st->params[i];
-        b->node = args[i];
-        b->next = sc;
-        sc = b;
-    }
-    Ctx inner = *cx;
-    inner.scope = sc;
-    inner.closed = st->nparams >= 0;
-    inner.depth = cx->depth + 1;
-    inner.allow_noise = 0;
-    return lower(s, st->value, &inner);
-}
-
-/* A field or let used by bare name: parameters bound to the point set's
- * coordinates of the same names. */
-static NodeId bare_function(Sema *s, const Sym *y, Loc loc, Ctx *cx)
-{
-    const Stmt *st = y->st;
-    if (st->nparams < 0) return inline_body(s, y, NULL, loc, cx);
-    if (cx->ps < 0) {
-        ERR(loc, "'%s' needs coordinates here: evaluate it over a point set ('over NAME') or call it with arguments",
-            y->name);
-        return NO_NODE;
-    }
-    NodeId args[16];
-    if (st->nparams > 16) { ERR(loc, "too many parameters"); return NO_NODE; }
-    for (int i = 0; i < st->nparams; i++) {
-        int k = coord_index(s, cx->ps, st->params[i]);
-        if (k < 0) {
-            ERR(loc, "%s '%s' takes '%s', which is not a coordinate of point set '%s'",
-                sym_kind_name[y->kind], y->name, st->params[i], s->c->psets[cx->ps].name);
-            return NO_NODE;
-        }
-        args[i] = ir_leaf(&s->c->ir, OP_COORD, cx->ps, (uint32_t)k, 0, loc);
-    }
-    return inline_body(s, y, args, loc, cx);
-}
-
-static NodeId lower_name(Sema *s, const Expr *e, Ctx *cx)
-{
-    Ir *ir = &s->c->ir;
-    for (Scope *b = cx->scope; b; b = b->next)
-        if (strcmp(b->name, e->name) == 0) return b->node;
-    if (!cx->closed) {
-        int k = coord_index(s, cx->ps, e->name);
-        if (k >= 0) return ir_leaf(ir, OP_COORD, cx->ps, (uint32_t)k, 0, e->loc);
-    }
-    Sym *y = lookup(s, e->name);
-    if (!y) {
-        if (strcmp(e->name, "pi") == 0) return ir_const(ir, M_PI);
-        if (any_coord(s, e->name)) {
-            if (cx->closed)
-                ERR(e->loc, "'%s' is not a parameter of this field or let; add it to the parameter list", e->name);
-            else if (cx->ps < 0)
-                ERR(e->loc, "coordinate '%s' used without a point set: add 'over POINTS'", e->name);
-            else
-                ERR(e->loc, "'%s' is not a coordinate of point set '%s'", e->name, s->c->psets[cx->ps].name);
-            return NO_NODE;
-        }
-        const char *hint = suggest(s, e->name);
-        if (hint) ERR(e->loc, "unknown name '%s'; did you mean '%s'?", e->name, hint);
-        else ERR(e->loc, "unknown name '%s'", e->name);
-        return NO_NODE;
-    }
-    switch (y->kind) {
-    case SYM_CONST: return ir_const(ir, y->value);
-    case SYM_PARAM: return y->node;
-    case SYM_DATA:
-        if (y->node == NO_NODE) return NO_NODE;
-        if (cx->ps != y->ps) {
-            ERR(e->loc, "data '%s' is defined on point set '%s', but this expression is over %s%s%s", y->name,
-                s->c->psets[y->ps].name, cx->ps < 0 ? "no point set" : "'",
-                cx->ps < 0 ? "" : s->c->psets[cx->ps].name, cx->ps < 0 ? "" : "'");
-            return NO_NODE;
-        }
-        return y->node;
-    case SYM_FIELD: case SYM_LET:
-        return bare_function(s, y, e->loc, cx);
-    case SYM_NET: {   /* bare network: evaluated at the point set's coordinates, in order */
-        if (y->index < 0) return NO_NODE;
-        const Trainable *t = &s->c->trs[y->index];
-        if (cx->ps < 0 || cx->closed || coord_index(s, cx->ps, "") >= 0 || ps_domain(s, cx->ps)->dim != t->din) {
-            ERR(e->loc, "network '%s' must be called with its %d input%s here, e.g. %s(%s)", y->name, t->din,
-                t->din == 1 ? "" : "s", y->name, t->din == 1 ? "x" : t->din == 2 ? "x, y" : "x, y, ...");
-            return NO_NODE;
-        }
-        if (t->dout != 1) {
-            ERR(e->loc, "network '%s' has %d outputs; a scalar is needed here", y->name, t->dout);
-            return NO_NODE;
-        }
-        NodeId args[8];
-        for (int k = 0; k < t->din; k++) args[k] = ir_leaf(ir, OP_COORD, cx->ps, (uint32_t)k, 0, e->loc);
-        return ir_netout(ir, ir_call(ir, y->index, t->din, args), 0, 0, e->loc);
-    }
-    case SYM_DOMAIN: case SYM_POINTS: case SYM_LOSS:
-        ERR(e->loc, "'%s' is a %s, not a value", y->name, sym_kind_name[y->kind]);
-        return NO_NODE;
-    }
-    HY_ICE("bad symbol kind");
-}
-
-/* Lowers the positional arguments of a call; reports options/ranges. */
-static int lower_args(Sema *s, const Expr *e, Ctx *cx, NodeId *out, int max)
-{
-    int ok = 1;
-    if (e->nargs > max) return 0;
-    for (int i = 0; i < e->nargs; i++) {
-        const Arg *a = e->args[i];
-        if (a->kind != ARG_EXPR) {
-            ERR(a->loc, "unexpected %s in a call of '%s'", a->kind == ARG_ARROW ? "'->'" : "option", e->name);
-            ok = 0;
-            continue;
-        }
-        out[i] = lower(s, a->e, cx);
-        if (out[i] == NO_NODE) ok = 0;
-    }
-    return ok;
-}
-
-static NodeId reduce(Sema *s, Op op, NodeId a, Ctx *cx, Loc loc)
-{
-    Ir *ir = &s->c->ir;
-    if (ir->nodes[a].ps < 0 && op == OP_SUM && cx->ps >= 0)   /* sum of a constant over n points */
-        return ir_binary(ir, OP_MUL, ir_const(ir, s->c->psets[cx->ps].n), a, loc);
-    return ir_unary(ir, op, a, loc);
-}
-
-/* Derivative of node a by the coordinates listed (indices into the domain). */
-static NodeId derive(Sema *s, NodeId a, const int *ks, int nk, Ctx *cx, Loc loc, const char *what)
-{
-    Ir *ir = &s->c->ir;
-    for (int i = 0; i < nk; i++) {
-        NodeId bad = NO_NODE;
-        NodeId before = a;
-        a = diff_coord(s->c, a, cx->ps, ks[i], &bad);
-        if (a == NO_NODE) {
-            Node *b = &ir->nodes[bad];
-            if (b->op == OP_NETOUT)
-                ERR(loc, "derivatives of a network of order above %d are not supported yet", HY_MAX_JET_ORDER);
-            else
-                ERR(loc, "cannot differentiate %s: it contains %s, which are samples, not functions of the coordinates",
-                    what, b->op == OP_NOISE ? "noise" : "data");
-            return NO_NODE;
-        }
-        if (ir_is_const(ir, a, 0) && ir->nodes[before].op != OP_CONST && ir->nodes[before].trainable_dep) {
-            ERR(loc, "%s does not depend on coordinate '%s'", what, ps_domain(s, cx->ps)->coords[ks[i]]);
-            return NO_NODE;
-        }
-    }
-    return a;
-}
-
-/* Splits a derivative name like "dxx" or "dxt" into coordinates of ps.
- * Returns the count, or -1 if it is not a derivative name. */
-static int split_dname(Sema *s, const char *name, int ps, int *ks, int max)
-{
-    if (name[0] != 'd' || !name[1] || ps < 0) return -1;
-    Domain *d = ps_domain(s, ps);
-    int n = 0;
-    const char *p = name + 1;
-    while (*p) {
-        int best = -1;
-        size_t bl = 0;
-        for (int k = 0; k < d->dim; k++) {
-            size_t l = strlen(d->coords[k]);
-            if (l > bl && strncmp(p, d->coords[k], l) == 0) { best = k; bl = l; }
-        }
-        if (best < 0 || n == max) return -1;
-        ks[n++] = best;
-        p += bl;
-    }
-    return n;
-}
-
-static NodeId lower_call(Sema *s, const Expr *e, Ctx *cx)
-{
-    Ir *ir = &s->c->ir;
-    const char *f = e->name;
-    NodeId args[16];
-    Sym *y = NULL;
-    for (Scope *b = cx->scope; b; b = b->next)
-        if (strcmp(b->name, f) == 0) {
-            ERR(e->loc, "'%s' is a parameter, not a function", f);
-            return NO_NODE;
-        }
-    y = lookup(s, f);
-    if (y) {
-        if (y->kind == SYM_NET) {
-            if (y->index < 0) return NO_NODE;
-            const Trainable *t = &s->c->trs[y->index];
-            if (e->nargs != t->din) {
-                ERR(e->loc, "network '%s' takes %d input%s, but %d %s given", f, t->din, t->din == 1 ? "" : "s",
-                    e->nargs, e->nargs == 1 ? "was" : "were");
-                return NO_NODE;
-            }
-            if (!lower_args(s, e, cx, args, 16)) return NO_NODE;
-            int ps = -1;
-            for (int i = 0; i < e->nargs; i++) {
-                int p = ir_join_ps(ps, ir->nodes[args[i]].ps);
-                if (p == -2) { ERR(e->loc, "inputs of '%s' are over different point sets", f); return NO_NODE; }
-                ps = p;
-            }
-            if (t->dout != 1) {
-                ERR(e->loc, "network '%s' has %d outputs; a scalar is needed here", f, t->dout);
-                return NO_NODE;
-            }
-            int call = ir_call(ir, y->index, e->nargs, args);
-            return ir_netout(ir, call, 0, 0, e->loc);
-        }
-        if (y->kind == SYM_FIELD || y->kind == SYM_LET) {
-            int np = y->st->nparams;
-            if (np < 0) { ERR(e->loc, "'%s' takes no arguments", f); return NO_NODE; }
-            if (e->nargs != np) {
-                ERR(e->loc, "%s '%s' takes %d argument%s, but %d %s given", sym_kind_name[y->kind], f, np,
-                    np == 1 ? "" : "s", e->nargs, e->nargs == 1 ? "was" : "were");
-                return NO_NODE;
-            }
-            if (!lower_args(s, e, cx, args, 16)) return NO_NODE;
-            for (int i = 0; i < np; i++)
-                for (int j = i + 1; j < np; j++)
-                    if (ir_join_ps(ir->nodes[args[i]].ps, ir->nodes[args[j]].ps) == -2) {
-                        ERR(e->loc, "arguments of '%s' are over different point sets", f);
-                        return NO_NODE;
-                    }
-            return inline_body(s, y, args, e->loc, cx);
-        }
-        ERR(e->loc, "'%s' is a %s and cannot be called", f, sym_kind_name[y->kind]);
-        return NO_NODE;
-    }
-    static const struct { const char *name; Op op; } unary[] = {
-        {"sin", OP_SIN}, {"cos", OP_COS}, {"exp", OP_EXP}, {"log", OP_LOG}, {"tanh", OP_TANH},
-        {"sqrt", OP_SQRT}, {"abs", OP_ABS}, {"sign", OP_SIGN}, {"stop", OP_STOP},
-        {"mean", OP_MEAN}, {"sum", OP_SUM}, {"max", OP_MAXR},
-    };
-    for (size_t i = 0; i < sizeof unary / sizeof unary[0]; i++) {
-        if (strcmp(f, unary[i].name) != 0) continue;
-        if (e->nargs != 1) { ERR(e->loc, "'%s' takes 1 argument, but %d were given", f, e->nargs); return NO_NODE; }
-        if (!lower_args(s, e, cx, args, 1)) return NO_NODE;
-        Op op = unary[i].op;
-        if (op == OP_MEAN || op == OP_SUM || op == OP_MAXR) return reduce(s, op, args[0], cx, e->loc);
-        return ir_unary(ir, op, args[0], e->loc);
-    }
-    if (strcmp(f, "sinh") == 0 || strcmp(f, "cosh") == 0) {   /* (e^a -+ e^-a)/2 */
-        if (e->nargs != 1) { ERR(e->loc, "'%s' takes 1 argument, but %d were given", f, e->nargs); return NO_NODE; }
-        if (!lower_args(s, e, cx, args, 1)) return NO_NODE;
-        NodeId p = ir_unary(ir, OP_EXP, args[0], e->loc);
-        NodeId m = ir_unary(ir, OP_EXP, ir_unary(ir, OP_NEG, args[0], e->loc), e->loc);
-        NodeId t = ir_binary(ir, f[3] == 'h' && f[2] == 'n' ? OP_SUB : OP_ADD, p, m, e->loc);
-        return ir_binary(ir, OP_MUL, ir_const(ir, 0.5), t, e->loc);
-    }
-    if (strcmp(f, "mse") == 0 || strcmp(f, "mae") == 0) {
-        if (e->nargs != 1) { ERR(e->loc, "'%s' takes 1 argument, but %d were given", f, e->nargs); return NO_NODE; }
-        if (!lower_args(s, e, cx, args, 1)) return NO_NODE;
-        NodeId v = f[1] == 's' ? ir_binary(ir, OP_MUL, args[0], args[0], e->loc) : ir_unary(ir, OP_ABS, args[0], e->loc);
-        return reduce(s, OP_MEAN, v, cx, e->loc);
-    }
-    if (strcmp(f, "rel_l2") == 0 || strcmp(f, "linf") == 0) {
-        if (e->nargs != 2) { ERR(e->loc, "'%s' takes 2 arguments (value, reference), but %d were given", f, e->nargs); return NO_NODE; }
-        if (!lower_args(s, e, cx, args, 2)) return NO_NODE;
-        NodeId diff = combine(s, OP_SUB, args[0], args[1], e->loc);
-        if (diff == NO_NODE) return NO_NODE;
-        if (f[0] == 'l') return reduce(s, OP_MAXR, ir_unary(ir, OP_ABS, diff, e->loc), cx, e->loc);
-        NodeId num = reduce(s, OP_SUM, ir_binary(ir, OP_MUL, diff, diff, e->loc), cx, e->loc);
-        NodeId den = reduce(s, OP_SUM, ir_binary(ir, OP_MUL, args[1], args[1], e->loc), cx, e->loc);
-        return ir_unary(ir, OP_SQRT, ir_binary(ir, OP_DIV, num, den, e->loc), e->loc);
-    }
-    if (strcmp(f, "noise") == 0) {
-        if (!cx->allow_noise) { ERR(e->loc, "noise(...) is only allowed in a data declaration"); return NO_NODE; }
-        if (e->nargs != 1) { ERR(e->loc, "'noise' takes 1 argument (sigma), but %d were given", e->nargs); return NO_NODE; }
-        if (!lower_args(s, e, cx, args, 1)) return NO_NODE;
-        if (ir->nodes[args[0]].op != OP_CONST || !(ir->nodes[args[0]].num >= 0) || !isfinite(ir->nodes[args[0]].num)) {
-            ERR(e->args[0]->loc, "noise sigma must be a constant >= 0");
-            return NO_NODE;
-        }
-        if (cx->ps < 0) { ERR(e->loc, "noise(...) needs a point set"); return NO_NODE; }
-        return ir_leaf(ir, OP_NOISE, cx->ps, (uint32_t)s->c->nnoise++, ir->nodes[args[0]].num, e->loc);
-    }
-    int ks[8];
-    int nk = -1;
-    const Expr *operand = NULL;
-    if (strcmp(f, "d") == 0) {          /* d(e, x, y, ...) */
-        if (e->nargs < 2) { ERR(e->loc, "'d' takes an expression and at least one coordinate: d(u, x)"); return NO_NODE; }
-        if (cx->ps < 0) { ERR(e->loc, "derivative used without a point set: add 'over POINTS'"); return NO_NODE; }
-        nk = 0;
-        for (int i = 1; i < e->nargs; i++) {
-            const Arg *a = e->args[i];
-            int k = (a->kind == ARG_EXPR && a->e->kind == EX_NAME) ? coord_index(s, cx->ps, a->e->name) : -1;
-            if (k < 0) { ERR(a->loc, "expected a coordinate of point set '%s'", s->c->psets[cx->ps].name); return NO_NODE; }
-            if (nk == 8) { ERR(a->loc, "derivative order above 8"); return NO_NODE; }
-            ks[nk++] = k;
-        }
-        operand = e->args[0]->kind == ARG_EXPR ? e->args[0]->e : NULL;
-    } else if (strcmp(f, "lap") == 0) {  /* sum of second derivatives in every coordinate but t */
-        if (cx->ps < 0) { ERR(e->loc, "derivative used without a point set: add 'over POINTS'"); return NO_NODE; }
-        if (e->nargs != 1 || e->args[0]->kind != ARG_EXPR) { ERR(e->loc, "'lap' takes 1 argument"); return NO_NODE; }
-        NodeId a = lower(s, e->args[0]->e, cx);
-        if (a == NO_NODE) return NO_NODE;
-        Domain *d = ps_domain(s, cx->ps);
-        NodeId r = ir_const(ir, 0);
-        int any = 0;
-        for (int k = 0; k < d->dim; k++) {
-            if (strcmp(d->coords[k], "t") == 0) continue;
-            int kk[2] = {k, k};
-            NodeId t = derive(s, a, kk, 2, cx, e->loc, "the argument of lap");
-            if (t == NO_NODE) return NO_NODE;
-            r = ir_binary(ir, OP_ADD, r, t, e->loc);
-            any = 1;
-        }
-        if (!any) { ERR(e->loc, "'lap' needs a space coordinate"); return NO_NODE; }
-        return r;
-    } else {
-        nk = split_dname(s, f, cx->ps, ks, 8);
-        if (nk > 0) {
-            if (e->nargs != 1) { ERR(e->loc, "'%s' takes 1 argument", f); return NO_NODE; }
-            operand = e->args[0]->kind == ARG_EXPR ? e->args[0]->e : NULL;
-        }
-    }
-    if (nk > 0) {
-        if (!operand) { ERR(e->loc, "expected an expression to differentiate"); return NO_NODE; }
-        NodeId a = lower(s, operand, cx);
-        if (a == NO_NODE) return NO_NODE;
-        const char *what = operand->kind == EX_NAME ? arena_printf(&s->c->arena, "'%s'", operand->name)
-                                                    : "the expression";
-        return derive(s, a, ks, nk, cx, e->loc, what);
-    }
-    if (f[0] == 'd' && f[1] && cx->ps < 0 && any_coord(s, f + 1)) {
-        ERR(e->loc, "derivative '%s' used without a point set: add 'over POINTS'", f);
-        return NO_NODE;
-    }
-    if (f[0] == 'd' && f[1] && cx->ps >= 0 && strspn(f + 1, "abcdefghijklmnopqrstuvwxyz") == strlen(f + 1) &&
-        strlen(f) <= 5) {
-        ERR(e->loc, "'%s' is not a derivative over the coordinates of point set '%s'", f, s->c->psets[cx->ps].name);
-        return NO_NODE;
-    }
-    const char *hint = suggest(s, f);
-    if (hint) ERR(e->loc, "unknown function '%s'; did you mean '%s'?", f, hint);
-    else ERR(e->loc, "unknown function '%s'", f);
-    return NO_NODE;
-}
-
-static NodeId lower(Sema *s, const Expr *e, Ctx *cx)
-{
-    Ir *ir = &s->c->ir;
-    switch (e->kind) {
-    case EX_NUM:
-        return ir_const(ir, e->num);
-    case EX_STR:
-        ERR(e->loc, "a string is not a value here");
-        return NO_NODE;
-    case EX_NAME:
-        return lower_name(s, e, cx);
-    case EX_CALL:
-        return lower_call(s, e, cx);
-    case EX_NEG: {
-        NodeId a = lower(s, e->lhs, cx);
-        return a == NO_NODE ? NO_NODE : ir_unary(ir, OP_NEG, a, e->loc);
-    }
-    case EX_BIN: {
-        NodeId a = lower(s, e->lhs, cx);
-        NodeId b = lower(s, e->rhs, cx);
-        Op op;
-        switch (e->op) {
-        case '+': op = OP_ADD; break;
-        case '-': op = OP_SUB; break;
-        case '*': op = OP_MUL; break;
-        case '/': op = OP_DIV; break;
-        case '^': op = OP_POW; break;
-        default:
-            ERR(e->loc, "a comparison is not a value here");
-            return NO_NODE;
-        }
-        return combine(s, op, a, b, e->loc);
-    }
-    case EX_MEMBER:
-        ERR(e->loc, "member access '.%s' is not supported yet", e->name);
-        return NO_NODE;
-    case EX_OVER: {   /* a term with its own point set: a scalar */
-        int ps = find_ps(s, e->name, e->loc);
-        if (ps < 0) return NO_NODE;
-        if (cx->closed) {
-            ERR(e->loc, "'over' cannot be used inside a field or let body");
-            return NO_NODE;
-        }
-        Ctx inner = *cx;
-        inner.ps = ps;
-        NodeId v = lower(s, e->lhs, &inner);
-        if (v == NO_NODE) return NO_NODE;
-        if (ir->nodes[v].ps >= 0) {
-            ERR(e->loc, "a term '... over %s' must be a number: reduce it, e.g. mse(...) over %s", e->name, e->name);
-            return NO_NODE;
-        }
-        return v;
-    }
-    }
-    HY_ICE("bad expression kind");
-}
-
-/* ---- declarations ---- */
-
-/* Evaluates a constant expression; reports and returns NAN if it is not one. */
-static double const_value(Sema *s, const Expr *e, const char *what)
-{
-    Ctx cx = {-1, NULL, 0, 0, 0};
-    int before = s->c->diag.nerrors;
-    NodeId n = lower(s, e, &cx);
-    if (n == NO_NODE) return NAN;
-    if (s->c->ir.nodes[n].op != OP_CONST) {
-        if (s->c->diag.nerrors == before) ERR(e->loc, "%s must be a constant", what);
-        return NAN;
-    }
-    return s->c->ir.nodes[n].num;
-}
-
-/* A positive integer constant; reports and returns -1 otherwise. */
-static long int_value(Sema *s, const Expr *e, const char *what, long lo, long hi)
-{
-    double v = const_value(s, e, what);
-    if (isnan(v)) return -1;
-    if (v != floor(v) || v < (double)lo || v > (double)hi) {
-        ERR(e->loc, "%s must be an integer in %ld .. %ld, not %g", what, lo, hi, v);
-        return -1;
-    }
-    return (long)v;
-}
-
-static const Arg *find_opt(const Expr *call, const char *name)
-{
-    for (int i = 0; i < call->nargs; i++)
-        if (call->args[i]->kind == ARG_OPT && strcmp(call->args[i]->name, name) == 0) return call->args[i];
-    return NULL;
-}
-
-/* Reports options of call not in the allowed list. */
-static int check_opts(Sema *s, const Expr *call, const char *const *allowed)
-{
-    int ok = 1;
-    for (int i = 0; i < call->nargs; i++) {
-        const Arg *a = call->args[i];
-        if (a->kind != ARG_OPT) continue;
-        int found = 0;
-        for (int j = 0; allowed[j]; j++) found |= strcmp(allowed[j], a->name) == 0;
-        if (!found) {
-            char list[256] = "";
-            for (int j = 0; allowed[j]; j++) {
-                if (j) strncat(list, ", ", sizeof list - strlen(list) - 1);
-                strncat(list, allowed[j], sizeof list - strlen(list) - 1);
-            }
-            ERR(a->loc, "unknown option '%s' of %s (expected one of: %s)", a->name, call->name, list);
-            ok = 0;
-        }
-    }
-    return ok;
 }
 
 static int new_pointset(Sema *s, const char *name, int domain, PsKind kind, int n, Loc loc)
@@ -715,7 +170,7 @@ static void decl_domain(Sema *s, const Stmt *st)
     int idx = s->c->ndomains;
     Domain *dp = GROW(s->c->domains, s->c->ndomains);
     *dp = d;
-    Sym *y = declare(s, st, SYM_DOMAIN, idx);
+    Sym *y = sym_declare(s, st, SYM_DOMAIN, idx);
     const Arg *m = find_opt(v, "mesh");
     if (m) {
         double h = const_value(s, m->e, "mesh spacing");
@@ -744,9 +199,9 @@ static void decl_domain(Sema *s, const Stmt *st)
 }
 
 /* Resolves a point-set name ('over NAME', 'on NAME'); -1 after an error. */
-static int find_ps(Sema *s, const char *name, Loc loc)
+int find_ps(Sema *s, const char *name, Loc loc)
 {
-    Sym *y = lookup(s, name);
+    Sym *y = sym_lookup(s, name);
     if (y && y->kind == SYM_POINTS) return y->index;
     if (y && y->kind == SYM_DOMAIN) {
         int p = s->c->domains[y->index].ps;
@@ -766,7 +221,7 @@ static void decl_points(Sema *s, const Stmt *st)
 {
     const Expr *v = st->value;
     if (st->on_expr) return;   /* boundary point sets: reported by not_yet */
-    Sym *dy = st->on ? lookup(s, st->on) : NULL;
+    Sym *dy = st->on ? sym_lookup(s, st->on) : NULL;
     if (!st->on || !dy || dy->kind != SYM_DOMAIN) {
         if (!st->on) ERR(st->loc, "point set '%s' needs a domain: '... in DOMAIN'", st->name);
         else if (!dy) ERR(st->on_loc, "unknown domain '%s'", st->on);
@@ -791,7 +246,7 @@ static void decl_points(Sema *s, const Stmt *st)
         ERR(v->loc, "linspace(%g, %g) lies outside domain '%s' (%g .. %g)", a, b, d->name, d->lo[0], d->hi[0]);
         return;
     }
-    Sym *y = declare(s, st, SYM_POINTS, s->c->npsets);
+    Sym *y = sym_declare(s, st, SYM_POINTS, s->c->npsets);
     if (!y) return;
     int p = new_pointset(s, st->name, dy->index, PS_LINSPACE, (int)n, st->loc);
     s->c->psets[p].lo = a;
@@ -802,7 +257,7 @@ static void decl_data(Sema *s, const Stmt *st)
 {
     int ps = st->on ? find_ps(s, st->on, st->on_loc) : -1;
     if (!st->on) ERR(st->loc, "data '%s' needs a point set: 'data %s on POINTS = ...'", st->name, st->name);
-    Sym *y = declare(s, st, SYM_DATA, s->c->ndata);
+    Sym *y = sym_declare(s, st, SYM_DATA, s->c->ndata);
     if (ps < 0 || !y) return;
     Ctx cx = {ps, NULL, 0, 1, 0};
     NodeId v = lower(s, st->value, &cx);
@@ -918,7 +373,7 @@ static void decl_net(Sema *s, const Stmt *st)
     if (!have_arrow) { ERR(v->loc, "mlp needs its shape: mlp(in -> out, ...)"); ok = 0; }
     if (ok && t.dout != 1) { ERR(v->loc, "networks with more than one output are not supported yet"); ok = 0; }
     optimizer(s, &t, st->opt);
-    Sym *y = declare(s, st, SYM_NET, s->c->ntrs);
+    Sym *y = sym_declare(s, st, SYM_NET, s->c->ntrs);
     if (!y) return;
     if (!ok) { y->index = -1; return; }   /* uses of it are already-reported errors */
     *GROW(s->c->trs, s->c->ntrs) = t;
@@ -933,7 +388,7 @@ static void decl_param(Sema *s, const Stmt *st)
     t.loc = st->loc;
     t.init = const_value(s, st->value, "the initial value of a parameter");
     optimizer(s, &t, st->opt);
-    Sym *y = declare(s, st, SYM_PARAM, s->c->ntrs);
+    Sym *y = sym_declare(s, st, SYM_PARAM, s->c->ntrs);
     if (!y || isnan(t.init)) return;
     y->node = ir_leaf(&s->c->ir, OP_PARAM, -1, (uint32_t)s->c->ntrs, 0, st->loc);
     *GROW(s->c->trs, s->c->ntrs) = t;
@@ -950,7 +405,7 @@ static void decl_function(Sema *s, const Stmt *st)
         return;
     }
     /* The body is checked where it is used (it is inlined there). */
-    declare(s, st, st->kind == ST_FIELD ? SYM_FIELD : SYM_LET, 0);
+    sym_declare(s, st, st->kind == ST_FIELD ? SYM_FIELD : SYM_LET, 0);
 }
 
 static void decl_loss(Sema *s, const Stmt *st)
@@ -960,7 +415,7 @@ static void decl_loss(Sema *s, const Stmt *st)
         ps = find_ps(s, st->on, st->on_loc);
         if (ps < 0) return;
     }
-    Sym *y = declare(s, st, SYM_LOSS, s->c->nlosses);
+    Sym *y = sym_declare(s, st, SYM_LOSS, s->c->nlosses);
     if (!y) return;
     Ctx cx = {ps, NULL, 0, 0, 0};
     NodeId v = lower(s, st->value, &cx);
@@ -1052,10 +507,10 @@ static void decl_train(Sema *s, const Stmt *st)
                 ok = 0;
                 continue;
             }
-            Sym *y = lookup(s, sp->names[j]);
+            Sym *y = sym_lookup(s, sp->names[j]);
             if (!y || y->kind != SYM_LOSS) {
                 if (!y) {
-                    const char *hint = suggest(s, sp->names[j]);
+                    const char *hint = sym_suggest(s, sp->names[j]);
                     if (hint) ERR(sp->name_locs[j], "unknown loss '%s'; did you mean '%s'?", sp->names[j], hint);
                     else ERR(sp->name_locs[j], "unknown loss '%s'", sp->names[j]);
                 } else {
@@ -1100,7 +555,7 @@ int sema(Comp *c)
             break;
         case ST_CONST: {
             double v = const_value(s, st->value, "the value of a const");
-            Sym *y = declare(s, st, SYM_CONST, 0);
+            Sym *y = sym_declare(s, st, SYM_CONST, 0);
             if (y) y->value = isnan(v) ? 0 : v;
             break;
         }
