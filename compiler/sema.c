@@ -9,7 +9,6 @@
  * has been reported with its location, and the result must not be used.
  * Expressions are lowered by lower.c (sema_int.h is their shared interface).
  */
- */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
