@@ -120,6 +120,8 @@ NodeId diff_coord(Comp *c, NodeId n, int ps, int k, NodeId *bad)
     case OP_ABS: D(nd.a); r = MUL(UN(OP_SIGN, nd.a), da); break;           /* |a|' = sign(a) a' (a != 0) */
     case OP_SIGN: D(nd.a); r = C(0); break;                                /* 0 almost everywhere */
     case OP_STOP: D(nd.a); r = UN(OP_STOP, da); break;                     /* see header */
+    case OP_LT: case OP_LE: r = C(0); break;                               /* piecewise constant */
+    case OP_SEL: case OP_SELN: DB(nd.b); r = ir_binary(ir, nd.op, nd.a, db, L); break; /* mask kept */
     case OP_MEAN: case OP_SUM: case OP_MAXR:                               /* scalars: constant in x */
         r = C(0); break;
     case OP_COUNT:

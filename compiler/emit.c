@@ -186,6 +186,8 @@ static void plan_kernel(Emit *e, Kernel *k)
             case OP_STOP: case OP_DATA: case OP_CONST: case OP_COORD: case OP_NOISE: break;
             case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW:
                 dep[i] = dep[nd->a] | dep[nd->b]; break;
+            case OP_LT: case OP_LE: break;                  /* no gradient */
+            case OP_SEL: case OP_SELN: dep[i] = dep[nd->b]; break;
             case OP_NEG: case OP_SIN: case OP_COS: case OP_EXP: case OP_LOG: case OP_TANH: case OP_SQRT:
             case OP_ABS: case OP_SIGN: case OP_MEAN: case OP_SUM: case OP_MAXR:
                 dep[i] = dep[nd->a]; break;
@@ -197,7 +199,8 @@ static void plan_kernel(Emit *e, Kernel *k)
             if (!down[i] || !dep[i]) continue;
             k->active[i] = 1;
             const Node *nd = &ir->nodes[i];
-            if (nd->op == OP_STOP || nd->op == OP_SIGN) continue;
+            if (nd->op == OP_STOP || nd->op == OP_SIGN || nd->op == OP_LT || nd->op == OP_LE) continue;
+            if (nd->op == OP_SEL || nd->op == OP_SELN) { down[nd->b] = 1; continue; }
             if (nd->op == OP_NETOUT) {
                 const Call *cl = &ir->calls[nd->a];
                 for (int a = 0; a < cl->nargs; a++) down[cl->args[a]] = 1;
@@ -368,6 +371,10 @@ static void emit_node(Emit *e, const long *voff, NodeId i, const char *ind)
     case OP_NEG: fprintf(o, "%s%s = -%s;\n", head, R, A); return;
     case OP_ABS: fprintf(o, "%s%s = hy_fabs(%s);\n", head, R, A); return;
     case OP_SIGN: fprintf(o, "%s%s = (double)((%s > 0) - (%s < 0));\n", head, R, A, A); return;
+    case OP_LT: fprintf(o, "%s%s = (double)(%s < %s);\n", head, R, A, B); return;
+    case OP_LE: fprintf(o, "%s%s = (double)(%s <= %s);\n", head, R, A, B); return;
+    case OP_SEL: fprintf(o, "%s%s = %s != 0 ? %s : 0.0;\n", head, R, A, B); return;
+    case OP_SELN: fprintf(o, "%s%s = %s != 0 ? 0.0 : %s;\n", head, R, A, B); return;
     case OP_SIN: fn = "sin"; break;
     case OP_COS: fn = "cos"; break;
     case OP_EXP: fn = "exp"; break;
@@ -458,7 +465,9 @@ static void emit_adjoint(Emit *e, Kernel *k, NodeId i)
     case OP_TANH: snprintf(x, sizeof x, "%s * (1 - %s * %s)", G, R, R); acc(e, k, i, nd->a, x); return;
     case OP_SQRT: snprintf(x, sizeof x, "%s * 0.5 / %s", G, R); acc(e, k, i, nd->a, x); return;
     case OP_ABS: snprintf(x, sizeof x, "%s * (double)((%s > 0) - (%s < 0))", G, A, A); acc(e, k, i, nd->a, x); return;
-    case OP_SIGN: case OP_STOP: return;                                                  /* no gradient */
+    case OP_SIGN: case OP_STOP: case OP_LT: case OP_LE: return;                          /* no gradient */
+    case OP_SEL: snprintf(x, sizeof x, "(%s != 0 ? %s : 0.0)", A, G); acc(e, k, i, nd->b, x); return;
+    case OP_SELN: snprintf(x, sizeof x, "(%s != 0 ? 0.0 : %s)", A, G); acc(e, k, i, nd->b, x); return;
     case OP_MEAN: case OP_SUM: {                                                         /* d mean = da / n */
         const Node *an = &c->ir.nodes[nd->a];
         if (!k->active[nd->a]) return;

@@ -160,6 +160,10 @@ static double fold(Op op, double x, double y)
     case OP_MEAN: return x;   /* a constant is the same at every point */
     case OP_SUM:  return x;   /* only reached for scalar operands (sum of one value) */
     case OP_MAXR: return x;
+    case OP_LT: return x < y;
+    case OP_LE: return x <= y;
+    case OP_SEL: return x != 0 ? y : 0.0;
+    case OP_SELN: return x != 0 ? 0.0 : y;
     case OP_CONST: case OP_COORD: case OP_PARAM: case OP_NETOUT: case OP_NOISE: case OP_DATA:
     case OP_COUNT:
         break;
@@ -225,6 +229,13 @@ NodeId ir_binary(Ir *ir, Op op, NodeId a, NodeId b, Loc loc)
         if (ir_is_const(ir, b, 1)) return a;
         if (ir_is_const(ir, b, 0)) return ir_const(ir, 1);
         if (ir_is_const(ir, b, 2)) return ir_binary(ir, OP_MUL, a, a, loc);
+        break;
+    case OP_LT: case OP_LE:
+        if (a == b) return ir_const(ir, op == OP_LE);
+        break;
+    case OP_SEL: case OP_SELN:   /* a constant mask picks b or 0 */
+        if (ca) return (ir->nodes[a].num != 0) == (op == OP_SEL) ? b : ir_const(ir, 0);
+        if (ir_is_const(ir, b, 0)) return b;
         break;
     case OP_CONST: case OP_COORD: case OP_PARAM: case OP_NETOUT: case OP_NOISE: case OP_DATA:
     case OP_NEG: case OP_SIN: case OP_COS: case OP_EXP: case OP_LOG: case OP_TANH: case OP_SQRT:
@@ -324,6 +335,7 @@ void ir_dump(FILE *out, const Comp *c, NodeId *roots, int nroots)
         case OP_NOISE: fprintf(out, " sigma %.17g stream %u", n->num, n->aux); break;
         case OP_DATA: fprintf(out, " n%u id %u", n->a, n->aux); break;
         case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW:
+        case OP_LT: case OP_LE: case OP_SEL: case OP_SELN:
             fprintf(out, " n%u n%u", n->a, n->b); break;
         case OP_NEG: case OP_SIN: case OP_COS: case OP_EXP: case OP_LOG: case OP_TANH: case OP_SQRT:
         case OP_ABS: case OP_SIGN: case OP_STOP: case OP_MEAN: case OP_SUM: case OP_MAXR:

@@ -78,6 +78,8 @@ typedef struct Trainable {
     const char *name;
     TrKind kind;
     int din, dout, width, depth, act;   /* TR_NET */
+    const char **outs;                  /* TR_NET: names of the dout outputs ('outputs u v p'), or NULL */
+    int nouts;                          /* entries of outs */
     double init;                        /* TR_SCALAR */
     int opt_kind;                       /* HY_OPT_* */
     double hyper[8];                    /* optimizer hyper-parameters */

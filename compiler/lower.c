@@ -101,6 +101,8 @@ static NodeId bare_function(Sema *s, const Sym *y, Loc loc, Ctx *cx)
     return inline_body(s, y, args, loc, cx);
 }
 
+static NodeId net_at_coords(Sema *s, const Sym *y, Loc loc, Ctx *cx, int out);
+
 static NodeId lower_name(Sema *s, const Expr *e, Ctx *cx)
 {
     Ir *ir = &s->c->ir;
@@ -141,27 +143,63 @@ static NodeId lower_name(Sema *s, const Expr *e, Ctx *cx)
         return y->node;
     case SYM_FIELD: case SYM_LET:
         return bare_function(s, y, e->loc, cx);
-    case SYM_NET: {   /* bare network: evaluated at the point set's coordinates, in order */
-        if (y->index < 0) return NO_NODE;
-        const Trainable *t = &s->c->trs[y->index];
-        if (cx->ps < 0 || cx->closed || coord_index(s, cx->ps, "") >= 0 || ps_domain(s, cx->ps)->dim != t->din) {
-            ERR(e->loc, "network '%s' must be called with its %d input%s here, e.g. %s(%s)", y->name, t->din,
-                t->din == 1 ? "" : "s", y->name, t->din == 1 ? "x" : t->din == 2 ? "x, y" : "x, y, ...");
-            return NO_NODE;
-        }
-        if (t->dout != 1) {
-            ERR(e->loc, "network '%s' has %d outputs; a scalar is needed here", y->name, t->dout);
-            return NO_NODE;
-        }
-        NodeId args[8];
-        for (int k = 0; k < t->din; k++) args[k] = ir_leaf(ir, OP_COORD, cx->ps, (uint32_t)k, 0, e->loc);
-        return ir_netout(ir, ir_call(ir, y->index, t->din, args), 0, 0, e->loc);
-    }
+    case SYM_NET:
+        return net_at_coords(s, y, e->loc, cx, -1);
     case SYM_DOMAIN: case SYM_POINTS: case SYM_LOSS:
         ERR(e->loc, "'%s' is a %s, not a value", y->name, sym_kind_name[y->kind]);
         return NO_NODE;
     }
     HY_ICE("bad symbol kind");
+}
+
+/* Output `out` of network y; out = -1 means "the" output, an error for a
+ * network with several. */
+static int net_output(Sema *s, const Sym *y, Loc loc, int out)
+{
+    const Trainable *t = &s->c->trs[y->index];
+    if (out >= 0) return out;
+    if (t->dout == 1) return 0;
+    if (t->outs) {
+        char list[256] = "";
+        for (int k = 0; k < t->dout; k++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s.%s", k ? ", " : "", y->name, t->outs[k]);
+        ERR(loc, "network '%s' has %d outputs; pick one: %s", y->name, t->dout, list);
+    } else {
+        ERR(loc, "network '%s' has %d outputs; name them with 'outputs a b ...' in its mlp(...) and pick one, e.g. %s.a",
+            y->name, t->dout, y->name);
+    }
+    return -1;
+}
+
+/* Index of output `name` of network y, or -1 after an error. */
+static int net_output_named(Sema *s, const Sym *y, const char *name, Loc loc)
+{
+    const Trainable *t = &s->c->trs[y->index];
+    for (int k = 0; t->outs && k < t->dout; k++)
+        if (strcmp(t->outs[k], name) == 0) return k;
+    if (!t->outs) ERR(loc, "network '%s' has no named outputs (give them with 'outputs ...' in its mlp(...))", y->name);
+    else ERR(loc, "network '%s' has no output '%s'", y->name, name);
+    return -1;
+}
+
+/* A bare network: evaluated at the point set's coordinates, in order. */
+static NodeId net_at_coords(Sema *s, const Sym *y, Loc loc, Ctx *cx, int out)
+{
+    Ir *ir = &s->c->ir;
+    {
+        if (y->index < 0) return NO_NODE;
+        const Trainable *t = &s->c->trs[y->index];
+        if (cx->ps < 0 || cx->closed || coord_index(s, cx->ps, "") >= 0 || ps_domain(s, cx->ps)->dim != t->din) {
+            ERR(loc, "network '%s' must be called with its %d input%s here, e.g. %s(%s)", y->name, t->din,
+                t->din == 1 ? "" : "s", y->name, t->din == 1 ? "x" : t->din == 2 ? "x, y" : "x, y, ...");
+            return NO_NODE;
+        }
+        out = net_output(s, y, loc, out);
+        if (out < 0) return NO_NODE;
+        NodeId args[8];
+        for (int k = 0; k < t->din; k++) args[k] = ir_leaf(ir, OP_COORD, cx->ps, (uint32_t)k, 0, loc);
+        return ir_netout(ir, ir_call(ir, y->index, t->din, args), out, 0, loc);
+    }
 }
 
 /* Lowers the positional arguments of a call; reports options/ranges. */
@@ -237,6 +275,75 @@ static int split_dname(Sema *s, const char *name, int ps, int *ks, int max)
     return n;
 }
 
+/* A comparison as a 0/1 mask: a < b, a <= b, a > b, a >= b. */
+static NodeId lower_cond(Sema *s, const Expr *e, Ctx *cx)
+{
+    if (e->kind != EX_BIN || !(e->op == '<' || e->op == '>' || e->op == 'l' || e->op == 'g')) {
+        if (e->kind == EX_BIN && e->op == '=')
+            ERR(e->loc, "'=' compares floating-point values exactly; use <= and >= (or a tolerance)");
+        else
+            ERR(e->loc, "expected a comparison (a < b, a <= b, a > b or a >= b)");
+        return NO_NODE;
+    }
+    NodeId a = lower(s, e->lhs, cx), b = lower(s, e->rhs, cx);
+    if (a == NO_NODE || b == NO_NODE) return NO_NODE;
+    if (e->op == '<') return combine(s, OP_LT, a, b, e->loc);
+    if (e->op == 'l') return combine(s, OP_LE, a, b, e->loc);
+    if (e->op == '>') return combine(s, OP_LT, b, a, e->loc);
+    return combine(s, OP_LE, b, a, e->loc);
+}
+
+/* where(mask, a, b) = mask ? a : b, pointwise.  Both branches are evaluated;
+ * the value of the one not taken is ignored (never multiplied by 0), but as
+ * in every reverse-mode system a non-finite value there still poisons the
+ * gradient (0 times its derivative), so keep both branches finite. */
+static NodeId select_node(Sema *s, NodeId m, NodeId a, NodeId b, Loc loc)
+{
+    NodeId x = combine(s, OP_SEL, m, a, loc), y = combine(s, OP_SELN, m, b, loc);
+    return combine(s, OP_ADD, x, y, loc);
+}
+
+/* A network called with arguments: output `out` (-1: the only one). */
+static NodeId net_call(Sema *s, const Sym *y, const Expr *e, Ctx *cx, int out)
+{
+    Ir *ir = &s->c->ir;
+    NodeId args[16];
+    const char *f = y->name;
+    if (y->index < 0) return NO_NODE;
+    const Trainable *t = &s->c->trs[y->index];
+    if (e->nargs != t->din) {
+        ERR(e->loc, "network '%s' takes %d input%s, but %d %s given", f, t->din, t->din == 1 ? "" : "s",
+            e->nargs, e->nargs == 1 ? "was" : "were");
+        return NO_NODE;
+    }
+    if (!lower_args(s, e, cx, args, 16)) return NO_NODE;
+    int ps = -1;
+    for (int i = 0; i < e->nargs; i++) {
+        int p = ir_join_ps(ps, ir->nodes[args[i]].ps);
+        if (p == -2) { ERR(e->loc, "inputs of '%s' are over different point sets", f); return NO_NODE; }
+        ps = p;
+    }
+    out = net_output(s, y, e->loc, out);
+    if (out < 0) return NO_NODE;
+    int call = ir_call(ir, y->index, e->nargs, args);
+    return ir_netout(ir, call, out, 0, e->loc);
+}
+
+/* lhs.name: an output of a multi-output network, bare or called. */
+static NodeId lower_member(Sema *s, const Expr *e, Ctx *cx)
+{
+    const Expr *l = e->lhs;
+    Sym *y = (l->kind == EX_NAME || l->kind == EX_CALL) ? sym_lookup(s, l->name) : NULL;
+    if (y && y->kind == SYM_NET) {
+        if (y->index < 0) return NO_NODE;
+        int out = net_output_named(s, y, e->name, e->loc);
+        if (out < 0) return NO_NODE;
+        return l->kind == EX_NAME ? net_at_coords(s, y, l->loc, cx, out) : net_call(s, y, l, cx, out);
+    }
+    ERR(e->loc, "'.%s': only outputs of networks can be selected with '.'", e->name);
+    return NO_NODE;
+}
+
 static NodeId lower_call(Sema *s, const Expr *e, Ctx *cx)
 {
     Ir *ir = &s->c->ir;
@@ -250,28 +357,7 @@ static NodeId lower_call(Sema *s, const Expr *e, Ctx *cx)
         }
     y = sym_lookup(s, f);
     if (y) {
-        if (y->kind == SYM_NET) {
-            if (y->index < 0) return NO_NODE;
-            const Trainable *t = &s->c->trs[y->index];
-            if (e->nargs != t->din) {
-                ERR(e->loc, "network '%s' takes %d input%s, but %d %s given", f, t->din, t->din == 1 ? "" : "s",
-                    e->nargs, e->nargs == 1 ? "was" : "were");
-                return NO_NODE;
-            }
-            if (!lower_args(s, e, cx, args, 16)) return NO_NODE;
-            int ps = -1;
-            for (int i = 0; i < e->nargs; i++) {
-                int p = ir_join_ps(ps, ir->nodes[args[i]].ps);
-                if (p == -2) { ERR(e->loc, "inputs of '%s' are over different point sets", f); return NO_NODE; }
-                ps = p;
-            }
-            if (t->dout != 1) {
-                ERR(e->loc, "network '%s' has %d outputs; a scalar is needed here", f, t->dout);
-                return NO_NODE;
-            }
-            int call = ir_call(ir, y->index, e->nargs, args);
-            return ir_netout(ir, call, 0, 0, e->loc);
-        }
+        if (y->kind == SYM_NET) return net_call(s, y, e, cx, -1);
         if (y->kind == SYM_FIELD || y->kind == SYM_LET) {
             int np = y->st->nparams;
             if (np < 0) { ERR(e->loc, "'%s' takes no arguments", f); return NO_NODE; }
@@ -292,6 +378,27 @@ static NodeId lower_call(Sema *s, const Expr *e, Ctx *cx)
         ERR(e->loc, "'%s' is a %s and cannot be called", f, sym_kind_name[y->kind]);
         return NO_NODE;
     }
+    if (strcmp(f, "where") == 0) {
+        if (e->nargs != 3 || e->args[0]->kind != ARG_EXPR || e->args[1]->kind != ARG_EXPR ||
+            e->args[2]->kind != ARG_EXPR) {
+            ERR(e->loc, "'where' takes 3 arguments: where(condition, value if true, value if false)");
+            return NO_NODE;
+        }
+        NodeId m = lower_cond(s, e->args[0]->e, cx);
+        NodeId a = lower(s, e->args[1]->e, cx), b = lower(s, e->args[2]->e, cx);
+        if (m == NO_NODE || a == NO_NODE || b == NO_NODE) return NO_NODE;
+        return select_node(s, m, a, b, e->loc);
+    }
+    if ((strcmp(f, "min") == 0 || strcmp(f, "max") == 0) && e->nargs == 2) {   /* pointwise min/max */
+        if (!lower_args(s, e, cx, args, 2)) return NO_NODE;
+        NodeId m = combine(s, OP_LE, args[0], args[1], e->loc);   /* a <= b */
+        if (m == NO_NODE) return NO_NODE;
+        return f[1] == 'i' ? select_node(s, m, args[0], args[1], e->loc) : select_node(s, m, args[1], args[0], e->loc);
+    }
+    if (strcmp(f, "min") == 0 && e->nargs == 1) {   /* min over the point set = -max(-a) */
+        if (!lower_args(s, e, cx, args, 1)) return NO_NODE;
+        return ir_unary(ir, OP_NEG, reduce(s, OP_MAXR, ir_unary(ir, OP_NEG, args[0], e->loc), cx, e->loc), e->loc);
+    }
     static const struct { const char *name; Op op; } unary[] = {
         {"sin", OP_SIN}, {"cos", OP_COS}, {"exp", OP_EXP}, {"log", OP_LOG}, {"tanh", OP_TANH},
         {"sqrt", OP_SQRT}, {"abs", OP_ABS}, {"sign", OP_SIGN}, {"stop", OP_STOP},
@@ -299,7 +406,11 @@ static NodeId lower_call(Sema *s, const Expr *e, Ctx *cx)
     };
     for (size_t i = 0; i < sizeof unary / sizeof unary[0]; i++) {
         if (strcmp(f, unary[i].name) != 0) continue;
-        if (e->nargs != 1) { ERR(e->loc, "'%s' takes 1 argument, but %d were given", f, e->nargs); return NO_NODE; }
+        if (e->nargs != 1) {
+            ERR(e->loc, "'%s' takes %s argument, but %d were given", f, unary[i].op == OP_MAXR ? "1 (a reduction) or 2 (pointwise)" : "1",
+                e->nargs);
+            return NO_NODE;
+        }
         if (!lower_args(s, e, cx, args, 1)) return NO_NODE;
         Op op = unary[i].op;
         if (op == OP_MEAN || op == OP_SUM || op == OP_MAXR) return reduce(s, op, args[0], cx, e->loc);
@@ -437,8 +548,7 @@ NodeId lower(Sema *s, const Expr *e, Ctx *cx)
         return combine(s, op, a, b, e->loc);
     }
     case EX_MEMBER:
-        ERR(e->loc, "member access '.%s' is not supported yet", e->name);
-        return NO_NODE;
+        return lower_member(s, e, cx);
     case EX_OVER: {   /* a term with its own point set: a scalar */
         int ps = find_ps(s, e->name, e->loc);
         if (ps < 0) return NO_NODE;

@@ -188,16 +188,25 @@ static void set_steps(PCtx *c, Stmt *s, PVec *v)
         s->steps[i] = *(Step *)v->v[i];
 }
 
-/* A top-level 'over' goes to the statement: loss/expect/report value [over on]. */
+/* Number of terms of a +/- chain that carry their own 'over'. */
+static int count_over(const Expr *v)
+{
+    if (v->kind == EX_BIN && (v->op == '+' || v->op == '-')) return count_over(v->lhs) + count_over(v->rhs);
+    return v->kind == EX_OVER;
+}
+
+/* A top-level 'over' goes to the statement: loss/expect/report value [over on].
+ * "a + b over P" (only the last term has an 'over') means the whole sum over
+ * P; with 'over' on several terms, each term keeps its own point set. */
 static void hoist_over(Stmt *s, Expr *v)
 {
-    if (v->kind == EX_OVER) {
-        s->value = v->lhs;
-        s->on = v->name;
-        s->on_loc = v->loc;     /* the loc of the set name is not kept on EX_OVER */
-    } else {
-        s->value = v;
-    }
+    s->value = v;
+    Expr **last = &s->value;
+    while ((*last)->kind == EX_BIN && ((*last)->op == '+' || (*last)->op == '-')) last = &(*last)->rhs;
+    if ((*last)->kind != EX_OVER || count_over(v) != 1) return;
+    s->on = (*last)->name;
+    s->on_loc = (*last)->loc;   /* the loc of the set name is not kept on EX_OVER */
+    *last = (*last)->lhs;
 }
 
 static long int_value(PCtx *c, NumTok n, Loc loc)

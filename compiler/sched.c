@@ -31,6 +31,11 @@ static void walk(const Comp *c, NodeId n, uint8_t *seen, uint8_t *tr)
     }
     case OP_DATA: case OP_CONST: case OP_COORD: case OP_NOISE:
         return;
+    case OP_LT: case OP_LE:     /* piecewise constant: no gradient */
+        return;
+    case OP_SEL: case OP_SELN:  /* gradient flows to the value, not the mask */
+        walk(c, nd->b, seen, tr);
+        return;
     case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW:
         walk(c, nd->b, seen, tr);
         walk(c, nd->a, seen, tr);

@@ -36,7 +36,7 @@ Sym *sym_lookup(Sema *s, const char *name)
 
 static const char *const builtin_fns[] = {
     "sin", "cos", "exp", "log", "tanh", "sqrt", "abs", "sinh", "cosh", "sign", "stop",
-    "mse", "mae", "mean", "sum", "max", "rel_l2", "linf", "noise", "d", "lap", NULL
+    "mse", "mae", "mean", "sum", "max", "min", "where", "rel_l2", "linf", "noise", "d", "lap", NULL
 };
 
 static int is_builtin(const char *name)
@@ -105,11 +105,11 @@ const char *sym_suggest(Sema *s, const char *name)
     for (int h = 0; h < NSYMHASH; h++)
         for (Sym *y = s->tab[h]; y; y = y->next) {
             int d = levenshtein(name, y->name);
-            if (d < bd) { bd = d; best = y->name; }
+            if (d > 0 && d < bd) { bd = d; best = y->name; }
         }
     for (int i = 0; builtin_fns[i]; i++) {
         int d = levenshtein(name, builtin_fns[i]);
-        if (d < bd) { bd = d; best = builtin_fns[i]; }
+        if (d > 0 && d < bd) { bd = d; best = builtin_fns[i]; }
     }
     return best;
 }
@@ -328,7 +328,7 @@ static void decl_net(Sema *s, const Stmt *st)
             v->kind == EX_CALL ? " '" : "", v->kind == EX_CALL ? v->name : "", v->kind == EX_CALL ? "'" : "");
         return;
     }
-    static const char *const opts[] = {"width", "depth", "activation", NULL};
+    static const char *const opts[] = {"width", "depth", "activation", "outputs", NULL};
     if (!check_opts(s, v, opts)) return;
     Trainable t;
     memset(&t, 0, sizeof t);
@@ -353,6 +353,17 @@ static void decl_net(Sema *s, const Stmt *st)
             long dd = int_value(s, a->e, "depth", 1, 64);
             if (dd < 0) ok = 0;
             t.depth = (int)dd;
+        } else if (a->kind == ARG_OPT && strcmp(a->name, "outputs") == 0) {
+            int n = 1 + a->nmore;
+            t.outs = arena_alloc(&s->c->arena, (size_t)n * sizeof *t.outs);
+            for (int k = 0; k < n; k++) {
+                const Expr *x = k ? a->more[k - 1] : a->e;
+                if (x->kind != EX_NAME) { ERR(x->loc, "expected an output name"); ok = 0; break; }
+                for (int j = 0; j < k; j++)
+                    if (strcmp(t.outs[j], x->name) == 0) { ERR(x->loc, "output '%s' named twice", x->name); ok = 0; }
+                t.outs[k] = x->name;
+            }
+            t.nouts = n;
         } else if ((a->kind == ARG_EXPR && a->e->kind == EX_NAME) ||
                    (a->kind == ARG_OPT && strcmp(a->name, "activation") == 0 && a->e->kind == EX_NAME)) {
             const char *an = a->e->name;
@@ -370,7 +381,10 @@ static void decl_net(Sema *s, const Stmt *st)
         }
     }
     if (!have_arrow) { ERR(v->loc, "mlp needs its shape: mlp(in -> out, ...)"); ok = 0; }
-    if (ok && t.dout != 1) { ERR(v->loc, "networks with more than one output are not supported yet"); ok = 0; }
+    if (ok && t.outs && t.nouts != t.dout) {
+        ERR(v->loc, "mlp has %d output%s but 'outputs' names %d", t.dout, t.dout == 1 ? "" : "s", t.nouts);
+        ok = 0;
+    }
     optimizer(s, &t, st->opt);
     Sym *y = sym_declare(s, st, SYM_NET, s->c->ntrs);
     if (!y) return;

@@ -65,6 +65,9 @@ static const char *const exprs1d[] = {
     "x^2.5 + x^x", "-(x * x * x) / (2 - x)", "sinh(x) + cosh(2*x)", "stop(sin(x)) * x",
     "n_tanh(x)", "n_sin(x)", "n_gelu(x)", "n_softplus(x)", "n_sigmoid(x)", "n_swish(x)",
     "n_tanh(2*x + x^2) * x * (1 - x)", "sin(n_tanh(x)) + exp(n_sin(x^2))",
+    /* piecewise: every kink lies between sample points, farther than h2 */
+    "where(x < 0.53, sin(3*x), x^2) + min(x, 0.41) * max(x^2, 0.3)",
+    "where(n_tanh(x) >= 0.1 * x, n_tanh(x), exp(x)) - where(x > 0.63, 1, 2) * x",
 };
 
 static const char *const prelude1d =
@@ -177,7 +180,16 @@ static void check_param_grads(void)
                  " over line\n"
                  "loss b = mse(u^3 / (1.5 + u) - k * x^2 + (1 + u)^k) over line\n"
                  "loss c = (max(u * u) + sum(u) / 100) over line\n"
-                 "train 1 epochs { step a, b, c }\n",
+                 "loss p = mean(where(u > 0.05, u^2, -u) + max(u, 0.02) * min(u, k)) over line\n"
+                 "train 1 epochs { step a, b, c, p }\n",
+                 200);
+    check_params("grad/params/multi-output",
+                 "seed 6\n"
+                 "domain sq = rect(x: 0 .. 1, y: 0 .. 1, mesh 0.25)\n"
+                 "net uvp = mlp(2 -> 3, width 6, depth 2, tanh, outputs u v p)\n"
+                 "loss mom = mse(uvp.u * dx(uvp.u) + uvp.v * dy(uvp.u) + dx(uvp.p) - 0.1 * lap(uvp.u)) over sq\n"
+                 "loss div = mse(dx(uvp.u) + dy(uvp(x, y).v) + d(uvp.p, x, y) * uvp.p) over sq\n"
+                 "train 1 epochs { step mom, div }\n",
                  200);
     check_params("grad/params/jets-order2",
                  "seed 2\n"
