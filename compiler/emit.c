@@ -658,7 +658,15 @@ static void emit_setup(Emit *e)
     }
     for (int t = 0; t < c->ntrs; t++) {
         const Trainable *tr = &c->trs[t];
-        if (tr->kind == TR_NET) {
+        if (tr->kind == TR_NET && (tr->netkind != HY_NET_MLP || tr->winit || tr->normalize)) {
+            fprintf(o, "    { static const double o[] = {%d, %d, %.17g, %d", tr->winit, tr->nfeat, tr->fscale, tr->normalize);
+            for (int k = 0; tr->normalize && k < 2 * tr->din; k++)
+                fprintf(o, ", %.17g", k < tr->din ? tr->nlo[k] : tr->nhi[k - tr->din]);
+            fprintf(o, "};\n      hy_net(c, ");
+            cstr(o, tr->name);
+            fprintf(o, ", %d, %d, %d, %d, %d, %s, %d, o); }\n", tr->netkind, tr->din, tr->dout, tr->width, tr->depth,
+                    act_c[tr->act], 4 + (tr->normalize ? 2 * tr->din : 0));
+        } else if (tr->kind == TR_NET) {
             fprintf(o, "    hy_mlp(c, ");
             cstr(o, tr->name);
             fprintf(o, ", %d, %d, %d, %d, %s);\n", tr->din, tr->dout, tr->width, tr->depth, act_c[tr->act]);

@@ -80,6 +80,12 @@ typedef struct Trainable {
     int din, dout, width, depth, act;   /* TR_NET */
     const char **outs;                  /* TR_NET: names of the dout outputs ('outputs u v p'), or NULL */
     int nouts;                          /* entries of outs */
+    int netkind;                        /* TR_NET: HY_NET_* (MLP, MODIFIED, RESNET, | FOURIER) */
+    int winit;                          /* TR_NET: HY_INIT_* (weight initialisation) */
+    int nfeat;                          /* TR_NET with FOURIER: number of features (0: runtime default) */
+    double fscale;                      /* TR_NET with FOURIER: feature scale (0: runtime default) */
+    int normalize;                      /* TR_NET: 1 if inputs are mapped to [-1, 1] by lo/hi */
+    double nlo[8], nhi[8];              /* TR_NET: the box of that map */
     double init;                        /* TR_SCALAR */
     int opt_kind;                       /* HY_OPT_* */
     double hyper[8];                    /* optimizer hyper-parameters */
@@ -187,7 +193,12 @@ typedef struct HyCtx HyCtx;
 /* Compiles C source with libtcc and runs its hyk_setup on ctx.  Returns 0, or
  * 2 after reporting an internal error (the C is kept in keep_path). */
 int jit_setup(const char *csrc, HyCtx *ctx, void **state, const char *keep_path);
-void jit_free(void *state);
+/* The same with a choice of C compiler: cc NULL or "tcc" is jit_setup; "gcc"
+ * compiles to a shared object (gcc -O2) in a private temporary directory and
+ * loads it.  Returns 0; 1 after a user error (unknown cc, gcc not found); 2
+ * after an internal error (the C is kept in keep_path). */
+int jit_setup_cc(const char *csrc, HyCtx *ctx, void **state, const char *keep_path, const char *cc);
+void jit_free(void *state);             /* state from either; NULL is fine */
 
 extern const char hy_prelude_text[];
 
@@ -196,6 +207,16 @@ Comp *comp_new(const char *file, const char *src, size_t len, FILE *diag_out);
 int comp_front(Comp *c);                      /* parse + sema: 0, or 1 after errors */
 char *comp_emit_string(Comp *c, int with_prelude);   /* malloc'd C source */
 int comp_jit(Comp *c, HyCtx *ctx, void **jit, const char *keep_path);  /* 0, or 2 */
+int comp_jit_cc(Comp *c, HyCtx *ctx, void **jit, const char *keep_path, const char *cc);  /* jit_setup_cc */
 void comp_free(Comp *c);
+
+/* ---- emit_main.c: standalone programs ---- */
+/* Writes the whole training program as one C file with its own main() (see
+ * emit_main.c); out_name is the file's name, used in #line and comments. */
+void emit_standalone(Comp *c, FILE *out, const char *out_name);
+/* Prints the compiler flags (-I) and/or linker flags (-L -lhyrt ...) that
+ * build a standalone file against the libhyrt beside this executable.
+ * Returns 0, or 1 after a message if none is found. */
+int standalone_flags(FILE *out, int cflags, int libs);
 
 #endif

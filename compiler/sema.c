@@ -323,20 +323,30 @@ static void not_yet(Sema *s, const Stmt *st)
 static void decl_net(Sema *s, const Stmt *st)
 {
     const Expr *v = st->value;
-    if (v->kind != EX_CALL || strcmp(v->name, "mlp") != 0) {
-        ERR(v->loc, "unknown network kind%s%s%s (expected mlp(in -> out, width W, depth D, activation))",
+    static const char *const kinds[] = {"mlp", "modified_mlp", "resnet", NULL};
+    static const int kind_code[] = {HY_NET_MLP, HY_NET_MODIFIED, HY_NET_RESNET};
+    int kind = -1;
+    for (int k = 0; v->kind == EX_CALL && kinds[k]; k++)
+        if (strcmp(v->name, kinds[k]) == 0) kind = kind_code[k];
+    if (kind < 0) {
+        ERR(v->loc, "unknown network kind%s%s%s (expected mlp, modified_mlp or resnet: mlp(in -> out, width W, depth D, activation))",
             v->kind == EX_CALL ? " '" : "", v->kind == EX_CALL ? v->name : "", v->kind == EX_CALL ? "'" : "");
+        sym_declare(s, st, SYM_NET, -1);   /* uses of it are already-reported errors */
         return;
     }
-    static const char *const opts[] = {"width", "depth", "activation", "outputs", NULL};
-    if (!check_opts(s, v, opts)) return;
+    static const char *const opts[] = {"width", "depth", "activation", "outputs", "init", "fourier", "scale",
+                                       "normalize", NULL};
+    if (!check_opts(s, v, opts)) { sym_declare(s, st, SYM_NET, -1); return; }
     Trainable t;
     memset(&t, 0, sizeof t);
+    t.netkind = kind;
     t.name = st->name;
     t.kind = TR_NET;
     t.width = 32; t.depth = 3; t.act = HY_ACT_TANH;
     t.loc = st->loc;
     int have_arrow = 0, ok = 1;
+    const Domain *nd_norm = NULL;
+    Loc norm_loc = v->loc;
     for (int i = 0; i < v->nargs; i++) {
         const Arg *a = v->args[i];
         if (a->kind == ARG_ARROW) {
@@ -353,6 +363,32 @@ static void decl_net(Sema *s, const Stmt *st)
             long dd = int_value(s, a->e, "depth", 1, 64);
             if (dd < 0) ok = 0;
             t.depth = (int)dd;
+        } else if (a->kind == ARG_OPT && strcmp(a->name, "init") == 0) {
+            static const char *const inits[] = {"glorot_normal", "glorot_uniform", "he_normal"};
+            int found = -1;
+            for (int k = 0; k < 3; k++)
+                if (a->e->kind == EX_NAME && strcmp(a->e->name, inits[k]) == 0) found = k;
+            if (found < 0) { ERR(a->e->loc, "unknown init (expected glorot_normal, glorot_uniform or he_normal)"); ok = 0; }
+            t.winit = found < 0 ? 0 : found;
+        } else if (a->kind == ARG_OPT && strcmp(a->name, "fourier") == 0) {
+            long nf = int_value(s, a->e, "the number of Fourier features", 1, 4096);
+            if (nf < 0) ok = 0;
+            t.nfeat = (int)nf;
+            t.netkind |= HY_NET_FOURIER;
+        } else if (a->kind == ARG_OPT && strcmp(a->name, "scale") == 0) {
+            double sc = const_value(s, a->e, "the Fourier feature scale");
+            if (!(sc > 0) || !isfinite(sc)) { if (!isnan(sc)) ERR(a->e->loc, "the Fourier feature scale must be > 0"); ok = 0; }
+            t.fscale = sc;
+        } else if (a->kind == ARG_OPT && strcmp(a->name, "normalize") == 0) {
+            Sym *dy = a->e->kind == EX_NAME ? sym_lookup(s, a->e->name) : NULL;
+            if (!dy || dy->kind != SYM_DOMAIN) {
+                ERR(a->e->loc, "'normalize' takes a domain: its box is mapped to [-1, 1] in every input");
+                ok = 0;
+            } else {
+                t.normalize = 1;
+                nd_norm = &s->c->domains[dy->index];
+                norm_loc = a->e->loc;
+            }
         } else if (a->kind == ARG_OPT && strcmp(a->name, "outputs") == 0) {
             int n = 1 + a->nmore;
             t.outs = arena_alloc(&s->c->arena, (size_t)n * sizeof *t.outs);
@@ -381,6 +417,18 @@ static void decl_net(Sema *s, const Stmt *st)
         }
     }
     if (!have_arrow) { ERR(v->loc, "mlp needs its shape: mlp(in -> out, ...)"); ok = 0; }
+    if (ok && t.fscale > 0 && !(t.netkind & HY_NET_FOURIER)) {
+        ERR(v->loc, "'scale' belongs to Fourier features: add 'fourier N'");
+        ok = 0;
+    }
+    if (ok && t.normalize) {
+        if (nd_norm->dim != t.din) {
+            ERR(norm_loc, "domain '%s' has %d axes but the network has %d inputs", nd_norm->name, nd_norm->dim, t.din);
+            ok = 0;
+        } else {
+            for (int k = 0; k < t.din; k++) { t.nlo[k] = nd_norm->lo[k]; t.nhi[k] = nd_norm->hi[k]; }
+        }
+    }
     if (ok && t.outs && t.nouts != t.dout) {
         ERR(v->loc, "mlp has %d output%s but 'outputs' names %d", t.dout, t.dout == 1 ? "" : "s", t.nouts);
         ok = 0;

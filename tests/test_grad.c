@@ -109,13 +109,23 @@ static void check_1d(void)
 /* Mixed and pure second derivatives in 2-D, through networks of each kind. */
 static void check_2d(void)
 {
-    static const char *const acts[] = {"tanh", "sin", "gelu", "softplus", "sigmoid", "swish"};
+    /* every activation on the plain MLP, then the other network kinds */
+    static const char *const nets[] = {
+        "mlp(2 -> 1, width 8, depth 3, tanh)", "mlp(2 -> 1, width 8, depth 3, sin)",
+        "mlp(2 -> 1, width 8, depth 3, gelu)", "mlp(2 -> 1, width 8, depth 3, softplus)",
+        "mlp(2 -> 1, width 8, depth 3, sigmoid)", "mlp(2 -> 1, width 8, depth 3, swish)",
+        "modified_mlp(2 -> 1, width 8, depth 3, tanh, normalize sq)",
+        "resnet(2 -> 1, width 8, depth 3, sin, init glorot_uniform)",
+        "mlp(2 -> 1, width 8, depth 2, tanh, fourier 4, scale 0.2, init he_normal)",
+    };
+    static const char *const acts[] = {"tanh", "sin", "gelu", "softplus", "sigmoid", "swish", "modified", "resnet",
+                                       "fourier"};
     for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++) {
         char src[4096];
         snprintf(src, sizeof src,
                  "seed 5\n"
                  "domain sq = rect(x: 0 .. 1, y: 0 .. 1, mesh 0.25)\n"
-                 "net n = mlp(2 -> 1, width 8, depth 3, %s)\n"
+                 "net n = %s\n"
                  "const h = 1e-3\n"
                  "let g(x, y) = n(x, x*y) * (1 + y)\n"
                  "expect max(abs(d(g, x, y) - (g(x+h, y+h) - g(x+h, y-h) - g(x-h, y+h) + g(x-h, y-h)) / (4*h^2))) over sq < 1\n"
@@ -124,7 +134,7 @@ static void check_2d(void)
                  "expect max(abs(lap(g))) over sq < 1e300\n"
                  "expect max(abs(dy(g) - (g(x, y+1e-5) - g(x, y-1e-5)) / 2e-5)) over sq < 1\n"
                  "expect max(abs(dy(g))) over sq < 1e300\n",
-                 acts[a]);
+                 nets[a]);
         Built b;
         char name[96];
         snprintf(name, sizeof name, "grad/input2d/%s", acts[a]);
@@ -191,6 +201,15 @@ static void check_param_grads(void)
                  "loss div = mse(dx(uvp.u) + dy(uvp(x, y).v) + d(uvp.p, x, y) * uvp.p) over sq\n"
                  "train 1 epochs { step mom, div }\n",
                  200);
+    check_params("grad/params/net-kinds",
+                 "seed 7\n"
+                 "domain sq = rect(x: 0 .. 1, t: 0 .. 1, mesh 0.25)\n"
+                 "net a = modified_mlp(2 -> 1, width 6, depth 2, tanh, normalize sq)\n"
+                 "net b = resnet(2 -> 2, width 6, depth 3, sin, outputs p q)\n"
+                 "net f = mlp(2 -> 1, width 6, depth 2, tanh, fourier 3, scale 0.3)\n"
+                 "loss r = mse(dt(a) + a * dx(b.p) - 0.1 * dxx(f) + d(b.q, x, t) * f) over sq\n"
+                 "train 1 epochs { step r }\n",
+                 400);
     check_params("grad/params/jets-order2",
                  "seed 2\n"
                  "domain line = interval(x: 0 .. 1, mesh 0.05)\n"
