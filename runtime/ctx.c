@@ -174,31 +174,22 @@ static int add_trainable(HyCtx *c, const char *name, int kind, long len)
     return (int)c->ntr++;
 }
 
+/* Shape, kind and options are checked and the parameters initialised in
+ * net.c (rt_net_check, rt_net_setup). */
+int hy_net(HyCtx *c, const char *name, int kind, int din, int dout, int width, int depth, int act,
+           int nopt, const double *opt)
+{
+    long len = rt_net_check(name, kind, din, dout, width, depth, act, nopt, opt);
+    int id = add_trainable(c, name, RT_TR_MLP, len);
+    Trainable *t = &c->tr[id];
+    rt_net_setup(t, id, c->seed, c->params + t->off, kind, din, dout, width, depth, act, nopt,
+                 opt);
+    return id;
+}
+
 int hy_mlp(HyCtx *c, const char *name, int din, int dout, int width, int depth, int act)
 {
-    if (din < 1 || dout < 1 || width < 1 || depth < 1 || act < 0 || act >= HY_ACT_COUNT)
-        RT_ICE("hy_mlp '%s': din %d dout %d width %d depth %d act %d (need all >= 1, "
-               "a known activation)", name ? name : "", din, dout, width, depth, act);
-    int id = add_trainable(c, name, RT_TR_MLP, rt_mlp_param_count(din, dout, width, depth));
-    Trainable *t = &c->tr[id];
-    t->din = din;
-    t->dout = dout;
-    t->width = width;
-    t->depth = depth;
-    t->act = act;
-    /* Glorot normal: draw k of the slice is normal(seed, stream = id, k). */
-    double *P = c->params + t->off;
-    for (int l = 0; l <= depth; l++) {
-        long woff, boff;
-        int nin, nout;
-        rt_mlp_layer(t, l, &woff, &boff, &nin, &nout);
-        double sd = sqrt(2.0 / (double)(nin + nout));
-        for (long k = woff; k < boff; k++)
-            P[k] = sd * hy_rng_normal(c->seed, (uint64_t)id, (uint64_t)k);
-        for (long k = boff; k < boff + nout; k++)
-            P[k] = 0.0;
-    }
-    return id;
+    return hy_net(c, name, HY_NET_MLP, din, dout, width, depth, act, 0, NULL);
 }
 
 int hy_scalar(HyCtx *c, const char *name, double init)

@@ -59,6 +59,48 @@ void hy_noise(HyCtx *c, int stream, long n, double sigma, double *out);
  * fan_out))) drawn from the seed with stream = the returned trainable id;
  * biases zero.  Returns the trainable id. */
 int hy_mlp(HyCtx *c, const char *name, int din, int dout, int width, int depth, int act);
+/* Network kinds of hy_net: a trunk, optionally OR'ed with HY_NET_FOURIER
+ * (HY_NET_FOURIER alone is the Fourier-feature MLP).  With x the input as the
+ * net sees it (normalised, below) and act the activation:
+ *   MLP       a = act(W_l a + b_l) for l = 0..depth-1 (a = x first); a linear
+ *             output layer out = W_depth a + b_depth (hy_mlp is this kind).
+ *   MODIFIED  modified MLP of Wang, Teng & Perdikaris (SIAM J. Sci. Comput.
+ *             43(5), 2021, doi:10.1137/20M1318043): encoders U = act(W_u x +
+ *             b_u), V = act(W_v x + b_v); every hidden layer h = act(W_l a + b_l),
+ *             a = (1 - h) U + h V; linear output layer.
+ *   RESNET    a = act(W_0 x + b_0), then residual blocks a = a + act(W_l a + b_l)
+ *             for l = 1..depth-1; linear output layer.
+ *   FOURIER   the trunk sees gamma(x) = [cos(2 pi B x), sin(2 pi B x)] (nfeat
+ *             cosines, then nfeat sines) instead of x, with B [nfeat][din]
+ *             fixed (not a parameter): B[k][m] = scale * hy_rng_normal(seed,
+ *             0x200000000 + id, k*din + m), id = the network's trainable id.
+ * Input normalisation: the net sees 2 (x - lo)/(hi - lo) - 1 per input, so
+ * derivatives by x carry a factor 2/(hi - lo) per differentiation. */
+enum { HY_NET_MLP = 0, HY_NET_MODIFIED = 1, HY_NET_RESNET = 2, HY_NET_FOURIER = 4 };
+/* Weight initialisations (biases are always zero).  A weight of a layer with
+ * fan_in inputs and fan_out outputs at offset k of the network's parameter
+ * slice is, with u = hy_rng_uniform(seed, id, k), g = hy_rng_normal(seed, id, k):
+ *   GLOROT_NORMAL   sqrt(2 / (fan_in + fan_out)) g   (the default; hy_mlp)
+ *   GLOROT_UNIFORM  sqrt(6 / (fan_in + fan_out)) (2u - 1)
+ *   HE_NORMAL       sqrt(2 / fan_in) g */
+enum { HY_INIT_GLOROT_NORMAL = 0, HY_INIT_GLOROT_UNIFORM = 1, HY_INIT_HE_NORMAL = 2,
+       HY_INIT_COUNT = 3 };
+/* Layout of hy_net's opt vector; entries at or past nopt take their default.
+ *   opt[HY_NETOPT_INIT]   HY_INIT_* (default glorot normal)
+ *   opt[HY_NETOPT_NFEAT]  Fourier features nfeat >= 1 (HY_NET_FOURIER only;
+ *                         0 = default ceil(width / 2))
+ *   opt[HY_NETOPT_SCALE]  their scale > 0 (HY_NET_FOURIER only; 0 = default 1)
+ *   opt[HY_NETOPT_NORM]   1: normalise inputs, then nopt must be 4 + 2 din and
+ *                         opt[4 + m] = lo_m, opt[4 + din + m] = hi_m (lo_m < hi_m),
+ *                         din <= 16; 0 (default): no normalisation */
+enum { HY_NETOPT_INIT = 0, HY_NETOPT_NFEAT = 1, HY_NETOPT_SCALE = 2, HY_NETOPT_NORM = 3,
+       HY_NETOPT_LO = 4 };
+/* Declares a network trainable din -> [width act] x depth -> dout of the given
+ * kind (above) with options opt[0..nopt) (opt may be 0 when nopt is 0).
+ * hy_net(c, name, HY_NET_MLP, din, dout, width, depth, act, 0, 0) is
+ * hy_mlp(c, name, din, dout, width, depth, act), bitwise.  Returns the
+ * trainable id. */
+int hy_net(HyCtx *c, const char *name, int kind, int din, int dout, int width, int depth, int act, int nopt, const double *opt);
 /* Declares a scalar trainable with initial value init.  Returns its id. */
 int hy_scalar(HyCtx *c, const char *name, double init);
 /* Offset of a trainable's first parameter in hy_params / hy_grads. */

@@ -17,6 +17,7 @@
 #define RT_NAME_MAX 64          /* names are truncated to this (incl. NUL) */
 #define RT_MAX_ORDER 2          /* highest jet order implemented */
 #define RT_MAX_HYPER 8          /* optimizer hyper-parameters kept per trainable */
+#define RT_NET_MAXIN 16         /* most inputs of a network with input normalisation */
 
 /* ---- allocation (alloc.c) ---- */
 /* Like hy_malloc/hy_calloc, but on failure print
@@ -82,6 +83,13 @@ typedef struct Trainable {
     int din, dout;              /* MLP input / output dimension (scalar: 0, 1) */
     int width, depth;           /* MLP hidden width and number of hidden layers */
     int act;                    /* MLP activation (HY_ACT_*) */
+    int net_kind;               /* network trunk: HY_NET_MLP, _MODIFIED or _RESNET */
+    int init;                   /* weight initialisation used (HY_INIT_*) */
+    int nfeat;                  /* Fourier features (0: none; then layer 0 takes 2 nfeat) */
+    double fscale;              /* their scale: B ~ N(0, fscale^2) */
+    uint64_t seed;              /* seed at declaration (Fourier matrix draws) */
+    int norm;                   /* inputs mapped to 2 (x - lo)/(hi - lo) - 1 */
+    double lo[RT_NET_MAXIN], hi[RT_NET_MAXIN]; /* that box, per input (norm) */
     int opt_kind;               /* optimizer kind (HY_OPT_*) */
     int nhyper;                 /* number of valid entries of hyper */
     double hyper[RT_MAX_HYPER]; /* optimizer hyper-parameters (Adam: lr,b1,b2,eps) */
@@ -94,6 +102,19 @@ typedef struct Trainable {
  * rt_mlp_layer returns the offsets of W and b of layer l. */
 void rt_mlp_layer(const Trainable *t, int l, long *woff, long *boff, int *nin, int *nout);
 long rt_mlp_param_count(int din, int dout, int width, int depth);
+/* Networks of hy_net (net.c has the full layout): the MLP layout above with
+ * n_in(0) = 2 nfeat for Fourier features; a modified MLP appends its encoders
+ * W_u [width][n_in(0)], b_u, W_v, b_v (rt_net_encoder: which = 0 for U, 1 for V).
+ * rt_net_check validates hy_net's arguments (internal error on a bad one) and
+ * returns the parameter count; rt_net_setup fills the network fields of t
+ * (declared as trainable id under seed) and initialises its parameters P.
+ * rt_net_fourier writes the fixed Fourier matrix B [nfeat][din] of network id. */
+void rt_net_encoder(const Trainable *t, int which, long *woff, long *boff);
+long rt_net_check(const char *name, int kind, int din, int dout, int width, int depth, int act,
+                  int nopt, const double *opt);
+void rt_net_setup(Trainable *t, int id, uint64_t seed, double *P, int kind, int din, int dout,
+                  int width, int depth, int act, int nopt, const double *opt);
+void rt_net_fourier(const Trainable *t, int id, double *B);
 
 /* ---- jets (net.c) ---- */
 typedef struct JetPlan JetPlan;   /* opaque; defined in net.c */
