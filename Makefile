@@ -82,6 +82,26 @@ asan:
 bench: hycoc
 	sh bench/run
 
+# Installs hycoc, libhyrt.a, the runtime headers and the pkg-config file hyrt.pc
+# under $(DESTDIR)$(PREFIX); standalone programs (hycoc --emit-c) build against it.
+PREFIX  ?= /usr/local
+RT_HDRS := runtime/hyrt.h runtime/hyrt_api.h $(wildcard runtime/dataio.h)
+install: $(BUILD)/hycoc $(BUILD)/libhyrt.a tools/hyrt.pc.in
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(BUILD)/hycoc $(DESTDIR)$(PREFIX)/bin/hycoc
+	install -m 644 $(BUILD)/libhyrt.a $(DESTDIR)$(PREFIX)/lib/libhyrt.a
+	install -m 644 $(RT_HDRS) $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' \
+	    -e "s|@VERSION@|$$(sed -n 's/^#define HY_VERSION "\(.*\)"/\1/p' runtime/hyrt.h)|g" \
+	    tools/hyrt.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hyrt.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/hycoc $(DESTDIR)$(PREFIX)/lib/libhyrt.a \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/hyrt.pc \
+	    $(addprefix $(DESTDIR)$(PREFIX)/include/,hyrt.h hyrt_api.h dataio.h)
+
+.PHONY: install uninstall
+
 # README command 1: install the Debian packages if missing, build, run the default example.
 demo:
 	sh tools/install-deps.sh

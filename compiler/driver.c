@@ -45,8 +45,13 @@ char *comp_emit_string(Comp *c, int with_prelude)
 
 int comp_jit(Comp *c, HyCtx *ctx, void **jit, const char *keep_path)
 {
+    return comp_jit_cc(c, ctx, jit, keep_path, NULL);
+}
+
+int comp_jit_cc(Comp *c, HyCtx *ctx, void **jit, const char *keep_path, const char *cc)
+{
     char *csrc = comp_emit_string(c, 1);
-    int r = jit_setup(csrc, ctx, jit, keep_path);
+    int r = jit_setup_cc(csrc, ctx, jit, keep_path, cc);
     free(csrc);
     return r;
 }

@@ -19,7 +19,9 @@ static const char usage[] =
     "  --run              parse, check, differentiate, JIT-compile with libtcc, train, report\n"
     "  --check            parse and check only; no code is generated (fast; for editors and CI)\n"
     "  --dump WHAT        print a stage and stop: ast | ir | grad | c\n"
-    "  --emit-c FILE      write the generated C (with the runtime prelude) to FILE\n"
+    "  --emit-c FILE      write the whole training program as one standalone C file (with\n"
+    "                     main(); build it with cc -O2 FILE $(hycoc --cflags --libs))\n"
+    "  --cflags, --libs   print the flags that build such a file against this libhyrt\n"
     "\n"
     "training options:\n"
     "  --threads N        threads for every pool, OpenBLAS included (default 1)\n"
@@ -29,6 +31,8 @@ static const char usage[] =
     "  --log-every N      print a progress line every N epochs (default: about 10 lines)\n"
     "  --quiet            no progress lines, only the report\n"
     "  --keep-c FILE      where to keep the generated C if the JIT fails (default hycoc-failed.c)\n"
+    "  --cc tcc|gcc       C compiler of --run: tcc in memory (default, fast start) or gcc -O2\n"
+    "                     to a shared object (slower start, for long runs)\n"
     "\n"
     "  -h, --help         this text\n"
     "  --version          version\n"
@@ -41,6 +45,8 @@ typedef struct Opts {
     const char *emit_c;
     const char *log;
     const char *keep_c;
+    const char *cc;         /* --cc: NULL (tcc) or the name given */
+    int cflags, libs;       /* --cflags / --libs */
     int check, run, threads, quiet;
     long epochs, log_every;
     long long seed;         /* -1: from the spec */
@@ -75,6 +81,15 @@ static int parse_opts(int argc, char **argv, Opts *o)
         else if (!strcmp(a, "--run")) o->run = 1;
         else if (!strcmp(a, "--check")) o->check = 1;
         else if (!strcmp(a, "--quiet")) o->quiet = 1;
+        else if (!strcmp(a, "--cflags")) o->cflags = 1;
+        else if (!strcmp(a, "--libs")) o->libs = 1;
+        else if (!strcmp(a, "--cc")) {
+            if (!next || (strcmp(next, "tcc") && strcmp(next, "gcc"))) {
+                fprintf(stderr, "hycoc: error: --cc needs tcc or gcc\n");
+                return -1;
+            }
+            o->cc = next; i++;
+        }
         else if (!strcmp(a, "--dump")) {
             if (!next || (strcmp(next, "ast") && strcmp(next, "ir") && strcmp(next, "grad") && strcmp(next, "c"))) {
                 fprintf(stderr, "hycoc: error: --dump needs one of ast, ir, grad, c\n");
@@ -107,6 +122,7 @@ static int parse_opts(int argc, char **argv, Opts *o)
             return -1;
         } else o->file = a;
     }
+    if (!o->file && (o->cflags || o->libs)) return 0;
     if (!o->file) { fprintf(stderr, "hycoc: error: no input file (see hycoc --help)\n"); return -1; }
     if (!o->check && !o->dump && !o->emit_c) o->run = 1;
     return 0;
@@ -143,6 +159,7 @@ int main(int argc, char **argv)
 {
     Opts o;
     if (parse_opts(argc, argv, &o)) return 1;
+    if (o.cflags || o.libs) return standalone_flags(stdout, o.cflags, o.libs);
     size_t len;
     char *src = read_file(o.file, &len);
     if (!src) return 1;
@@ -172,7 +189,7 @@ int main(int argc, char **argv)
     if (o.emit_c) {
         FILE *f = fopen(o.emit_c, "w");
         if (!f) { fprintf(stderr, "hycoc: error: cannot write '%s': %s\n", o.emit_c, strerror(errno)); status = 1; goto done; }
-        emit_program(c, f, 1);
+        emit_standalone(c, f, o.emit_c);
         if (ferror(f) | fclose(f)) {
             fprintf(stderr, "hycoc: error: writing '%s' failed: %s\n", o.emit_c, strerror(errno));
             status = 1;
@@ -186,7 +203,7 @@ int main(int argc, char **argv)
         hy_set_quiet(ctx, o.quiet);
         if (o.log_every) hy_set_log_every(ctx, o.log_every);
         void *jit = NULL;
-        status = comp_jit(c, ctx, &jit, o.keep_c);
+        status = comp_jit_cc(c, ctx, &jit, o.keep_c, o.cc);
         if (status == 0) {
             if (o.epochs) hy_set_epochs(ctx, o.epochs);
             if (o.log && hy_set_loss_log(ctx, o.log) != 0) {
