@@ -87,7 +87,7 @@ static void plan_static(Emit *e)
     long off = 0;
     for (int p = 0; p < c->npsets; p++) {
         c->psets[p].voff = off;
-        off += (long)c->psets[p].n * c->psets[p].dim;
+        off += (long)c->psets[p].n * c->psets[p].dim * (c->psets[p].normals ? 2 : 1);
     }
     e->is_static = calloc(nn ? nn : 1, 1);
     e->svoff = malloc((nn ? nn : 1) * sizeof *e->svoff);
@@ -625,6 +625,60 @@ static void cstr(FILE *o, const char *s)
 static const char *act_c[] = {"HY_ACT_TANH", "HY_ACT_SIN", "HY_ACT_GELU", "HY_ACT_SOFTPLUS", "HY_ACT_SIGMOID",
                               "HY_ACT_SWISH"};
 
+static const char *const geom_op_c[] = {"HY_GEOM_UNION", "HY_GEOM_DIFF", "HY_GEOM_INTER"};
+static const char *const sample_c[] = {"HY_SAMPLE_RANDOM", "HY_SAMPLE_LATIN", "HY_SAMPLE_SOBOL", "HY_SAMPLE_HALTON"};
+static const char *const bnd_c[] = {"HY_BND_ALL", "HY_BND_AXIS", "HY_BND_AT"};
+
+/* Builds the runtime geometry of domain d (operands first) into g[d]. */
+static void emit_geom(Emit *e, int d, uint8_t *built)
+{
+    const Domain *dm = &e->c->domains[d];
+    FILE *o = e->o;
+    if (built[d]) return;
+    if (dm->kind == DOM_BOOL) { emit_geom(e, dm->a, built); emit_geom(e, dm->b, built); }
+    if (dm->kind == DOM_TIME) emit_geom(e, dm->a, built);
+    built[d] = 1;
+    switch (dm->kind) {
+    case DOM_BOX:
+        fprintf(o, "    { static const double lo[] = {");
+        for (int k = 0; k < dm->dim; k++) fprintf(o, "%s%.17g", k ? ", " : "", dm->lo[k]);
+        fprintf(o, "}, hi[] = {");
+        for (int k = 0; k < dm->dim; k++) fprintf(o, "%s%.17g", k ? ", " : "", dm->hi[k]);
+        fprintf(o, "}; g[%d] = hy_geom_box(c, %d, lo, hi); }\n", d, dm->dim);
+        break;
+    case DOM_DISK:
+        fprintf(o, "    g[%d] = hy_geom_disk(c, %.17g, %.17g, %.17g);\n", d, dm->cx, dm->cy, dm->r);
+        break;
+    case DOM_POLYGON:
+        fprintf(o, "    { static const double xy[] = {");
+        for (int k = 0; k < 2 * dm->nverts; k++) fprintf(o, "%s%.17g", k ? ", " : "", dm->verts[k]);
+        fprintf(o, "}; g[%d] = hy_geom_polygon(c, %d, xy); }\n", d, dm->nverts);
+        break;
+    case DOM_BOOL:
+        fprintf(o, "    g[%d] = hy_geom_bool(c, %s, g[%d], g[%d]);\n", d, geom_op_c[dm->op], dm->a, dm->b);
+        break;
+    case DOM_TIME:
+        fprintf(o, "    g[%d] = hy_geom_time(c, g[%d], %.17g, %.17g);\n", d, dm->a, dm->lo[dm->dim - 1],
+                dm->hi[dm->dim - 1]);
+        break;
+    }
+}
+
+/* Coordinates (and normals) of a sampled point set: drawn from the seed with
+ * the point set's index as stream. */
+static void emit_sample(Emit *e, int p)
+{
+    const PointSet *ps = &e->c->psets[p];
+    FILE *o = e->o;
+    if (ps->boundary)
+        fprintf(o, "    hy_geom_sample_boundary(c, g[%d], %s, %d, %.17g, %s, %d, %d, V + %ld, V + %ld);\n", ps->domain,
+                bnd_c[ps->bsel], ps->baxis, ps->bvalue, sample_c[ps->method], ps->n, p, ps->voff,
+                ps->voff + (long)ps->dim * ps->n);
+    else
+        fprintf(o, "    hy_geom_sample(c, g[%d], %s, %d, %d, V + %ld);\n", ps->domain, sample_c[ps->method], ps->n, p,
+                ps->voff);
+}
+
 static void emit_setup(Emit *e)
 {
     Comp *c = e->c;
@@ -633,11 +687,24 @@ static void emit_setup(Emit *e)
     fprintf(o, "void hyk_setup(HyCtx *c)\n{\n    double *V;\n    long i;\n    (void)i;\n");
     fprintf(o, "    hy_seed(c, %lluULL);\n", c->seed);
     fprintf(o, "    hy_alloc(c, %ld, %ld);\n    V = hy_values(c);\n", e->vtotal ? e->vtotal : 1, e->atotal ? e->atotal : 1);
+    uint8_t *built = calloc((size_t)c->ndomains + 1, 1);
+    if (!built) HY_ICE("out of memory");
+    int any_sample = 0;
+    for (int p = 0; p < c->npsets; p++) any_sample |= c->psets[p].kind == PS_SAMPLE;
+    if (any_sample) {
+        fprintf(o, "    int g[%d];   /* runtime geometry of each domain */\n", c->ndomains);
+        for (int p = 0; p < c->npsets; p++)
+            if (c->psets[p].kind == PS_SAMPLE) emit_geom(e, c->psets[p].domain, built);
+    }
+    free(built);
     for (int p = 0; p < c->npsets; p++) {
         const PointSet *ps = &c->psets[p];
         const Domain *d = &c->domains[ps->domain];
-        fprintf(o, "    /* point set %s: %d points in %s */\n", ps->name, ps->n, d->name);
-        if (ps->kind == PS_LINSPACE) {
+        fprintf(o, "    /* point set %s: %d points %s %s */\n", ps->name, ps->n, ps->boundary ? "on the boundary of" : "in",
+                d->name ? d->name : "(anonymous)");
+        if (ps->kind == PS_SAMPLE) {
+            emit_sample(e, p);
+        } else if (ps->kind == PS_LINSPACE) {
             fprintf(o, "    hy_fill_linspace(V + %ld, %d, %.17g, %.17g);\n", ps->voff, ps->n, ps->lo, ps->hi);
         } else if (ps->dim == 1) {
             fprintf(o, "    hy_fill_linspace(V + %ld, %d, %.17g, %.17g);\n", ps->voff, ps->n, d->lo[0], d->hi[0]);

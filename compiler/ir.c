@@ -322,8 +322,12 @@ void ir_dump(FILE *out, const Comp *c, NodeId *roots, int nroots)
         fprintf(out, "n%u = %s", i, op_name(n->op));
         switch (n->op) {
         case OP_CONST: fprintf(out, " %.17g", n->num); break;
-        case OP_COORD: fprintf(out, " %s.%s", c->psets[n->ps].name,
-                               c->domains[c->psets[n->ps].domain].coords[n->aux]); break;
+        case OP_COORD: {
+            int dim = c->psets[n->ps].dim;
+            fprintf(out, " %s.%s%s", c->psets[n->ps].name, n->aux >= (uint32_t)dim ? "normal." : "",
+                    c->domains[c->psets[n->ps].domain].coords[n->aux % (uint32_t)dim]);
+            break;
+        }
         case OP_PARAM: fprintf(out, " %s", c->trs[n->aux].name); break;
         case OP_NETOUT: {
             const Call *cl = &ir->calls[n->a];

@@ -50,17 +50,37 @@ typedef struct Ir {
 } Ir;
 
 /* ---- declarations after sema ---- */
+/* A domain: a geometry over named coordinates.  Every domain has a bounding
+ * box (lo, hi); DOM_BOX is exactly its box.  Domains are built at run time
+ * by hy_geom_* calls in declaration order (operands of booleans and the
+ * space of a space-time domain come first, so their ids are smaller). */
+typedef enum { DOM_BOX, DOM_DISK, DOM_POLYGON, DOM_BOOL, DOM_TIME } DomKind;
+/* Boolean operations, samplers and boundary selections as the compiler keeps
+ * them; emit.c writes the runtime's names (HY_GEOM_*, HY_SAMPLE_*, HY_BND_*). */
+enum { GEOM_UNION, GEOM_DIFF, GEOM_INTER };
+enum { SAMPLE_RANDOM, SAMPLE_LATIN, SAMPLE_SOBOL, SAMPLE_HALTON };
+enum { BND_ALL, BND_AXIS, BND_AT };
 typedef struct Domain {
-    const char *name;
+    const char *name;       /* NULL for an anonymous operand */
+    DomKind kind;
     int dim;                /* number of coordinates */
     const char *coords[8];  /* coordinate names */
-    double lo[8], hi[8];    /* box */
-    double mesh;            /* grid spacing, 0 when not given */
+    double lo[8], hi[8];    /* bounding box */
+    double mesh;            /* grid spacing, 0 when not given (boxes only) */
     int ps;                 /* point set of its mesh, -1 if none */
+    double cx, cy, r;       /* DOM_DISK */
+    double *verts;          /* DOM_POLYGON: [x0, y0, x1, y1, ...] */
+    int nverts;
+    int op, a, b;           /* DOM_BOOL: HY_GEOM_UNION/DIFF/INTER of domains a, b */
+                            /* DOM_TIME: a = the space domain; time is the last axis */
     Loc loc;
 } Domain;
 
-typedef enum { PS_MESH, PS_LINSPACE } PsKind;
+typedef enum {
+    PS_MESH,                /* the grid of a box domain's 'mesh h' */
+    PS_LINSPACE,            /* linspace(a, b, n) in a 1-D domain */
+    PS_SAMPLE,              /* drawn in a domain or on its boundary (random, latin, ...) */
+} PsKind;
 typedef struct PointSet {
     const char *name;
     int domain;             /* index into Comp.domains */
@@ -69,7 +89,12 @@ typedef struct PointSet {
     int dim;                /* == the domain's */
     int counts[8];          /* PS_MESH: points along each axis */
     double lo, hi;          /* PS_LINSPACE */
-    long voff;              /* offset of its coordinates [dim][n] in V */
+    int method;             /* PS_SAMPLE: HY_SAMPLE_* */
+    int boundary;           /* PS_SAMPLE: 1 on the boundary (then normals are stored) */
+    int bsel, baxis;        /* PS_SAMPLE on a boundary: HY_BND_*, the axis it names */
+    double bvalue;          /* HY_BND_AT: the coordinate's value */
+    int normals;            /* 1: outward normals [dim][n] follow the coordinates in V */
+    long voff;              /* offset of its coordinates [dim][n] (+ normals) in V */
     Loc loc;
 } PointSet;
 

@@ -340,7 +340,16 @@ static NodeId lower_member(Sema *s, const Expr *e, Ctx *cx)
         if (out < 0) return NO_NODE;
         return l->kind == EX_NAME ? net_at_coords(s, y, l->loc, cx, out) : net_call(s, y, l, cx, out);
     }
-    ERR(e->loc, "'.%s': only outputs of networks can be selected with '.'", e->name);
+    if (l->kind == EX_NAME && !y && strcmp(l->name, "normal") == 0) {   /* outward normal component */
+        if (cx->ps < 0 || !s->c->psets[cx->ps].normals) {
+            ERR(e->loc, "normal.%s needs a point set on a boundary (points P = random(n) on boundary(D))", e->name);
+            return NO_NODE;
+        }
+        int k = coord_index(s, cx->ps, e->name);
+        if (k < 0) { ERR(e->loc, "'%s' is not a coordinate of point set '%s'", e->name, s->c->psets[cx->ps].name); return NO_NODE; }
+        return ir_leaf(&s->c->ir, OP_COORD, cx->ps, (uint32_t)(s->c->psets[cx->ps].dim + k), 0, e->loc);
+    }
+    ERR(e->loc, "'.%s': only outputs of networks and normal components (normal.x) can be selected with '.'", e->name);
     return NO_NODE;
 }
 
@@ -484,6 +493,24 @@ static NodeId lower_call(Sema *s, const Expr *e, Ctx *cx)
         }
         if (!any) { ERR(e->loc, "'lap' needs a space coordinate"); return NO_NODE; }
         return r;
+    } else if (strcmp(f, "dn") == 0 && cx->ps >= 0 && s->c->psets[cx->ps].normals) {   /* normal derivative */
+        if (e->nargs != 1 || e->args[0]->kind != ARG_EXPR) { ERR(e->loc, "'dn' takes 1 argument"); return NO_NODE; }
+        NodeId a = lower(s, e->args[0]->e, cx);
+        if (a == NO_NODE) return NO_NODE;
+        int dim = s->c->psets[cx->ps].dim;
+        NodeId r = ir_const(ir, 0);
+        for (int k = 0; k < dim; k++) {
+            NodeId bad = NO_NODE;
+            NodeId g = diff_coord(s->c, a, cx->ps, k, &bad);
+            if (g == NO_NODE) { ERR(e->loc, "cannot differentiate the argument of dn (order or data)"); return NO_NODE; }
+            NodeId nk_ = ir_leaf(ir, OP_COORD, cx->ps, (uint32_t)(dim + k), 0, e->loc);
+            r = ir_binary(ir, OP_ADD, r, ir_binary(ir, OP_MUL, nk_, g, e->loc), e->loc);
+        }
+        return r;
+    } else if (strcmp(f, "dn") == 0 && cx->ps >= 0 && coord_index(s, cx->ps, "n") < 0) {
+        ERR(e->loc, "dn (the normal derivative) needs a point set on a boundary, but '%s' is not one",
+            s->c->psets[cx->ps].name);
+        return NO_NODE;
     } else {
         nk = split_dname(s, f, cx->ps, ks, 8);
         if (nk > 0) {

@@ -114,95 +114,13 @@ const char *sym_suggest(Sema *s, const char *name)
     return best;
 }
 
-static int new_pointset(Sema *s, const char *name, int domain, PsKind kind, int n, Loc loc)
-{
-    PointSet *p = GROW(s->c->psets, s->c->npsets);
-    p->name = name;
-    p->domain = domain;
-    p->kind = kind;
-    p->n = n;
-    p->dim = s->c->domains[domain].dim;
-    p->loc = loc;
-    return s->c->npsets - 1;
-}
-
-static void decl_domain(Sema *s, const Stmt *st)
-{
-    const Expr *v = st->value;
-    if (v->kind != EX_CALL || (strcmp(v->name, "interval") != 0 && strcmp(v->name, "rect") != 0 &&
-                               strcmp(v->name, "box") != 0)) {
-        ERR(v->loc, "unknown domain kind%s%s%s (expected interval(x: a .. b), rect(x: .., y: ..) or box(...))",
-            v->kind == EX_CALL ? " '" : "", v->kind == EX_CALL ? v->name : "", v->kind == EX_CALL ? "'" : "");
-        return;
-    }
-    static const char *const opts[] = {"mesh", NULL};
-    if (!check_opts(s, v, opts)) return;
-    Domain d;
-    memset(&d, 0, sizeof d);
-    d.name = st->name;
-    d.loc = st->loc;
-    d.ps = -1;
-    int want = v->name[0] == 'i' ? 1 : v->name[0] == 'r' ? 2 : 3;
-    for (int i = 0; i < v->nargs; i++) {
-        const Arg *a = v->args[i];
-        if (a->kind == ARG_OPT) continue;
-        if (a->kind != ARG_RANGE) { ERR(a->loc, "expected an axis range like 'x: 0 .. 1'"); return; }
-        if (d.dim == 8) { ERR(a->loc, "too many axes"); return; }
-        for (int k = 0; k < d.dim; k++)
-            if (strcmp(d.coords[k], a->name) == 0) { ERR(a->loc, "axis '%s' given twice", a->name); return; }
-        double lo = const_value(s, a->e, "an axis bound"), hi = const_value(s, a->e2, "an axis bound");
-        if (isnan(lo) || isnan(hi)) return;
-        if (!(lo < hi) || !isfinite(lo) || !isfinite(hi)) {
-            ERR(a->loc, "empty or invalid range %g .. %g for axis '%s' (need lo < hi)", lo, hi, a->name);
-            return;
-        }
-        d.coords[d.dim] = a->name;
-        d.lo[d.dim] = lo;
-        d.hi[d.dim] = hi;
-        d.dim++;
-    }
-    if (d.dim != want) {
-        ERR(v->loc, "%s needs %d ax%s, but %d %s given", v->name, want, want == 1 ? "is" : "es", d.dim,
-            d.dim == 1 ? "was" : "were");
-        return;
-    }
-    int idx = s->c->ndomains;
-    Domain *dp = GROW(s->c->domains, s->c->ndomains);
-    *dp = d;
-    Sym *y = sym_declare(s, st, SYM_DOMAIN, idx);
-    const Arg *m = find_opt(v, "mesh");
-    if (m) {
-        double h = const_value(s, m->e, "mesh spacing");
-        if (isnan(h)) return;
-        if (!(h > 0) || !isfinite(h)) { ERR(m->e->loc, "mesh spacing must be > 0"); return; }
-        long total = 1;
-        int counts[8];
-        for (int k = 0; k < d.dim; k++) {
-            double cells = (d.hi[k] - d.lo[k]) / h;
-            if (cells > 1e7) { ERR(m->e->loc, "mesh spacing %g gives too many points", h); return; }
-            long nc = lround(cells);
-            if (nc < 1) nc = 1;
-            if (fabs(cells - (double)nc) > 1e-6 * (double)nc)
-                diag_warning(&s->c->diag, m->e->loc, "mesh spacing %g does not divide axis '%s' (%g .. %g); using %ld cells",
-                             h, d.coords[k], d.lo[k], d.hi[k], nc);
-            counts[k] = (int)nc + 1;
-            total *= counts[k];
-            if (total > 50000000) { ERR(m->e->loc, "mesh has too many points"); return; }
-        }
-        if (!y) return;
-        int p = new_pointset(s, st->name, idx, PS_MESH, (int)total, st->loc);
-        memcpy(s->c->psets[p].counts, counts, sizeof counts);
-        s->c->domains[idx].mesh = h;
-        s->c->domains[idx].ps = p;
-    }
-}
-
 /* Resolves a point-set name ('over NAME', 'on NAME'); -1 after an error. */
 int find_ps(Sema *s, const char *name, Loc loc)
 {
     Sym *y = sym_lookup(s, name);
     if (y && y->kind == SYM_POINTS) return y->index;
     if (y && y->kind == SYM_DOMAIN) {
+        if (y->index < 0) return -1;   /* its declaration failed (reported) */
         int p = s->c->domains[y->index].ps;
         if (p < 0) ERR(loc, "domain '%s' has no mesh: give it 'mesh h' or declare points in it", name);
         return p;
@@ -214,42 +132,6 @@ int find_ps(Sema *s, const char *name, Loc loc)
     if (y) ERR(loc, "'%s' is a %s, not a point set", name, sym_kind_name[y->kind]);
     else ERR(loc, "unknown point set '%s'", name);
     return -1;
-}
-
-static void decl_points(Sema *s, const Stmt *st)
-{
-    const Expr *v = st->value;
-    if (st->on_expr) return;   /* boundary point sets: reported by not_yet */
-    Sym *dy = st->on ? sym_lookup(s, st->on) : NULL;
-    if (!st->on || !dy || dy->kind != SYM_DOMAIN) {
-        if (!st->on) ERR(st->loc, "point set '%s' needs a domain: '... in DOMAIN'", st->name);
-        else if (!dy) ERR(st->on_loc, "unknown domain '%s'", st->on);
-        else ERR(st->on_loc, "'%s' is a %s, not a domain", st->on, sym_kind_name[dy->kind]);
-        return;
-    }
-    const Domain *d = &s->c->domains[dy->index];
-    if (v->kind != EX_CALL || strcmp(v->name, "linspace") != 0) {
-        ERR(v->loc, "unknown point set kind%s%s%s (expected linspace(a, b, n))", v->kind == EX_CALL ? " '" : "",
-            v->kind == EX_CALL ? v->name : "", v->kind == EX_CALL ? "'" : "");
-        return;
-    }
-    if (v->nargs != 3) { ERR(v->loc, "linspace takes 3 arguments (a, b, n), but %d were given", v->nargs); return; }
-    for (int i = 0; i < 3; i++)
-        if (v->args[i]->kind != ARG_EXPR) { ERR(v->args[i]->loc, "expected a number"); return; }
-    if (d->dim != 1) { ERR(v->loc, "linspace needs a 1-D domain, but '%s' has %d axes", d->name, d->dim); return; }
-    double a = const_value(s, v->args[0]->e, "linspace start");
-    double b = const_value(s, v->args[1]->e, "linspace end");
-    long n = int_value(s, v->args[2]->e, "the number of points", 1, 10000000);
-    if (isnan(a) || isnan(b) || n < 0) return;
-    if (a < d->lo[0] || b > d->hi[0] || a > b) {
-        ERR(v->loc, "linspace(%g, %g) lies outside domain '%s' (%g .. %g)", a, b, d->name, d->lo[0], d->hi[0]);
-        return;
-    }
-    Sym *y = sym_declare(s, st, SYM_POINTS, s->c->npsets);
-    if (!y) return;
-    int p = new_pointset(s, st->name, dy->index, PS_LINSPACE, (int)n, st->loc);
-    s->c->psets[p].lo = a;
-    s->c->psets[p].hi = b;
 }
 
 static void decl_data(Sema *s, const Stmt *st)
@@ -310,7 +192,6 @@ static void not_yet(Sema *s, const Stmt *st)
 {
     if (st->schedule) ERR(st->schedule_loc, "learning-rate schedules are not supported yet");
     if (st->lo || st->hi) ERR(st->bounds_loc, "parameter bounds are not supported yet");
-    if (st->kind == ST_POINTS && st->on_expr) ERR(st->on_expr->loc, "point sets on boundaries are not supported yet");
     if (st->grow_by || st->grow_every) ERR(st->grow_loc, "growing point sets are not supported yet");
     if (st->warmup) ERR(st->loc, "warm-up epochs are not supported yet");
     if (st->kind == ST_TRAIN && st->iterations) ERR(st->loc, "'iterations' phases are not supported yet");
@@ -381,7 +262,9 @@ static void decl_net(Sema *s, const Stmt *st)
             t.fscale = sc;
         } else if (a->kind == ARG_OPT && strcmp(a->name, "normalize") == 0) {
             Sym *dy = a->e->kind == EX_NAME ? sym_lookup(s, a->e->name) : NULL;
-            if (!dy || dy->kind != SYM_DOMAIN) {
+            if (dy && dy->kind == SYM_DOMAIN && dy->index < 0) {
+                ok = 0;
+            } else if (!dy || dy->kind != SYM_DOMAIN) {
                 ERR(a->e->loc, "'normalize' takes a domain: its box is mapped to [-1, 1] in every input");
                 ok = 0;
             } else {

@@ -57,6 +57,10 @@ Sym *sym_declare(Sema *s, const Stmt *st, SymKind kind, int index);
 /* The declared name closest to name (edit distance), or NULL. */
 const char *sym_suggest(Sema *s, const char *name);
 
+/* ---- domains and point sets (sema_space.c) ---- */
+void decl_domain(Sema *s, const Stmt *st);
+void decl_points(Sema *s, const Stmt *st);
+
 /* ---- lowering (lower.c) ---- */
 Domain *ps_domain(Sema *s, int ps);
 /* Index of coordinate name in point set ps's domain, or -1. */

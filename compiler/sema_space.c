@@ -1,0 +1,456 @@
+/* sema_space.c -- domains and point sets.
+ *
+ * Requires: the symbols declared so far (sema.c).  Guarantees: every domain
+ * is stored with its coordinates, its bounding box and what the runtime
+ * needs to build its geometry (hy_geom_*); every point set with its exact
+ * point count (known at compile time, so storage is planned statically) and
+ * how its coordinates are made (mesh, linspace, or a sampler in the domain
+ * or on part of its boundary, with outward normals stored for boundary sets).
+ *
+ * Domain expressions:
+ *   interval(x: a .. b), rect(x: .., y: ..), box(x: .., y: .., z: ..)  [mesh h]
+ *   disk(x, y, center(cx, cy), radius r)
+ *   polygon(x, y, vertices(x0, y0, x1, y1, ...))
+ *   union(A, B), difference(A, B), intersection(A, B)   (A, B: names or nested)
+ *   spacetime(D, t: t0 .. t1)                            (time is the last axis)
+ * Point sets:
+ *   points P = linspace(a, b, n) in D
+ *   points P = random(n) | latin(n) | sobol(n) | halton(n)  in D
+ *   points P = ... on boundary(D)             whole boundary
+ *   points P = ... on boundary(D, x)          the faces normal to x
+ *   points P = ... on boundary(D, x = v)      the slice x = v (e.g. t = 0)
+ *   points P = ... on boundary(D, left)       named faces: left/right (axis 1 low/high),
+ *                                             bottom/top (axis 2), front/back (axis 3)
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "sema_int.h"
+#include "hyrt_api.h"
+
+#define HY_MAX_POINTS 50000000L   /* points of one set (documented limit) */
+
+static int new_pointset(Sema *s, const char *name, int domain, PsKind kind, int n, Loc loc)
+{
+    PointSet *p = GROW(s->c->psets, s->c->npsets);
+    p->name = name;
+    p->domain = domain;
+    p->kind = kind;
+    p->n = n;
+    p->dim = s->c->domains[domain].dim;
+    p->loc = loc;
+    return s->c->npsets - 1;
+}
+
+static int add_domain(Sema *s, const Domain *d)
+{
+    *GROW(s->c->domains, s->c->ndomains) = *d;
+    return s->c->ndomains - 1;
+}
+
+static const char *callee(const Expr *v) { return v->kind == EX_CALL ? v->name : ""; }
+
+/* interval/rect/box: axis ranges. */
+static int box_domain(Sema *s, const Expr *v, Domain *d)
+{
+    int want = v->name[0] == 'i' ? 1 : v->name[0] == 'r' ? 2 : 3;
+    for (int i = 0; i < v->nargs; i++) {
+        const Arg *a = v->args[i];
+        if (a->kind == ARG_OPT) continue;
+        if (a->kind != ARG_RANGE) { ERR(a->loc, "expected an axis range like 'x: 0 .. 1'"); return 0; }
+        if (d->dim == 8) { ERR(a->loc, "too many axes"); return 0; }
+        for (int k = 0; k < d->dim; k++)
+            if (strcmp(d->coords[k], a->name) == 0) { ERR(a->loc, "axis '%s' given twice", a->name); return 0; }
+        double lo = const_value(s, a->e, "an axis bound"), hi = const_value(s, a->e2, "an axis bound");
+        if (isnan(lo) || isnan(hi)) return 0;
+        if (!(lo < hi) || !isfinite(lo) || !isfinite(hi)) {
+            ERR(a->loc, "empty or invalid range %g .. %g for axis '%s' (need lo < hi)", lo, hi, a->name);
+            return 0;
+        }
+        d->coords[d->dim] = a->name;
+        d->lo[d->dim] = lo;
+        d->hi[d->dim] = hi;
+        d->dim++;
+    }
+    if (d->dim != want) {
+        ERR(v->loc, "%s needs %d ax%s, but %d %s given", v->name, want, want == 1 ? "is" : "es", d->dim,
+            d->dim == 1 ? "was" : "were");
+        return 0;
+    }
+    d->kind = DOM_BOX;
+    return 1;
+}
+
+/* The two leading coordinate names of disk/polygon. */
+static int plane_coords(Sema *s, const Expr *v, Domain *d)
+{
+    for (int i = 0; i < 2; i++) {
+        if (v->nargs <= i || v->args[i]->kind != ARG_EXPR || v->args[i]->e->kind != EX_NAME) {
+            ERR(v->nargs > i ? v->args[i]->loc : v->loc, "%s needs its two coordinate names first, e.g. %s(x, y, ...)",
+                v->name, v->name);
+            return 0;
+        }
+        d->coords[i] = v->args[i]->e->name;
+    }
+    if (strcmp(d->coords[0], d->coords[1]) == 0) { ERR(v->args[1]->loc, "axis '%s' given twice", d->coords[1]); return 0; }
+    d->dim = 2;
+    return 1;
+}
+
+/* The numbers of a positional call argument like center(0.5, 0.5). */
+static int number_list(Sema *s, const Expr *call, double *out, int max)
+{
+    if (call->nargs > max) { ERR(call->loc, "too many values in %s(...) (at most %d)", call->name, max); return -1; }
+    for (int i = 0; i < call->nargs; i++) {
+        if (call->args[i]->kind != ARG_EXPR) { ERR(call->args[i]->loc, "expected a number"); return -1; }
+        out[i] = const_value(s, call->args[i]->e, "a coordinate");
+        if (isnan(out[i])) return -1;
+        if (!isfinite(out[i])) { ERR(call->args[i]->loc, "coordinates must be finite"); return -1; }
+    }
+    return call->nargs;
+}
+
+static const Expr *positional_call(const Expr *v, const char *name)
+{
+    for (int i = 0; i < v->nargs; i++)
+        if (v->args[i]->kind == ARG_EXPR && v->args[i]->e->kind == EX_CALL && strcmp(v->args[i]->e->name, name) == 0)
+            return v->args[i]->e;
+    return NULL;
+}
+
+static int disk_domain(Sema *s, const Expr *v, Domain *d)
+{
+    static const char *const opts[] = {"radius", NULL};
+    if (!check_opts(s, v, opts) || !plane_coords(s, v, d)) return 0;
+    const Expr *c = positional_call(v, "center");
+    const Arg *r = find_opt(v, "radius");
+    if (!c || !r || v->nargs != 4) { ERR(v->loc, "disk takes disk(x, y, center(cx, cy), radius r)"); return 0; }
+    double xy[2];
+    if (number_list(s, c, xy, 2) != 2) { if (s->c->diag.nerrors == 0) ERR(c->loc, "center takes 2 numbers"); return 0; }
+    double rad = const_value(s, r->e, "the radius");
+    if (isnan(rad)) return 0;
+    if (!(rad > 0) || !isfinite(rad)) { ERR(r->e->loc, "the radius must be > 0"); return 0; }
+    d->kind = DOM_DISK;
+    d->cx = xy[0]; d->cy = xy[1]; d->r = rad;
+    d->lo[0] = xy[0] - rad; d->hi[0] = xy[0] + rad;
+    d->lo[1] = xy[1] - rad; d->hi[1] = xy[1] + rad;
+    return 1;
+}
+
+/* 1 if segments p1p2 and p3p4 properly cross (shared endpoints excluded). */
+static int segments_cross(const double *p1, const double *p2, const double *p3, const double *p4)
+{
+    double d1 = (p4[0] - p3[0]) * (p1[1] - p3[1]) - (p4[1] - p3[1]) * (p1[0] - p3[0]);
+    double d2 = (p4[0] - p3[0]) * (p2[1] - p3[1]) - (p4[1] - p3[1]) * (p2[0] - p3[0]);
+    double d3 = (p2[0] - p1[0]) * (p3[1] - p1[1]) - (p2[1] - p1[1]) * (p3[0] - p1[0]);
+    double d4 = (p2[0] - p1[0]) * (p4[1] - p1[1]) - (p2[1] - p1[1]) * (p4[0] - p1[0]);
+    return ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0));
+}
+
+static int polygon_domain(Sema *s, const Expr *v, Domain *d)
+{
+    static const char *const opts[] = {NULL};
+    if (!check_opts(s, v, opts) || !plane_coords(s, v, d)) return 0;
+    const Expr *vs = positional_call(v, "vertices");
+    if (!vs || v->nargs != 3) { ERR(v->loc, "polygon takes polygon(x, y, vertices(x0, y0, x1, y1, ...))"); return 0; }
+    double *xy = arena_alloc(&s->c->arena, 2 * 4096 * sizeof *xy);
+    int n = number_list(s, vs, xy, 2 * 4096);
+    if (n < 0) return 0;
+    if (n % 2 || n < 6) { ERR(vs->loc, "vertices takes x, y pairs of at least 3 points, but %d numbers were given", n); return 0; }
+    int nv = n / 2;
+    double area2 = 0;
+    for (int i = 0; i < nv; i++) {
+        const double *p = xy + 2 * i, *q = xy + 2 * ((i + 1) % nv);
+        area2 += p[0] * q[1] - q[0] * p[1];
+        for (int j = i + 2; j < nv; j++) {
+            if (i == 0 && j == nv - 1) continue;   /* adjacent through the closing edge */
+            if (segments_cross(p, q, xy + 2 * j, xy + 2 * ((j + 1) % nv))) {
+                ERR(vs->loc, "the polygon crosses itself (edges %d and %d)", i + 1, j + 1);
+                return 0;
+            }
+        }
+    }
+    if (!(fabs(area2) > 0)) { ERR(vs->loc, "the polygon has zero area"); return 0; }
+    d->kind = DOM_POLYGON;
+    d->verts = xy;
+    d->nverts = nv;
+    d->lo[0] = d->hi[0] = xy[0];
+    d->lo[1] = d->hi[1] = xy[1];
+    for (int i = 1; i < nv; i++)
+        for (int k = 0; k < 2; k++) {
+            if (xy[2 * i + k] < d->lo[k]) d->lo[k] = xy[2 * i + k];
+            if (xy[2 * i + k] > d->hi[k]) d->hi[k] = xy[2 * i + k];
+        }
+    return 1;
+}
+
+static int domain_expr(Sema *s, const Expr *v, const char *name, Loc loc);
+
+/* An operand of a boolean or spacetime: a domain name or a nested expression. */
+static int domain_operand(Sema *s, const Arg *a)
+{
+    if (a->kind != ARG_EXPR) { ERR(a->loc, "expected a domain"); return -1; }
+    if (a->e->kind == EX_NAME) {
+        Sym *y = sym_lookup(s, a->e->name);
+        if (!y) { ERR(a->e->loc, "unknown domain '%s'", a->e->name); return -1; }
+        if (y->kind != SYM_DOMAIN) { ERR(a->e->loc, "'%s' is a %s, not a domain", a->e->name, sym_kind_name[y->kind]); return -1; }
+        return y->index;
+    }
+    return domain_expr(s, a->e, NULL, a->e->loc);
+}
+
+static int bool_domain(Sema *s, const Expr *v, Domain *d)
+{
+    int op = v->name[0] == 'u' ? GEOM_UNION : v->name[0] == 'd' ? GEOM_DIFF : GEOM_INTER;
+    if (v->nargs != 2) { ERR(v->loc, "%s takes two domains", v->name); return 0; }
+    int a = domain_operand(s, v->args[0]), b = a < 0 ? -1 : domain_operand(s, v->args[1]);
+    if (a < 0 || b < 0) return 0;
+    const Domain *da = &s->c->domains[a], *db = &s->c->domains[b];
+    if (da->kind == DOM_TIME || db->kind == DOM_TIME) {
+        ERR(v->loc, "combine the space domains first, then add time: spacetime(%s(...), t: ...)", v->name);
+        return 0;
+    }
+    int same = da->dim == db->dim;
+    for (int k = 0; same && k < da->dim; k++) same = strcmp(da->coords[k], db->coords[k]) == 0;
+    if (!same) { ERR(v->loc, "%s needs two domains over the same coordinates, in the same order", v->name); return 0; }
+    *d = *da;
+    d->kind = DOM_BOOL;
+    d->op = op;
+    d->a = a;
+    d->b = b;
+    d->mesh = 0;
+    d->ps = -1;
+    for (int k = 0; k < d->dim; k++) {
+        if (op == GEOM_UNION) { d->lo[k] = fmin(da->lo[k], db->lo[k]); d->hi[k] = fmax(da->hi[k], db->hi[k]); }
+        if (op == GEOM_INTER) { d->lo[k] = fmax(da->lo[k], db->lo[k]); d->hi[k] = fmin(da->hi[k], db->hi[k]); }
+        if (!(d->lo[k] < d->hi[k])) { ERR(v->loc, "the intersection is empty"); return 0; }
+    }
+    return 1;
+}
+
+static int time_domain(Sema *s, const Expr *v, Domain *d)
+{
+    if (v->nargs != 2 || v->args[1]->kind != ARG_RANGE) {
+        ERR(v->loc, "spacetime takes a domain and a time range: spacetime(D, t: 0 .. 1)");
+        return 0;
+    }
+    int a = domain_operand(s, v->args[0]);
+    if (a < 0) return 0;
+    const Domain *da = &s->c->domains[a];
+    const Arg *r = v->args[1];
+    if (da->kind == DOM_TIME) { ERR(v->loc, "'%s' already has a time axis", da->name ? da->name : "the domain"); return 0; }
+    if (da->dim >= 8) { ERR(v->loc, "too many axes"); return 0; }
+    for (int k = 0; k < da->dim; k++)
+        if (strcmp(da->coords[k], r->name) == 0) { ERR(r->loc, "axis '%s' given twice", r->name); return 0; }
+    double lo = const_value(s, r->e, "a time bound"), hi = const_value(s, r->e2, "a time bound");
+    if (isnan(lo) || isnan(hi)) return 0;
+    if (!(lo < hi) || !isfinite(lo) || !isfinite(hi)) { ERR(r->loc, "empty or invalid time range %g .. %g", lo, hi); return 0; }
+    *d = *da;
+    d->kind = DOM_TIME;
+    d->a = a;
+    d->mesh = 0;
+    d->ps = -1;
+    d->coords[d->dim] = r->name;
+    d->lo[d->dim] = lo;
+    d->hi[d->dim] = hi;
+    d->dim++;
+    return 1;
+}
+
+/* Builds the domain of expression v (and its operands); -1 after an error. */
+static int domain_expr(Sema *s, const Expr *v, const char *name, Loc loc)
+{
+    Domain d;
+    memset(&d, 0, sizeof d);
+    d.name = name;
+    d.loc = loc;
+    d.ps = -1;
+    const char *f = callee(v);
+    int ok;
+    if (!strcmp(f, "interval") || !strcmp(f, "rect") || !strcmp(f, "box")) {
+        static const char *const opts[] = {"mesh", NULL};
+        ok = check_opts(s, v, opts) && box_domain(s, v, &d);
+    } else if (!strcmp(f, "disk")) {
+        ok = disk_domain(s, v, &d);
+    } else if (!strcmp(f, "polygon")) {
+        ok = polygon_domain(s, v, &d);
+    } else if (!strcmp(f, "union") || !strcmp(f, "difference") || !strcmp(f, "intersection")) {
+        ok = bool_domain(s, v, &d);
+    } else if (!strcmp(f, "spacetime")) {
+        ok = time_domain(s, v, &d);
+    } else {
+        ERR(v->loc, "unknown domain kind%s%s%s (expected interval, rect, box, disk, polygon, union, difference, "
+                    "intersection or spacetime)", *f ? " '" : "", f, *f ? "'" : "");
+        return -1;
+    }
+    return ok ? add_domain(s, &d) : -1;
+}
+
+void decl_domain(Sema *s, const Stmt *st)
+{
+    const Expr *v = st->value;
+    int idx = domain_expr(s, v, st->name, st->loc);
+    Sym *y = sym_declare(s, st, SYM_DOMAIN, idx);
+    if (idx < 0 || !y) { if (y) y->index = -1; return; }
+    const Arg *m = v->kind == EX_CALL ? find_opt(v, "mesh") : NULL;
+    if (!m) return;
+    Domain *d = &s->c->domains[idx];
+    double h = const_value(s, m->e, "mesh spacing");
+    if (isnan(h)) return;
+    if (!(h > 0) || !isfinite(h)) { ERR(m->e->loc, "mesh spacing must be > 0"); return; }
+    long total = 1;
+    int counts[8];
+    for (int k = 0; k < d->dim; k++) {
+        double cells = (d->hi[k] - d->lo[k]) / h;
+        if (cells > 1e7) { ERR(m->e->loc, "mesh spacing %g gives too many points", h); return; }
+        long nc = lround(cells);
+        if (nc < 1) nc = 1;
+        if (fabs(cells - (double)nc) > 1e-6 * (double)nc)
+            diag_warning(&s->c->diag, m->e->loc, "mesh spacing %g does not divide axis '%s' (%g .. %g); using %ld cells",
+                         h, d->coords[k], d->lo[k], d->hi[k], nc);
+        counts[k] = (int)nc + 1;
+        total *= counts[k];
+        if (total > HY_MAX_POINTS) { ERR(m->e->loc, "mesh has too many points (limit %ld)", HY_MAX_POINTS); return; }
+    }
+    int p = new_pointset(s, st->name, idx, PS_MESH, (int)total, st->loc);
+    memcpy(s->c->psets[p].counts, counts, sizeof counts);
+    s->c->domains[idx].mesh = h;
+    s->c->domains[idx].ps = p;
+}
+
+/* Resolves 'in NAME' to a domain index; -1 after an error. */
+static int points_domain(Sema *s, const char *name, Loc loc, const Stmt *st)
+{
+    Sym *dy = name ? sym_lookup(s, name) : NULL;
+    if (!name) { ERR(st->loc, "point set '%s' needs a domain: '... in DOMAIN' or '... on boundary(DOMAIN)'", st->name); return -1; }
+    if (!dy) { ERR(loc, "unknown domain '%s'", name); return -1; }
+    if (dy->kind != SYM_DOMAIN) { ERR(loc, "'%s' is a %s, not a domain", name, sym_kind_name[dy->kind]); return -1; }
+    return dy->index;
+}
+
+/* boundary(D[, sel]): fills the point set's boundary selection; returns the
+ * domain index or -1. */
+static int boundary_sel(Sema *s, const Expr *b, PointSet *p)
+{
+    if (b->kind != EX_CALL || strcmp(b->name, "boundary") != 0) {
+        ERR(b->loc, "expected boundary(DOMAIN), boundary(DOMAIN, x), boundary(DOMAIN, t = 0) or boundary(DOMAIN, left)");
+        return -1;
+    }
+    if (b->nargs < 1 || b->nargs > 2 || b->args[0]->kind != ARG_EXPR || b->args[0]->e->kind != EX_NAME) {
+        ERR(b->loc, "boundary takes a domain name and optionally a face: boundary(D), boundary(D, x), boundary(D, x = 0)");
+        return -1;
+    }
+    int d = points_domain(s, b->args[0]->e->name, b->args[0]->e->loc, NULL);
+    if (d < 0) return -1;
+    const Domain *dm = &s->c->domains[d];
+    p->boundary = 1;
+    p->normals = 1;
+    p->bsel = BND_ALL;
+    if (b->nargs == 1) return d;
+    const Arg *a = b->args[1];
+    const Expr *e = a->kind == ARG_EXPR ? a->e : NULL;
+    static const char *const faces[] = {"left", "right", "bottom", "top", "front", "back"};
+    if (e && e->kind == EX_NAME) {
+        for (int k = 0; k < dm->dim; k++)
+            if (strcmp(dm->coords[k], e->name) == 0) { p->bsel = BND_AXIS; p->baxis = k; return d; }
+        for (int f = 0; f < 6; f++)
+            if (strcmp(faces[f], e->name) == 0) {
+                if (f / 2 >= dm->dim || dm->kind != DOM_BOX) {
+                    ERR(e->loc, "face '%s' needs a box domain with at least %d axes", e->name, f / 2 + 1);
+                    return -1;
+                }
+                p->bsel = BND_AT;
+                p->baxis = f / 2;
+                p->bvalue = f % 2 ? dm->hi[f / 2] : dm->lo[f / 2];
+                return d;
+            }
+        ERR(e->loc, "'%s' is neither a coordinate of '%s' nor a face (left, right, bottom, top, front, back)", e->name,
+            dm->name);
+        return -1;
+    }
+    if (e && e->kind == EX_BIN && e->op == '=' && e->lhs->kind == EX_NAME) {
+        int k = -1;
+        for (int q = 0; q < dm->dim; q++)
+            if (strcmp(dm->coords[q], e->lhs->name) == 0) k = q;
+        if (k < 0) { ERR(e->lhs->loc, "'%s' is not a coordinate of '%s'", e->lhs->name, dm->name); return -1; }
+        double v = const_value(s, e->rhs, "the value of the slice");
+        if (isnan(v)) return -1;
+        if (v < dm->lo[k] || v > dm->hi[k]) {
+            ERR(e->rhs->loc, "%s = %g lies outside the domain (%g .. %g)", e->lhs->name, v, dm->lo[k], dm->hi[k]);
+            return -1;
+        }
+        p->bsel = BND_AT;
+        p->baxis = k;
+        p->bvalue = v;
+        /* a slice strictly inside has no outward normal; the runtime stores zeros there */
+        return d;
+    }
+    ERR(a->loc, "expected a coordinate (boundary(D, x)), a slice (boundary(D, t = 0)) or a face name");
+    return -1;
+}
+
+static const struct { const char *name; int method; } samplers[] = {
+    {"random", SAMPLE_RANDOM}, {"latin", SAMPLE_LATIN}, {"sobol", SAMPLE_SOBOL}, {"halton", SAMPLE_HALTON},
+};
+
+void decl_points(Sema *s, const Stmt *st)
+{
+    const Expr *v = st->value;
+    const char *f = callee(v);
+    int method = -1;
+    for (size_t i = 0; i < sizeof samplers / sizeof samplers[0]; i++)
+        if (strcmp(f, samplers[i].name) == 0) method = samplers[i].method;
+    if (method >= 0) {
+        PointSet p;
+        memset(&p, 0, sizeof p);
+        if (v->nargs != 1 || v->args[0]->kind != ARG_EXPR) {
+            ERR(v->loc, "%s takes the number of points: %s(n)", f, f);
+            sym_declare(s, st, SYM_POINTS, -1);
+            return;
+        }
+        long n = int_value(s, v->args[0]->e, "the number of points", 1, HY_MAX_POINTS);
+        int d = st->on_expr ? boundary_sel(s, st->on_expr, &p) : points_domain(s, st->on, st->on_loc, st);
+        Sym *y = sym_declare(s, st, SYM_POINTS, s->c->npsets);
+        if (n < 0 || d < 0 || !y) { if (y) y->index = -1; return; }
+        int q = new_pointset(s, st->name, d, PS_SAMPLE, (int)n, st->loc);
+        PointSet *ps = &s->c->psets[q];
+        ps->method = method;
+        ps->boundary = p.boundary;
+        ps->normals = p.normals;
+        ps->bsel = p.bsel;
+        ps->baxis = p.baxis;
+        ps->bvalue = p.bvalue;
+        return;
+    }
+    if (st->on_expr) {
+        ERR(v->loc, "on a boundary, points are drawn by random(n), latin(n), sobol(n) or halton(n)");
+        sym_declare(s, st, SYM_POINTS, -1);
+        return;
+    }
+    if (strcmp(f, "linspace") != 0) {
+        ERR(v->loc, "unknown point set kind%s%s%s (expected linspace(a, b, n), random(n), latin(n), sobol(n) or halton(n))",
+            *f ? " '" : "", f, *f ? "'" : "");
+        sym_declare(s, st, SYM_POINTS, -1);
+        return;
+    }
+    int di = points_domain(s, st->on, st->on_loc, st);
+    if (di < 0) { sym_declare(s, st, SYM_POINTS, -1); return; }
+    const Domain *d = &s->c->domains[di];
+    if (v->nargs != 3) { ERR(v->loc, "linspace takes 3 arguments (a, b, n), but %d were given", v->nargs); return; }
+    for (int i = 0; i < 3; i++)
+        if (v->args[i]->kind != ARG_EXPR) { ERR(v->args[i]->loc, "expected a number"); return; }
+    if (d->dim != 1) { ERR(v->loc, "linspace needs a 1-D domain, but '%s' has %d axes", d->name, d->dim); return; }
+    double a = const_value(s, v->args[0]->e, "linspace start");
+    double b = const_value(s, v->args[1]->e, "linspace end");
+    long n = int_value(s, v->args[2]->e, "the number of points", 1, HY_MAX_POINTS);
+    if (isnan(a) || isnan(b) || n < 0) return;
+    if (a < d->lo[0] || b > d->hi[0] || a > b) {
+        ERR(v->loc, "linspace(%g, %g) lies outside domain '%s' (%g .. %g)", a, b, d->name, d->lo[0], d->hi[0]);
+        return;
+    }
+    Sym *y = sym_declare(s, st, SYM_POINTS, s->c->npsets);
+    if (!y) return;
+    int p = new_pointset(s, st->name, di, PS_LINSPACE, (int)n, st->loc);
+    s->c->psets[p].lo = a;
+    s->c->psets[p].hi = b;
+}
