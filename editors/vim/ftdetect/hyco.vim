@@ -1,0 +1,2 @@
+" HyCo files (hycoc input) by extension.
+autocmd BufRead,BufNewFile *.hyco setfiletype hyco
