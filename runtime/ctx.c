@@ -62,6 +62,7 @@ void hy_ctx_free(HyCtx *c)
     hy_free(c->sub);
     hy_free(c->opt_state);
     hy_free(c->ex);
+    rt_geom_free(c);
     if (c->loss_log && fclose(c->loss_log) != 0)
         fprintf(stderr, "hycoc: error: closing loss log '%s': %s\n", c->loss_log_path,
                 strerror(errno));

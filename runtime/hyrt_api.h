@@ -144,6 +144,159 @@ void hy_expect(HyCtx *c, const char *text, int cmp, double bound, HyEvalFn fn);
 /* A reported quantity (no pass/fail). */
 void hy_report(HyCtx *c, const char *text, HyEvalFn fn);
 
+/* ---- geometry and sampling (runtime/geom.c, runtime/sample.c) ----
+ *
+ * Geometries are closed sets in R^dim (dim <= HY_GEOM_MAX_DIM) with int ids.
+ * Constructors return the id, or -1 with a message for hy_geom_error (the
+ * message has no "hycoc: error:" prefix; the caller adds its own context).
+ * Point arrays are laid out [dim][m]: coordinate k of point i at out[k*m + i],
+ * m the number of points the call returns.  Every function that returns a
+ * count returns -1 on error, with a message.
+ *
+ * Randomness: a sampling call is a pure function of (seed, geometry, its
+ * arguments); its draws are hy_rng_* of (seed, S, counter) with the stream
+ * word S = 2^62 | stream << 30 | round (stream >= 0, 0 <= round < 2^20), the
+ * counters listed in sample.c's header.  To resample at epoch E, pass a new
+ * round (e.g. E / every): round r never repeats the draws of another round.
+ * hy_geom_sample(...) is hy_geom_resample(..., round 0, ...).
+ *
+ * Methods (interior and boundary):
+ *   RANDOM        independent uniforms.
+ *   LATIN         Latin hypercube of n strata per axis (McKay et al. 1979), one
+ *                 point per stratum per axis, jittered.  On box-like geometries
+ *                 (boxes, space-time over boxes) exactly; on others rejection
+ *                 draws further hypercubes of n points until n are kept.
+ *   SOBOL         Sobol' with Joe & Kuo (2008) direction numbers (dims <= 8),
+ *                 scrambled from the seed: linear matrix scramble + digital
+ *                 shift (Matousek 1998); points in (0,1), never the corner.
+ *   SOBOL_PLAIN   the unscrambled sequence, Gray-code order, starting with
+ *                 index round * 2^32 (round 0: the point 0 first).
+ *   HALTON        Halton in bases 2,3,5,..,19, scrambled from the seed by
+ *                 random digit permutations (one per dimension and digit).
+ *   HALTON_PLAIN  the radical inverses, from index round * 2^32 (0 first).
+ *   GRID          deterministic (ignores stream and round).  Interior: the
+ *                 mesh of hy_geom_mesh with the spacing h for which the mesh
+ *                 over the bounding box has about n vol(bbox)/measure nodes,
+ *                 i.e. about n nodes inside (exactly n on an interval; k^d on a
+ *                 cube when n = k^d); boundary: see hy_geom_resample_boundary.
+ *                 The count m is what the call returns; call with out = 0 first
+ *                 to learn m, then with an array of dim*m doubles.
+ * For non-box geometries interior points are drawn by rejection against the
+ * bounding box: candidate i of the method's sequence is kept if inside; a call
+ * gives up (-1) after 1000 n + 10^6 candidates. */
+enum { HY_GEOM_MAX_DIM = 8 };
+enum { HY_GEOM_UNION = 0, HY_GEOM_DIFF = 1, HY_GEOM_INTER = 2 };
+enum { HY_SAMPLE_RANDOM = 0, HY_SAMPLE_LATIN = 1, HY_SAMPLE_SOBOL = 2, HY_SAMPLE_HALTON = 3,
+       HY_SAMPLE_GRID = 4, HY_SAMPLE_SOBOL_PLAIN = 5, HY_SAMPLE_HALTON_PLAIN = 6,
+       HY_SAMPLE_COUNT = 7 };
+/* Boundary selections: the whole boundary; the faces normal to coordinate
+ * `axis`; the part where coordinate `axis` equals `value`. */
+enum { HY_BND_ALL = 0, HY_BND_AXIS = 1, HY_BND_AT = 2 };
+
+/* Last error message of the geometry functions ("" if none). */
+const char *hy_geom_error(HyCtx *c);
+/* Box [lo_0, hi_0] x ... (an interval for dim 1, a rectangle for 2); 1 <= dim
+ * <= 8, lo[k] < hi[k], all finite. */
+int hy_geom_box(HyCtx *c, int dim, const double *lo, const double *hi);
+/* Disk of centre (cx, cy) and radius r > 0. */
+int hy_geom_disk(HyCtx *c, double cx, double cy, double r);
+/* Simple polygon, vertices xy = [x0, y0, x1, y1, ...] in either orientation
+ * (a closing vertex equal to the first is dropped).  Rejected: fewer than 3
+ * vertices, non-finite or repeated consecutive vertices, edges that cross,
+ * touch or fold back, zero area. */
+int hy_geom_polygon(HyCtx *c, int nv, const double *xy);
+/* a op b (HY_GEOM_UNION, _DIFF: a minus b, _INTER) of two geometries of the
+ * same dimension; an intersection of disjoint bounding boxes is an error. */
+int hy_geom_bool(HyCtx *c, int op, int a, int b);
+/* space x [t0, t1]: time is the last coordinate (dim = dim(space) + 1 <= 8);
+ * space must not already have a time axis.  The product of a box is a box. */
+int hy_geom_time(HyCtx *c, int space, double t0, double t1);
+/* Dimension of g, -1 if no such geometry. */
+int hy_geom_dim(HyCtx *c, int g);
+/* Bounding box of g on axis (NaN for a bad g or axis).  Named faces of a box
+ * are HY_BND_AT slices at these values: left/right = axis 0 at lo/hi,
+ * bottom/top = axis 1, front/back = axis 2 (front = lo). */
+double hy_geom_lo(HyCtx *c, int g, int axis);
+double hy_geom_hi(HyCtx *c, int g, int axis);
+/* 1 if point x[dim] lies in g (closed set), 0 if not, -1 for a bad g. */
+int hy_geom_contains(HyCtx *c, int g, const double *x);
+/* Volume (length, area) of g: exact for boxes, disks, polygons and their
+ * space-time products; for booleans the fraction of 2^20 plain Sobol' points
+ * of the bounding box inside (deterministic, seed-free; error ~1e-5 relative
+ * for smooth 2-D shapes).  -1 for a bad g. */
+double hy_geom_measure(HyCtx *c, int g);
+/* Measure of the selected boundary (sel, axis, value as for the boundary
+ * sampler): exact without booleans, else estimated from 2^18 plain Sobol'
+ * candidates.  A slice that is no face has the (dim-1)-measure of the
+ * cross-section.  -1 on error. */
+double hy_geom_boundary_measure(HyCtx *c, int g, int sel, int axis, double value);
+
+/* n interior points of g (closed set; boundary points possible only for
+ * GRID and with probability ~0 otherwise).  Returns n (GRID: the mesh count);
+ * out = 0 returns the count without sampling. */
+long hy_geom_sample(HyCtx *c, int g, int method, long n, int stream, double *out);
+long hy_geom_resample(HyCtx *c, int g, int method, long n, int stream, long round, double *out);
+/* Mesh of spacing about h > 0 over g's bounding box, nodes inside g kept:
+ * axis k gets round(L_k/h) + 1 nodes, both ends exact (one node, the
+ * midpoint, if L_k/h < 0.5); axis 0 varies fastest.  Returns the count m
+ * (out = 0: count only); -1 if no node is inside or there are > 2^31 nodes. */
+long hy_geom_mesh(HyCtx *c, int g, double h, double *out);
+/* n points on the boundary of g with outward unit normals normals[dim][m]
+ * (normals may be 0).  sel:
+ *   HY_BND_ALL   the whole boundary, uniformly by surface measure (perimeter
+ *                in 2-D, area in 3-D, length x time on space-time laterals;
+ *                the two end points of an interval count 1 each).  For
+ *                booleans only the parts of each operand's boundary that lie
+ *                on the result's boundary; a difference's inner boundary has
+ *                normals pointing into the removed part.
+ *   HY_BND_AXIS  the faces whose normal is +-e_axis (box faces, axis-aligned
+ *                polygon edges, the t = t0 / t1 ends); on a space-time domain
+ *                and a space axis: those spatial faces times [t0, t1].  -1 if
+ *                there is none (a disk has none).
+ *   HY_BND_AT    where coordinate axis = value, that coordinate set exactly to
+ *                value.  If faces normal to axis lie at value (a box's
+ *                lo/hi face, t = t0 of a space-time domain, an axis-aligned
+ *                edge) the points are on those faces with their outward
+ *                normals (t = t0 gives -e_t); otherwise the points fill the
+ *                cross-section of g at value and the normals are 0.
+ * Corners and edges of faces have measure zero: random methods hit them with
+ * probability ~0; GRID never does (below); a point's normal is always the
+ * normal of the face it was drawn on.
+ * Methods as above in k = max(1, dim-1) unit coordinates: the first picks
+ * the face by the cumulative measure and its position on it.  GRID (the
+ * deterministic mesh of boundaries): spacing h = (W/n)^(1/k), W the selected
+ * measure; each face's chart axis of extent e gets max(1, round(e/h)) equal
+ * cells with one point at each cell centre, so faces are evenly spaced and
+ * corners excluded; booleans then drop points off the true boundary, so n is
+ * a target before that; the count m is returned (out = 0: count only).
+ * A 1-D geometry's end points get one point each under GRID. */
+long hy_geom_sample_boundary(HyCtx *c, int g, int sel, int axis, double value, int method,
+                             long n, int stream, double *out, double *normals);
+long hy_geom_resample_boundary(HyCtx *c, int g, int sel, int axis, double value, int method,
+                               long n, int stream, long round, double *out, double *normals);
+/* Points first .. first+n-1 of a method's unit-cube sequence in dim <= 8
+ * dimensions (not GRID; LATIN: a hypercube of n strata), out [dim][n].  The
+ * same points the samplers map to geometries.  Returns n or -1. */
+long hy_qmc_unit(HyCtx *c, int method, int dim, long first, long n, int stream, long round,
+                 double *out);
+/* RAR-D selection (Wu, Zhu, Tan, Kartha & Lu, CMAME 403 (2023) 115671):
+ * draws nadd distinct indices of a pool of npool points without replacement
+ * with probabilities proportional to p_i = r_i^k / mean_j(r_j^k) + cc,
+ * r_i = |residual[i]|, k >= 0, cc >= 0 (all-zero residuals: p_i = 1 + cc).
+ * chosen[0..) receives them in draw order (the order of successive weighted
+ * draws).  Items with p_i = 0 (r_i = 0, k > 0, cc = 0) come only after all
+ * others, lowest index first.  Draw u_i = hy_rng_uniform(seed, 2^62 | 2^61 |
+ * stream << 30, counter_base + i): a call consumes counters counter_base ..
+ * counter_base + npool - 1 (use counter_base = round * npool for rounds).
+ * Returns min(nadd, npool), or -1 (non-finite residual, bad arguments).
+ * Allocates only when nadd exceeds every earlier call's. */
+long hy_rar_select(HyCtx *c, int stream, long counter_base, long npool, const double *residual,
+                   double k, double cc, long nadd, long *chosen);
+/* Copies points chosen[0..nsel) of pool [dim][npool] into out [dim][nout] at
+ * positions at .. at+nsel-1 (indices checked: internal error if outside). */
+void hy_gather_points(int dim, long npool, const double *pool, long nsel, const long *chosen,
+                      long nout, long at, double *out);
+
 /* ---- elementwise kernels (n elements, in-place allowed) ---- */
 void hy_vsin(long n, const double *x, double *y);
 void hy_vcos(long n, const double *x, double *y);

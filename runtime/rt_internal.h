@@ -165,6 +165,7 @@ struct HyCtx {
     long ntr, cap_tr;           /* count, capacity */
 
     int npointsets;             /* number of declared point sets (names only kept) */
+    struct RtGeoTab *geo;       /* geometries and sampling scratch (geom.c), or NULL */
 
     JetPlan **plans;            /* jet plans [nplans] */
     long nplans, cap_plans;
@@ -196,6 +197,8 @@ struct HyCtx {
     double train_seconds;       /* wall time of the last hy_train */
 };
 
+/* Frees the geometry table (geom.c); called by hy_ctx_free. */
+void rt_geom_free(HyCtx *c);
 /* Lays out the optimizer state block if not yet done (idempotent). */
 void rt_finalize(HyCtx *c);
 /* Monotonic wall clock in seconds. */
