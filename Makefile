@@ -16,7 +16,7 @@ BASE    := $(WARN) $(OPT) -g -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Irunti
            -I/usr/include/x86_64-linux-gnu/openblas-pthread $(CFLAGS)
 # act.c: vectorised activations (libmvec through OpenMP SIMD); see the file's header.
 ACT_CFLAGS := -O3 -fopenmp-simd -fno-math-errno -fno-trapping-math
-LDLIBS  := -lopenblas -lmvec -lm -lpthread -ldl
+LDLIBS  := -lopenblas -lmvec -lm -lpthread -ldl -lz
 TCCLIB  := -ltcc
 
 RT_SRC  := $(filter-out runtime/act.c,$(wildcard runtime/*.c))

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "hyrt_api.h"
+#include "dataio.h"       /* data files in and out (text, .npy, .npz) */
 
 #define HY_VERSION "0.1.0"
 
