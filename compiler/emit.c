@@ -87,7 +87,7 @@ static void plan_static(Emit *e)
     long off = 0;
     for (int p = 0; p < c->npsets; p++) {
         c->psets[p].voff = off;
-        off += (long)c->psets[p].n * c->psets[p].dim * (c->psets[p].normals ? 2 : 1);
+        off += (long)c->psets[p].n * (c->psets[p].dim + c->psets[p].extra);
     }
     e->is_static = calloc(nn ? nn : 1, 1);
     e->svoff = malloc((nn ? nn : 1) * sizeof *e->svoff);
@@ -704,6 +704,15 @@ static void emit_setup(Emit *e)
                 d->name ? d->name : "(anonymous)");
         if (ps->kind == PS_SAMPLE) {
             emit_sample(e, p);
+        } else if (ps->kind == PS_FILE) {
+            fprintf(o, "    { static const char *const cols[] = {");
+            for (int k = 0; k < ps->dim + ps->extra; k++) {
+                fprintf(o, "%s", k ? ", " : "");
+                cstr(o, ps->cols[k]);
+            }
+            fprintf(o, "};\n      hy_load_columns(c, ");
+            cstr(o, ps->path);
+            fprintf(o, ", %d, cols, %d, V + %ld); }\n", ps->dim + ps->extra, ps->n, ps->voff);
         } else if (ps->kind == PS_LINSPACE) {
             fprintf(o, "    hy_fill_linspace(V + %ld, %d, %.17g, %.17g);\n", ps->voff, ps->n, ps->lo, ps->hi);
         } else if (ps->dim == 1) {

@@ -323,9 +323,11 @@ void ir_dump(FILE *out, const Comp *c, NodeId *roots, int nroots)
         switch (n->op) {
         case OP_CONST: fprintf(out, " %.17g", n->num); break;
         case OP_COORD: {
-            int dim = c->psets[n->ps].dim;
-            fprintf(out, " %s.%s%s", c->psets[n->ps].name, n->aux >= (uint32_t)dim ? "normal." : "",
-                    c->domains[c->psets[n->ps].domain].coords[n->aux % (uint32_t)dim]);
+            const PointSet *p = &c->psets[n->ps];
+            int dim = p->dim;
+            if (p->cols) fprintf(out, " %s.%s", p->name, p->cols[n->aux]);
+            else fprintf(out, " %s.%s%s", p->name, n->aux >= (uint32_t)dim ? "normal." : "",
+                         c->domains[p->domain].coords[n->aux % (uint32_t)dim]);
             break;
         }
         case OP_PARAM: fprintf(out, " %s", c->trs[n->aux].name); break;

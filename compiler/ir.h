@@ -80,6 +80,7 @@ typedef enum {
     PS_MESH,                /* the grid of a box domain's 'mesh h' */
     PS_LINSPACE,            /* linspace(a, b, n) in a 1-D domain */
     PS_SAMPLE,              /* drawn in a domain or on its boundary (random, latin, ...) */
+    PS_FILE,                /* rows of a data file: coordinate columns, then value columns */
 } PsKind;
 typedef struct PointSet {
     const char *name;
@@ -94,7 +95,10 @@ typedef struct PointSet {
     int bsel, baxis;        /* PS_SAMPLE on a boundary: HY_BND_*, the axis it names */
     double bvalue;          /* HY_BND_AT: the coordinate's value */
     int normals;            /* 1: outward normals [dim][n] follow the coordinates in V */
-    long voff;              /* offset of its coordinates [dim][n] (+ normals) in V */
+    int extra;              /* columns stored after the coordinates: dim normals, or data values */
+    const char *path;       /* PS_FILE: the file (resolved against the spec's directory) */
+    const char **cols;      /* PS_FILE: column names to load, coordinates first [dim + extra] */
+    long voff;              /* offset of its coordinates [dim][n] (+ extra [extra][n]) in V */
     Loc loc;
 } PointSet;
 

@@ -133,6 +133,12 @@ static NodeId lower_name(Sema *s, const Expr *e, Ctx *cx)
     case SYM_CONST: return ir_const(ir, y->value);
     case SYM_PARAM: return y->node;
     case SYM_DATA:
+        if (y->index < 0 && y->ps >= 0) {   /* a loaded table */
+            const PointSet *tp = &s->c->psets[y->ps];
+            ERR(e->loc, "'%s' is a table; pick a column%s%s%s", y->name, tp->extra ? ", e.g. " : "",
+                tp->extra ? y->name : "", tp->extra ? arena_printf(&s->c->arena, ".%s", tp->cols[tp->dim]) : "");
+            return NO_NODE;
+        }
         if (y->node == NO_NODE) return NO_NODE;
         if (cx->ps != y->ps) {
             ERR(e->loc, "data '%s' is defined on point set '%s', but this expression is over %s%s%s", y->name,
@@ -339,6 +345,26 @@ static NodeId lower_member(Sema *s, const Expr *e, Ctx *cx)
         int out = net_output_named(s, y, e->name, e->loc);
         if (out < 0) return NO_NODE;
         return l->kind == EX_NAME ? net_at_coords(s, y, l->loc, cx, out) : net_call(s, y, l, cx, out);
+    }
+    if (y && y->kind == SYM_DATA && l->kind == EX_NAME && y->index < 0) {   /* a column of a loaded table */
+        if (y->ps < 0) return NO_NODE;   /* its load failed (reported) */
+        const PointSet *tp = &s->c->psets[y->ps];
+        int j = -1;
+        for (int k = 0; k < tp->extra; k++)
+            if (strcmp(tp->cols[tp->dim + k], e->name) == 0) j = k;
+        if (j < 0) {
+            int is_coord = 0;
+            for (int k = 0; k < tp->dim; k++) is_coord |= strcmp(tp->cols[k], e->name) == 0;
+            if (is_coord) ERR(e->loc, "'%s' is a coordinate of '%s'; use it by name in an expression over %s", e->name, y->name, y->name);
+            else ERR(e->loc, "'%s' has no value column '%s'", y->name, e->name);
+            return NO_NODE;
+        }
+        if (cx->ps != y->ps) {
+            ERR(e->loc, "'%s.%s' is given at the rows of '%s'; evaluate it 'over %s'", y->name, e->name, y->name, y->name);
+            return NO_NODE;
+        }
+        NodeId col = ir_leaf(&s->c->ir, OP_COORD, y->ps, (uint32_t)(tp->dim + j), 0, e->loc);
+        return ir_data(&s->c->ir, col, 0x10000u + (uint32_t)y->ps * 64u + (uint32_t)j, e->loc);
     }
     if (l->kind == EX_NAME && !y && strcmp(l->name, "normal") == 0) {   /* outward normal component */
         if (cx->ps < 0 || !s->c->psets[cx->ps].normals) {

@@ -125,6 +125,7 @@ int find_ps(Sema *s, const char *name, Loc loc)
         if (p < 0) ERR(loc, "domain '%s' has no mesh: give it 'mesh h' or declare points in it", name);
         return p;
     }
+    if (y && y->kind == SYM_DATA && y->index < 0) return y->ps;   /* a loaded file: its rows (-1: reported) */
     if (y && y->kind == SYM_DATA) {
         ERR(loc, "'%s' is data, not a point set", name);
         return -1;
@@ -136,6 +137,10 @@ int find_ps(Sema *s, const char *name, Loc loc)
 
 static void decl_data(Sema *s, const Stmt *st)
 {
+    if (st->value->kind == EX_CALL && strcmp(st->value->name, "load") == 0 && !st->on) {
+        decl_load(s, st);
+        return;
+    }
     int ps = st->on ? find_ps(s, st->on, st->on_loc) : -1;
     if (!st->on) ERR(st->loc, "data '%s' needs a point set: 'data %s on POINTS = ...'", st->name, st->name);
     Sym *y = sym_declare(s, st, SYM_DATA, s->c->ndata);

@@ -60,6 +60,7 @@ const char *sym_suggest(Sema *s, const char *name);
 /* ---- domains and point sets (sema_space.c) ---- */
 void decl_domain(Sema *s, const Stmt *st);
 void decl_points(Sema *s, const Stmt *st);
+void decl_load(Sema *s, const Stmt *st);   /* data NAME = load("file", columns ...) */
 
 /* ---- lowering (lower.c) ---- */
 Domain *ps_domain(Sema *s, int ps);

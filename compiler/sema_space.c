@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sema_int.h"
-#include "hyrt_api.h"
+#include "hyrt.h"
 
 #define HY_MAX_POINTS 50000000L   /* points of one set (documented limit) */
 
@@ -417,6 +417,7 @@ void decl_points(Sema *s, const Stmt *st)
         ps->method = method;
         ps->boundary = p.boundary;
         ps->normals = p.normals;
+        ps->extra = p.normals ? ps->dim : 0;
         ps->bsel = p.bsel;
         ps->baxis = p.baxis;
         ps->bvalue = p.bvalue;
@@ -453,4 +454,108 @@ void decl_points(Sema *s, const Stmt *st)
     int p = new_pointset(s, st->name, di, PS_LINSPACE, (int)n, st->loc);
     s->c->psets[p].lo = a;
     s->c->psets[p].hi = b;
+}
+
+/* data NAME = load("file", columns a b c): a point set over the rows of the
+ * file.  Columns that name a coordinate of some declared domain become its
+ * coordinates (in the order listed); the others are values, read as NAME.col.
+ * The file is read now (errors point at the string) and again by the program
+ * at setup, which checks that it still has the same shape. */
+void decl_load(Sema *s, const Stmt *st)
+{
+    const Expr *v = st->value;
+    Sym *y = sym_declare(s, st, SYM_DATA, -1);
+    if (!y) return;
+    y->ps = -1;
+    if (v->nargs < 1 || v->args[0]->kind != ARG_EXPR || v->args[0]->e->kind != EX_STR) {
+        ERR(v->loc, "load takes a file name first: load(\"data.csv\", columns x t u)");
+        return;
+    }
+    static const char *const opts[] = {"columns", NULL};
+    if (!check_opts(s, v, opts)) return;
+    if (v->nargs > 2 || (v->nargs == 2 && v->args[1]->kind != ARG_OPT)) {
+        ERR(v->args[v->nargs - 1]->loc, "load takes a file name and optionally 'columns a b c'");
+        return;
+    }
+    const Expr *fe = v->args[0]->e;
+    const char *path = fe->str;
+    if (path[0] != '/' && s->c->diag.file) {   /* relative to the spec's directory */
+        const char *slash = strrchr(s->c->diag.file, '/');
+        if (slash) path = arena_printf(&s->c->arena, "%.*s/%s", (int)(slash - s->c->diag.file), s->c->diag.file, path);
+    }
+    HyTable t;
+    char err[512];
+    if (hy_table_load(path, &t, err, sizeof err) != 0) {
+        ERR(fe->loc, "%s", err);
+        return;
+    }
+    int want = t.ncols;
+    const Arg *ca = find_opt(v, "columns");
+    const Expr *names[64];
+    if (ca) {
+        want = 1 + ca->nmore;
+        if (want > 64) { ERR(ca->loc, "too many columns (at most 64)"); hy_table_free(&t); return; }
+        for (int k = 0; k < want; k++) {
+            names[k] = k ? ca->more[k - 1] : ca->e;
+            if (names[k]->kind != EX_NAME) { ERR(names[k]->loc, "expected a column name"); hy_table_free(&t); return; }
+            if (hy_table_column(&t, names[k]->name) < 0) {
+                char list[256];
+                ERR(names[k]->loc, "'%s' has no column '%s' (%s)", fe->str, names[k]->name,
+                    hy_table_columns_list(&t, list, sizeof list));
+                hy_table_free(&t);
+                return;
+            }
+        }
+    } else if (want > 64) {
+        ERR(fe->loc, "'%s' has %d columns; pick at most 64 with 'columns ...'", fe->str, want);
+        hy_table_free(&t);
+        return;
+    }
+    Domain d;
+    memset(&d, 0, sizeof d);
+    d.kind = DOM_BOX;
+    d.ps = -1;
+    d.loc = st->loc;
+    d.name = st->name;
+    const char **cols = arena_alloc(&s->c->arena, (size_t)want * sizeof *cols);
+    int nval = 0;
+    /* coordinates first, then values, each in the order listed */
+    for (int pass = 0; pass < 2; pass++)
+        for (int k = 0; k < want; k++) {
+            const char *nm = ca ? names[k]->name : t.names[k];
+            int is_coord = any_coord(s, nm);
+            if (is_coord != (pass == 0)) continue;
+            if (pass == 0) {
+                if (d.dim == 8) { ERR(fe->loc, "more than 8 coordinate columns"); hy_table_free(&t); return; }
+                int col = hy_table_column(&t, nm);
+                double lo = t.data[(long)col * t.nrows], hi = lo;
+                for (long r = 1; r < t.nrows; r++) {
+                    double x = t.data[(long)col * t.nrows + r];
+                    if (x < lo) lo = x;
+                    if (x > hi) hi = x;
+                }
+                d.coords[d.dim] = arena_strndup(&s->c->arena, nm, strlen(nm));
+                d.lo[d.dim] = lo;
+                d.hi[d.dim] = hi;
+                cols[d.dim] = d.coords[d.dim];
+                d.dim++;
+            } else {
+                cols[d.dim + nval++] = arena_strndup(&s->c->arena, nm, strlen(nm));
+            }
+        }
+    long nrows = t.nrows;
+    hy_table_free(&t);
+    if (d.dim == 0) {
+        ERR(ca ? ca->loc : fe->loc, "no column of '%s' names a coordinate of a declared domain; declare the domain first",
+            fe->str);
+        return;
+    }
+    if (nrows < 1 || nrows > HY_MAX_POINTS) { ERR(fe->loc, "'%s' has %ld rows (need 1 .. %ld)", fe->str, nrows, HY_MAX_POINTS); return; }
+    int di = add_domain(s, &d);
+    int p = new_pointset(s, st->name, di, PS_FILE, (int)nrows, st->loc);
+    PointSet *ps = &s->c->psets[p];
+    ps->path = path;
+    ps->cols = cols;
+    ps->extra = nval;
+    y->ps = p;
 }

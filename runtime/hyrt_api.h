@@ -48,6 +48,11 @@ double *hy_grads(HyCtx *c);               /* their gradients, same layout */
 /* A point set of n points in dim coordinates; coords points into V, laid out
  * [dim][n] (coordinate k of point i at coords[k*n + i]).  Returns its id. */
 int hy_pointset(HyCtx *c, const char *name, int n, int dim, double *coords);
+/* Reads columns names[0..ncols) of a data file (text, .npy, .npz: see
+ * dataio.h) into out [ncols][nrows].  The file must still have exactly nrows
+ * rows (the compiler read it too); on any error the message is printed
+ * ("hycoc: error: FILE: ...") and the process exits with status 1. */
+void hy_load_columns(HyCtx *c, const char *path, int ncols, const char *const *names, long nrows, double *out);
 /* out[i] = a + (b - a) * i / (n - 1), both ends exact; n == 1 gives a. */
 void hy_fill_linspace(double *out, long n, double a, double b);
 /* out[i] = sigma * (standard normal draw i of the stream); deterministic in
