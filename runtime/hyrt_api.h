@@ -195,8 +195,9 @@ enum { HY_SAMPLE_RANDOM = 0, HY_SAMPLE_LATIN = 1, HY_SAMPLE_SOBOL = 2, HY_SAMPLE
        HY_SAMPLE_GRID = 4, HY_SAMPLE_SOBOL_PLAIN = 5, HY_SAMPLE_HALTON_PLAIN = 6,
        HY_SAMPLE_COUNT = 7 };
 /* Boundary selections: the whole boundary; the faces normal to coordinate
- * `axis`; the part where coordinate `axis` equals `value`. */
-enum { HY_BND_ALL = 0, HY_BND_AXIS = 1, HY_BND_AT = 2 };
+ * `axis`; the part where coordinate `axis` equals `value`; the spatial
+ * boundary times the time interval (the whole boundary without time). */
+enum { HY_BND_ALL = 0, HY_BND_AXIS = 1, HY_BND_AT = 2, HY_BND_SPACE = 3 };
 
 /* Last error message of the geometry functions ("" if none). */
 const char *hy_geom_error(HyCtx *c);
@@ -227,8 +228,8 @@ double hy_geom_hi(HyCtx *c, int g, int axis);
 int hy_geom_contains(HyCtx *c, int g, const double *x);
 /* Volume (length, area) of g: exact for boxes, disks, polygons and their
  * space-time products; for booleans the fraction of 2^20 plain Sobol' points
- * of the bounding box inside (deterministic, seed-free; error ~1e-5 relative
- * for smooth 2-D shapes).  -1 for a bad g. */
+ * of the bounding box inside (deterministic, seed-free; relative error about
+ * 5e-5 on two overlapping disks).  -1 for a bad g. */
 double hy_geom_measure(HyCtx *c, int g);
 /* Measure of the selected boundary (sel, axis, value as for the boundary
  * sampler): exact without booleans, else estimated from 2^18 plain Sobol'
@@ -264,6 +265,10 @@ long hy_geom_mesh(HyCtx *c, int g, double h, double *out);
  *                edge) the points are on those faces with their outward
  *                normals (t = t0 gives -e_t); otherwise the points fill the
  *                cross-section of g at value and the normals are 0.
+ *   HY_BND_SPACE the lateral boundary of a space-time domain: the spatial
+ *                boundary (booleans filtered as for ALL) times [t0, t1],
+ *                without the t = t0 / t1 ends; for a domain without time,
+ *                the same as HY_BND_ALL.  axis and value are ignored.
  * Corners and edges of faces have measure zero: random methods hit them with
  * probability ~0; GRID never does (below); a point's normal is always the
  * normal of the face it was drawn on.

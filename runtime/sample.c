@@ -447,9 +447,9 @@ static int select_patches(HyCtx *c, RtGeom *G, int g, int sel, int axis, double 
     int dim = G->dim;
     S->slice = 0;
     S->fix_axis = -1;
-    if (sel != HY_BND_ALL && sel != HY_BND_AXIS && sel != HY_BND_AT)
+    if (sel != HY_BND_ALL && sel != HY_BND_AXIS && sel != HY_BND_AT && sel != HY_BND_SPACE)
         return rt_geo_err(c, "%s: unknown boundary selection %d", who, sel);
-    if (sel != HY_BND_ALL && (axis < 0 || axis >= dim))
+    if ((sel == HY_BND_AXIS || sel == HY_BND_AT) && (axis < 0 || axis >= dim))
         return rt_geo_err(c, "%s: axis %d of a %d-dimensional geometry", who, axis, dim);
     if (sel == HY_BND_AT && !isfinite(value))
         return rt_geo_err(c, "%s: slice value must be finite", who);
@@ -461,6 +461,8 @@ static int select_patches(HyCtx *c, RtGeom *G, int g, int sel, int axis, double 
         const RtPatch *P = &G->patch[i];
         if (sel == HY_BND_AXIS && constant_axis(P) != axis)
             continue;
+        if (sel == HY_BND_SPACE && G->has_time && !P->lat)
+            continue;
         if (sel == HY_BND_AT && (constant_axis(P) != axis || fabs(P->value - value) > tol))
             continue;
         S->p[np++] = P;
@@ -468,6 +470,8 @@ static int select_patches(HyCtx *c, RtGeom *G, int g, int sel, int axis, double 
     if (sel == HY_BND_AXIS && np == 0)
         return rt_geo_err(c, "%s: no boundary part of geometry %d is normal to axis %d", who, g,
                           axis);
+    if (sel == HY_BND_SPACE && np == 0)
+        return rt_geo_err(c, "%s: geometry %d has no spatial boundary", who, g);
     if (sel == HY_BND_AT) {
         S->fix_axis = axis;
         S->fix_value = value;

@@ -505,6 +505,7 @@ static void test_latin(void)
         }
     }
     tap_check(!fails, "latin_one_per_stratum", "%d strata empty or doubled", fails);
+    free(x);
     hy_ctx_free(c);
 }
 
@@ -804,6 +805,15 @@ static void test_boundary_time(void)
         bad += x[2 * m + i] != 0 || hypot(x[i], x[m + i]) > 1 || nr[2 * m + i] != -1 ||
                nr[i] != 0 || nr[m + i] != 0;
     tap_check(x && !bad, "bnd_time_disk_initial", "%ld bad points", bad);
+    free(x);
+    free(nr);
+    /* Spatial boundary times [0, 2]: the lateral surface only. */
+    bad = 0;
+    x = boundary(c, g[G_TDISK], HY_BND_SPACE, 0, 0, HY_SAMPLE_RANDOM, 2000, 3, &m, &nr);
+    for (long i = 0; x && i < m; i++)
+        bad += fabs(hypot(x[i], x[m + i]) - 1) > 1e-12 || x[2 * m + i] <= 0 ||
+               x[2 * m + i] >= 2 || nr[2 * m + i] != 0;
+    tap_check(x && !bad, "bnd_time_disk_space", "%ld points off the lateral surface", bad);
     free(x);
     free(nr);
     /* Faces normal to t: only the two ends. */
