@@ -20,6 +20,7 @@
  * reverse order and ends in hy_jet_bwd.
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -627,7 +628,20 @@ static const char *act_c[] = {"HY_ACT_TANH", "HY_ACT_SIN", "HY_ACT_GELU", "HY_AC
 
 static const char *const geom_op_c[] = {"HY_GEOM_UNION", "HY_GEOM_DIFF", "HY_GEOM_INTER"};
 static const char *const sample_c[] = {"HY_SAMPLE_RANDOM", "HY_SAMPLE_LATIN", "HY_SAMPLE_SOBOL", "HY_SAMPLE_HALTON"};
-static const char *const bnd_c[] = {"HY_BND_ALL", "HY_BND_AXIS", "HY_BND_AT"};
+static const char *const bnd_c[] = {"HY_BND_ALL", "HY_BND_AXIS", "HY_BND_AT", "HY_BND_SPACE"};
+
+/* "if (CALL < 0) hy_fail(...)" for a geometry constructor or sampler. */
+static void emit_checked(Emit *e, const char *what, const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(e->o, "    if ((");
+    va_start(ap, fmt);
+    vfprintf(e->o, fmt, ap);
+    va_end(ap);
+    fprintf(e->o, ") < 0) hy_fail(c, ");
+    cstr(e->o, arena_printf(&e->c->arena, "%s '%s'", what, name ? name : "(anonymous)"));
+    fprintf(e->o, ", hy_geom_error(c));\n");
+}
 
 /* Builds the runtime geometry of domain d (operands first) into g[d]. */
 static void emit_geom(Emit *e, int d, uint8_t *built)
@@ -644,22 +658,26 @@ static void emit_geom(Emit *e, int d, uint8_t *built)
         for (int k = 0; k < dm->dim; k++) fprintf(o, "%s%.17g", k ? ", " : "", dm->lo[k]);
         fprintf(o, "}, hi[] = {");
         for (int k = 0; k < dm->dim; k++) fprintf(o, "%s%.17g", k ? ", " : "", dm->hi[k]);
-        fprintf(o, "}; g[%d] = hy_geom_box(c, %d, lo, hi); }\n", d, dm->dim);
+        fprintf(o, "};\n  ");
+        emit_checked(e, "domain", dm->name, "g[%d] = hy_geom_box(c, %d, lo, hi)", d, dm->dim);
+        fprintf(o, "    }\n");
         break;
     case DOM_DISK:
-        fprintf(o, "    g[%d] = hy_geom_disk(c, %.17g, %.17g, %.17g);\n", d, dm->cx, dm->cy, dm->r);
+        emit_checked(e, "domain", dm->name, "g[%d] = hy_geom_disk(c, %.17g, %.17g, %.17g)", d, dm->cx, dm->cy, dm->r);
         break;
     case DOM_POLYGON:
         fprintf(o, "    { static const double xy[] = {");
         for (int k = 0; k < 2 * dm->nverts; k++) fprintf(o, "%s%.17g", k ? ", " : "", dm->verts[k]);
-        fprintf(o, "}; g[%d] = hy_geom_polygon(c, %d, xy); }\n", d, dm->nverts);
+        fprintf(o, "};\n  ");
+        emit_checked(e, "domain", dm->name, "g[%d] = hy_geom_polygon(c, %d, xy)", d, dm->nverts);
+        fprintf(o, "    }\n");
         break;
     case DOM_BOOL:
-        fprintf(o, "    g[%d] = hy_geom_bool(c, %s, g[%d], g[%d]);\n", d, geom_op_c[dm->op], dm->a, dm->b);
+        emit_checked(e, "domain", dm->name, "g[%d] = hy_geom_bool(c, %s, g[%d], g[%d])", d, geom_op_c[dm->op], dm->a, dm->b);
         break;
     case DOM_TIME:
-        fprintf(o, "    g[%d] = hy_geom_time(c, g[%d], %.17g, %.17g);\n", d, dm->a, dm->lo[dm->dim - 1],
-                dm->hi[dm->dim - 1]);
+        emit_checked(e, "domain", dm->name, "g[%d] = hy_geom_time(c, g[%d], %.17g, %.17g)", d, dm->a, dm->lo[dm->dim - 1],
+                     dm->hi[dm->dim - 1]);
         break;
     }
 }
@@ -670,13 +688,14 @@ static void emit_sample(Emit *e, int p)
 {
     const PointSet *ps = &e->c->psets[p];
     FILE *o = e->o;
+    (void)o;
     if (ps->boundary)
-        fprintf(o, "    hy_geom_sample_boundary(c, g[%d], %s, %d, %.17g, %s, %d, %d, V + %ld, V + %ld);\n", ps->domain,
-                bnd_c[ps->bsel], ps->baxis, ps->bvalue, sample_c[ps->method], ps->n, p, ps->voff,
-                ps->voff + (long)ps->dim * ps->n);
+        emit_checked(e, "point set", ps->name, "hy_geom_sample_boundary(c, g[%d], %s, %d, %.17g, %s, %d, %d, V + %ld, V + %ld)",
+                     ps->domain, bnd_c[ps->bsel], ps->baxis, ps->bvalue, sample_c[ps->method], ps->n, p, ps->voff,
+                     ps->voff + (long)ps->dim * ps->n);
     else
-        fprintf(o, "    hy_geom_sample(c, g[%d], %s, %d, %d, V + %ld);\n", ps->domain, sample_c[ps->method], ps->n, p,
-                ps->voff);
+        emit_checked(e, "point set", ps->name, "hy_geom_sample(c, g[%d], %s, %d, %d, V + %ld)", ps->domain,
+                     sample_c[ps->method], ps->n, p, ps->voff);
 }
 
 static void emit_setup(Emit *e)

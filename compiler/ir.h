@@ -59,7 +59,7 @@ typedef enum { DOM_BOX, DOM_DISK, DOM_POLYGON, DOM_BOOL, DOM_TIME } DomKind;
  * them; emit.c writes the runtime's names (HY_GEOM_*, HY_SAMPLE_*, HY_BND_*). */
 enum { GEOM_UNION, GEOM_DIFF, GEOM_INTER };
 enum { SAMPLE_RANDOM, SAMPLE_LATIN, SAMPLE_SOBOL, SAMPLE_HALTON };
-enum { BND_ALL, BND_AXIS, BND_AT };
+enum { BND_ALL, BND_AXIS, BND_AT, BND_SPACE };
 typedef struct Domain {
     const char *name;       /* NULL for an anonymous operand */
     DomKind kind;

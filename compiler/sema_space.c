@@ -345,7 +345,7 @@ static int boundary_sel(Sema *s, const Expr *b, PointSet *p)
     const Domain *dm = &s->c->domains[d];
     p->boundary = 1;
     p->normals = 1;
-    p->bsel = BND_ALL;
+    p->bsel = dm->kind == DOM_TIME ? BND_SPACE : BND_ALL;   /* space-time: the lateral boundary */
     if (b->nargs == 1) return d;
     const Arg *a = b->args[1];
     const Expr *e = a->kind == ARG_EXPR ? a->e : NULL;

@@ -53,6 +53,10 @@ int hy_pointset(HyCtx *c, const char *name, int n, int dim, double *coords);
  * rows (the compiler read it too); on any error the message is printed
  * ("hycoc: error: FILE: ...") and the process exits with status 1. */
 void hy_load_columns(HyCtx *c, const char *path, int ncols, const char *const *names, long nrows, double *out);
+/* Setup failure the compiler could not rule out (e.g. a rejection sampler
+ * that found no point): prints "hycoc: error: WHAT: MSG" and exits with
+ * status 1. */
+void hy_fail(HyCtx *c, const char *what, const char *msg);
 /* out[i] = a + (b - a) * i / (n - 1), both ends exact; n == 1 gives a. */
 void hy_fill_linspace(double *out, long n, double a, double b);
 /* out[i] = sigma * (standard normal draw i of the stream); deterministic in

@@ -36,3 +36,10 @@ void hy_load_columns(HyCtx *c, const char *path, int ncols, const char *const *n
     }
     hy_table_free(&t);
 }
+
+void hy_fail(HyCtx *c, const char *what, const char *msg)
+{
+    (void)c;
+    fprintf(stderr, "hycoc: error: %s: %s\n", what, msg && *msg ? msg : "failed");
+    exit(1);
+}
