@@ -18,6 +18,9 @@ BASE    := $(WARN) $(OPT) -g -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Irunti
 ACT_CFLAGS := -O3 -fopenmp-simd -fno-math-errno -fno-trapping-math
 LDLIBS  := -lopenblas -lmvec -lm -lpthread -ldl -lz
 TCCLIB  := -ltcc
+# cairo draws --plot figures: linked into the hycoc binary (and test_plot) only,
+# never needed by programs built against libhyrt.
+PLOTLIB := -lcairo
 
 RT_SRC  := $(filter-out runtime/act.c,$(wildcard runtime/*.c))
 RT_OBJ  := $(RT_SRC:runtime/%.c=$(BUILD)/rt/%.o) $(BUILD)/rt/act.o
@@ -32,7 +35,7 @@ hycoc: $(BUILD)/hycoc
 	cp $< $@
 
 $(BUILD)/hycoc: $(BUILD)/cc/main.o $(BUILD)/libhycoc.a $(BUILD)/libhyrt.a
-	$(CC) $(OPT) -g $(CFLAGS) -o $@ $^ $(TCCLIB) $(LDLIBS)
+	$(CC) $(OPT) -g $(CFLAGS) -o $@ $^ $(TCCLIB) $(PLOTLIB) $(LDLIBS)
 
 $(BUILD)/libhyrt.a: $(RT_OBJ)
 	rm -f $@; ar rcs $@ $^
@@ -72,6 +75,9 @@ $(BUILD) $(BUILD)/rt $(BUILD)/cc:
 # ---- tests ----
 $(BUILD)/test_%: tests/test_%.c tests/tap.h $(BUILD)/libhycoc.a $(BUILD)/libhyrt.a
 	$(CC) $(BASE) -Itests -o $@ $< $(BUILD)/libhycoc.a $(BUILD)/libhyrt.a $(TCCLIB) $(LDLIBS)
+
+$(BUILD)/test_plot: tests/test_plot.c tests/tap.h $(BUILD)/libhycoc.a $(BUILD)/libhyrt.a
+	$(CC) $(BASE) -Itests -o $@ $< $(BUILD)/libhycoc.a $(BUILD)/libhyrt.a $(TCCLIB) $(PLOTLIB) $(LDLIBS)
 
 check: $(BUILD)/hycoc $(TEST_BIN)
 	@BUILD=$(BUILD) sh tests/run.sh

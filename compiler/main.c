@@ -7,8 +7,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "ir.h"
 #include "hyrt.h"
+#include "overrides.h"
+#include "plot.h"
 
 static const char usage[] =
     "usage: hycoc [options] FILE.hyco\n"
@@ -34,10 +37,26 @@ static const char usage[] =
     "  --cc tcc|gcc       C compiler of --run: tcc in memory (default, fast start) or gcc -O2\n"
     "                     to a shared object (slower start, for long runs)\n"
     "\n"
+    "overrides and outputs:\n"
+    "  -D NAME=VALUE      override a value of the spec (repeatable): a const, seed, epochs,\n"
+    "                     warmup, phaseK, a param's initial value, NAME.KEY for option KEY of\n"
+    "                     statement NAME (net.lr, net.width, domain.mesh ...); an unknown NAME\n"
+    "                     lists the names this spec offers\n"
+    "  --list-overrides   print every NAME that -D accepts here, with its value, and stop\n"
+    "  -o FILE            write the output of --dump to FILE instead of standard output\n"
+    "  --history FILE     loss history as CSV (every loss; every epoch up to 10000 rows)\n"
+    "  --summary FILE     run summary as JSON (spec hash, seed, versions, timings, expects)\n"
+    "  --plot DIR         figures of the run in DIR (loss curves, log scale)\n"
+    "  --plot-format FMT  png (default) or svg\n"
+    "  --progress WHEN    auto: a live progress line when stdout is a terminal (default);\n"
+    "                     live: always; lines: only the periodic table rows\n"
+    "  An option's value may also follow an equals sign: --epochs=100.\n"
+    "\n"
     "  -h, --help         this text\n"
     "  --version          version\n"
     "\n"
-    "exit status: 0 ok, 1 error in the spec / failed expect / training diverged, 2 internal error\n";
+    "exit status: 0 ok, 1 error in the spec / failed expect / training diverged, 2 internal error,\n"
+    "130 stopped by Ctrl-C (SIGINT; the report of the epochs run is printed), 143 by SIGTERM\n";
 
 typedef struct Opts {
     const char *file;
@@ -50,7 +69,37 @@ typedef struct Opts {
     int check, run, threads, quiet;
     long epochs, log_every;
     long long seed;         /* -1: from the spec */
+    Override *defs;         /* -D NAME=VALUE, in order [ndefs] */
+    int ndefs;
+    const char *out;        /* -o */
+    const char *history, *summary, *plot, *plot_format;
+    int progress;           /* HY_PROGRESS_* */
+    int list_overrides;     /* --list-overrides */
 } Opts;
+
+/* The option of the usage text closest to a (NULL if none is close). */
+static const char *suggest_option(const char *a)
+{
+    static char words[64][24];
+    const char *cands[64];
+    int n = 0;
+    for (const char *p = usage; *p && n < 64; p++) {
+        if (*p == '-' && (p == usage || p[-1] == ' ' || p[-1] == '|') && p[1] != ' ') {
+            size_t l = strcspn(p, " ,=\n");
+            if (l >= 2 && l < sizeof words[0]) {
+                memcpy(words[n], p, l);
+                words[n][l] = 0;
+                cands[n] = words[n];
+                n++;
+            }
+            p += l - 1;
+        }
+    }
+    const char *eq = strchr(a, '=');
+    char name[64];
+    snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
+    return hy_suggest(name, cands, n);
+}
 
 static int parse_long(const char *opt, const char *s, long lo, long hi, long *out)
 {
@@ -72,10 +121,22 @@ static int parse_opts(int argc, char **argv, Opts *o)
     o->threads = 1;
     o->seed = -1;
     o->keep_c = "hycoc-failed.c";
+    o->plot_format = "png";
+    o->defs = calloc((size_t)argc, sizeof *o->defs);
+    if (!o->defs) HY_ICE("out of memory");
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
         long v;
+        int i0 = i, joined = 0;   /* --option=VALUE: VALUE is next, and consumes nothing */
+        char optname[64];
+        const char *eq = a[0] == '-' && a[1] == '-' ? strchr(a, '=') : NULL;
+        if (eq && (size_t)(eq - a) < sizeof optname) {
+            snprintf(optname, sizeof optname, "%.*s", (int)(eq - a), a);
+            a = optname;
+            next = eq + 1;
+            joined = 1;
+        }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(usage, stdout); exit(0); }
         else if (!strcmp(a, "--version")) { printf("hycoc %s\n", HY_VERSION); exit(0); }
         else if (!strcmp(a, "--run")) o->run = 1;
@@ -114,17 +175,64 @@ static int parse_opts(int argc, char **argv, Opts *o)
         } else if (!strcmp(a, "--seed")) {
             if (parse_long(a, next, 0, 2147483647L, &v)) return -1;
             o->seed = v; i++;
+        } else if (!strncmp(a, "-D", 2)) {
+            const char *d = a[2] ? a + 2 : next;
+            if (!d) { fprintf(stderr, "hycoc: error: -D needs NAME=VALUE\n"); return -1; }
+            if (override_parse(d, &o->defs[o->ndefs])) return -1;
+            o->ndefs++;
+            if (!a[2]) i++;
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--history") || !strcmp(a, "--summary")
+                   || !strcmp(a, "--plot")) {
+            if (!next || !*next) { fprintf(stderr, "hycoc: error: %s needs a %s name\n", a, strcmp(a, "--plot") ? "file" : "directory"); return -1; }
+            if (!strcmp(a, "-o")) o->out = next;
+            else if (!strcmp(a, "--history")) o->history = next;
+            else if (!strcmp(a, "--summary")) o->summary = next;
+            else o->plot = next;
+            i++;
+        } else if (!strcmp(a, "--list-overrides")) {
+            o->list_overrides = 1;
+        } else if (!strcmp(a, "--plot-format")) {
+            if (!next || (strcmp(next, "png") && strcmp(next, "svg"))) {
+                fprintf(stderr, "hycoc: error: --plot-format needs png or svg\n");
+                return -1;
+            }
+            o->plot_format = next; i++;
+        } else if (!strcmp(a, "--progress")) {
+            if (!next || (strcmp(next, "auto") && strcmp(next, "live") && strcmp(next, "lines"))) {
+                fprintf(stderr, "hycoc: error: --progress needs auto, live or lines\n");
+                return -1;
+            }
+            o->progress = !strcmp(next, "auto") ? HY_PROGRESS_AUTO : !strcmp(next, "live") ? HY_PROGRESS_LIVE : HY_PROGRESS_LINES;
+            i++;
         } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "hycoc: error: unknown option '%s' (see hycoc --help)\n", a);
+            const char *s = suggest_option(a);
+            fprintf(stderr, "hycoc: error: unknown option '%s'%s%s%s (see hycoc --help)\n", argv[i],
+                    s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
             return -1;
         } else if (o->file) {
             fprintf(stderr, "hycoc: error: more than one input file ('%s' and '%s')\n", o->file, a);
             return -1;
         } else o->file = a;
+        if (joined) {
+            if (i == i0) { fprintf(stderr, "hycoc: error: %s takes no value\n", a); return -1; }
+            i = i0;
+        }
     }
     if (!o->file && (o->cflags || o->libs)) return 0;
     if (!o->file) { fprintf(stderr, "hycoc: error: no input file (see hycoc --help)\n"); return -1; }
-    if (!o->check && !o->dump && !o->emit_c) o->run = 1;
+    if (!o->check && !o->dump && !o->emit_c && !o->list_overrides) o->run = 1;
+    if (o->out && !o->dump) { fprintf(stderr, "hycoc: error: -o applies to --dump (runs write --history, --summary, --plot)\n"); return -1; }
+    return 0;
+}
+
+/* 0 if path can be written (tried with a temporary beside it, removed);
+ * else -1 after a message. */
+static int probe_writable(const char *path)
+{
+    char *tmp;
+    FILE *f = hy_atomic_open(path, &tmp);
+    if (!f) { fprintf(stderr, "hycoc: error: cannot write '%s': %s\n", path, strerror(errno)); return -1; }
+    hy_atomic_close(f, tmp, path, 0);
     return 0;
 }
 
@@ -155,19 +263,38 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 int main(int argc, char **argv)
 {
+    double t_start = now_seconds();
     Opts o;
-    if (parse_opts(argc, argv, &o)) return 1;
+    if (parse_opts(argc, argv, &o)) { free(o.defs); return 1; }
     if (o.cflags || o.libs) return standalone_flags(stdout, o.cflags, o.libs);
     size_t len;
     char *src = read_file(o.file, &len);
-    if (!src) return 1;
+    if (!src) { free(o.defs); return 1; }
     Comp *c = comp_new(o.file, src, len, stderr);
     int status = 0;
+    FILE *dout = stdout;    /* --dump output: stdout, or -o FILE (written atomically) */
+    char *dout_tmp = NULL;
+    if (o.out && !(dout = hy_atomic_open(o.out, &dout_tmp))) {
+        fprintf(stderr, "hycoc: error: cannot write '%s': %s\n", o.out, strerror(errno));
+        dout = stdout;
+        status = 1;
+        goto done;
+    }
+    if ((o.plot && plot_prepare_dir(o.plot)) || (o.summary && probe_writable(o.summary))) { status = 1; goto done; }
     c->ast = parse_program(&c->arena, &c->diag);
     if (c->diag.nerrors) { status = 1; goto done; }
-    if (o.dump && !strcmp(o.dump, "ast")) { ast_dump(stdout, c->ast); goto done; }
+    if (overrides_apply(c, o.defs, o.ndefs)) { status = 1; goto done; }
+    if (o.list_overrides) { overrides_list(c, stdout); goto done; }
+    if (o.dump && !strcmp(o.dump, "ast")) { ast_dump(dout, c->ast); goto done; }
     if (sema(c)) { status = 1; goto done; }
 #ifndef NDEBUG
     ir_verify(c);
@@ -180,12 +307,12 @@ int main(int argc, char **argv)
         int nr = 0;
         for (int i = 0; i < c->nlosses; i++) roots[nr++] = c->losses[i].root;
         for (int i = 0; i < c->nchecks; i++) roots[nr++] = c->checks[i].root;
-        ir_dump(stdout, c, roots, nr);
+        ir_dump(dout, c, roots, nr);
         free(roots);
         goto done;
     }
-    if (o.dump && !strcmp(o.dump, "grad")) { emit_dump_grad(c, stdout); goto done; }
-    if (o.dump && !strcmp(o.dump, "c")) { emit_program(c, stdout, 0); goto done; }
+    if (o.dump && !strcmp(o.dump, "grad")) { emit_dump_grad(c, dout); goto done; }
+    if (o.dump && !strcmp(o.dump, "c")) { emit_program(c, dout, 0); goto done; }
     if (o.emit_c) {
         FILE *f = fopen(o.emit_c, "w");
         if (!f) { fprintf(stderr, "hycoc: error: cannot write '%s': %s\n", o.emit_c, strerror(errno)); status = 1; goto done; }
@@ -202,6 +329,8 @@ int main(int argc, char **argv)
         hy_set_threads(ctx, o.threads);
         hy_set_quiet(ctx, o.quiet);
         if (o.log_every) hy_set_log_every(ctx, o.log_every);
+        hy_set_progress(ctx, o.progress);
+        hy_set_interruptible(ctx, 1);
         void *jit = NULL;
         status = comp_jit_cc(c, ctx, &jit, o.keep_c, o.cc);
         if (status == 0) {
@@ -209,15 +338,27 @@ int main(int argc, char **argv)
             if (o.log && hy_set_loss_log(ctx, o.log) != 0) {
                 fprintf(stderr, "hycoc: error: cannot write loss log '%s': %s\n", o.log, strerror(errno));
                 status = 1;
+            } else if (o.history && hy_set_history(ctx, o.history) != 0) {
+                fprintf(stderr, "hycoc: error: cannot write history '%s': %s\n", o.history, strerror(errno));
+                status = 1;
             } else {
+                double compile_s = now_seconds() - t_start;
                 status = hy_run(ctx);
+                if (o.plot && plot_run(o.plot, o.plot_format, ctx) != 0 && status == 0) status = 1;
+                HyRunInfo info = {o.file, src, len, compile_s, status};
+                if (o.summary && hy_write_summary(ctx, o.summary, &info) != 0 && status == 0) status = 1;
             }
         }
         hy_ctx_free(ctx);
         jit_free(jit);
     }
 done:
+    if (dout != stdout && hy_atomic_close(dout, dout_tmp, o.out, status == 0) != 0 && status == 0) {
+        fprintf(stderr, "hycoc: error: writing '%s' failed: %s\n", o.out, strerror(errno));
+        status = 1;
+    }
     comp_free(c);
     free(src);
+    free(o.defs);
     return status;
 }

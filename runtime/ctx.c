@@ -67,6 +67,7 @@ void hy_ctx_free(HyCtx *c)
         fprintf(stderr, "hycoc: error: closing loss log '%s': %s\n", c->loss_log_path,
                 strerror(errno));
     hy_free(c->loss_log_path);
+    rt_progress_free(c);
     hy_free(c);
 }
 
@@ -377,13 +378,6 @@ const double *hy_opt_state(HyCtx *c, int s, int t, long *len)
     return NULL;
 }
 
-/* Column width of loss name i in the progress log. */
-static int loss_width(HyCtx *c, long i)
-{
-    int w = (int)strlen(c->loss_names[i]);
-    return w < 10 ? 10 : w;
-}
-
 /* Writes one loss-log line; on a write error reports it once and stops
  * logging to the file.  Returns 0, or -1 after an error. */
 static int loss_log_row(HyCtx *c, long epoch)
@@ -411,14 +405,6 @@ static int loss_log_row(HyCtx *c, long epoch)
     return 0;
 }
 
-static void log_row(HyCtx *c, long epoch, double elapsed)
-{
-    printf("%8ld", epoch);
-    for (long i = 0; i < c->nloss; i++)
-        printf("  %*.3e", loss_width(c, i), c->loss_values[i]);
-    printf("  %8.2f\n", elapsed);
-}
-
 int hy_train(HyCtx *c)
 {
     rt_finalize(c);
@@ -427,13 +413,7 @@ int hy_train(HyCtx *c)
     if (every < 1)
         every = 1;
     int logerr = 0;
-    if (!c->quiet) {
-        printf("%8s", "epoch");
-        for (long i = 0; i < c->nloss; i++)
-            printf("  %*s", loss_width(c, i), c->loss_names[i]);
-        printf("  %8s\n", "time");
-        fflush(stdout);
-    }
+    rt_progress_begin(c, E);   /* table header, live line, history, signal handlers */
     double t0 = rt_now();
     c->epochs_done = 0;
     for (long e = 1; e <= E; e++) {
@@ -454,6 +434,7 @@ int hy_train(HyCtx *c)
                         c->train_seconds = rt_now() - t0;
                         if (c->loss_log)
                             fflush(c->loss_log);
+                        rt_progress_end(c, RT_STOP_DIVERGED);
                         return 1;
                     }
                 }
@@ -465,16 +446,16 @@ int hy_train(HyCtx *c)
             }
         }
         c->epochs_done = e;
-        if (e == 1 || e % every == 0 || e == E) {
-            if (!c->quiet) {
-                log_row(c, e, rt_now() - t0);
-                fflush(stdout);
-            }
-            if (c->loss_log && loss_log_row(c, e) < 0)
-                logerr = 1;
-        }
+        int row = e == 1 || e % every == 0 || e == E;
+        rt_progress_epoch(c, e, row, rt_now() - t0);   /* table row or live line; history */
+        if (row && c->loss_log && loss_log_row(c, e) < 0)
+            logerr = 1;
+        if (rt_stop_requested(c))   /* SIGINT/SIGTERM: stop after this epoch */
+            break;
     }
     c->train_seconds = rt_now() - t0;
+    if (rt_progress_end(c, rt_stop_requested(c) ? RT_STOP_INTERRUPTED : RT_STOP_COMPLETED) != 0)
+        logerr = 1;
     if (c->loss_log && fflush(c->loss_log) != 0) {
         fprintf(stderr, "hycoc: error: writing loss log '%s': %s\n", c->loss_log_path,
                 strerror(errno));
@@ -554,5 +535,8 @@ int hy_run(HyCtx *c)
 {
     if (hy_train(c) != 0)
         return 1;
-    return hy_report_all(c) ? 1 : 0;
+    int failed = hy_report_all(c);
+    if (hy_interrupted(c))   /* the shell convention: 128 + signal (130 for SIGINT) */
+        return 128 + hy_interrupted(c);
+    return failed ? 1 : 0;
 }

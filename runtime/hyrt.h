@@ -45,6 +45,44 @@ int hy_report_all(HyCtx *c);
 /* hy_train then hy_report_all; returns the process exit status (0 all pass). */
 int hy_run(HyCtx *c);
 
+/* ---- progress, history, run summary (progress.c) ---- */
+/* AUTO: a live progress line, redrawn in place, when stdout is a terminal
+ * (TERM not "dumb"), besides the table rows; LIVE: always; LINES: never. */
+enum { HY_PROGRESS_AUTO = 0, HY_PROGRESS_LIVE = 1, HY_PROGRESS_LINES = 2 };
+void hy_set_progress(HyCtx *c, int mode);
+/* on: hy_train catches SIGINT and SIGTERM, stops after the current epoch,
+ * and a second signal takes the default action (kills); hy_run then prints
+ * the report and returns 128 + the signal (130 for SIGINT, 143 for SIGTERM). */
+void hy_set_interruptible(HyCtx *c, int on);
+int hy_interrupted(HyCtx *c);                  /* signal that stopped the last hy_train, or 0 */
+/* Loss history as CSV, written (atomically) when hy_train stops: header
+ * "epoch,<loss>...,<tracked>...", one row per recorded epoch, each value in
+ * the shortest form that reads back to the same double.
+ * Recorded epochs: 1, every k-th and the last, k = ceil(epochs / 10000).
+ * Returns 0, or -1 with errno set when path cannot be written. */
+int hy_set_history(HyCtx *c, const char *path);
+/* The history of the last hy_train: *nrows rows of *ncols doubles,
+ * row-major, column 0 the epoch; NULL (0, 0) before any training. */
+const double *hy_history(HyCtx *c, long *nrows, int *ncols);
+const char *hy_history_column(HyCtx *c, int j);
+int hy_history_losses(HyCtx *c);   /* columns 1 .. this are losses; later ones tracked values */
+typedef struct HyRunInfo {
+    const char *spec_path;      /* as given on the command line */
+    const char *spec_src;       /* its bytes (hashed: FNV-1a 64), or NULL */
+    size_t spec_len;
+    double compile_seconds;     /* parse to JIT; < 0 when unknown */
+    int exit_status;            /* what the process returns */
+} HyRunInfo;
+/* JSON run summary of the last hy_train/hy_run (evaluates the expects and
+ * reports again).  Written atomically.  Returns 0, or -1 after a message. */
+int hy_write_summary(HyCtx *c, const char *path, const HyRunInfo *info);
+uint64_t hy_fnv1a64(const void *data, size_t n);
+/* Atomic file writes: open a temporary beside path (*tmp receives its name);
+ * hy_atomic_close flushes, syncs and renames it over path when ok and no
+ * write failed, else removes it.  0, or -1 with errno set. */
+FILE *hy_atomic_open(const char *path, char **tmp);
+int hy_atomic_close(FILE *f, char *tmp, const char *path, int ok);
+
 /* ---- inspection (tests, tools) ---- */
 int hy_num_substeps(HyCtx *c);
 HyStepFn hy_substep_fn(HyCtx *c, int s);

@@ -193,9 +193,25 @@ struct HyCtx {
     char *loss_log_path;        /* its path, for error messages */
     int loss_log_header;        /* header already written */
 
+    struct RtProgress *prog;    /* progress.c: live line, history, signals; NULL until used */
     long epochs_done;           /* epochs run by the last hy_train */
     double train_seconds;       /* wall time of the last hy_train */
 };
+
+/* ---- progress, history, stop requests (progress.c) ---- */
+typedef struct RtProgress RtProgress;
+enum { RT_STOP_COMPLETED = 0, RT_STOP_INTERRUPTED = 1, RT_STOP_DIVERGED = 2 };
+/* hy_train calls begin once (E epochs planned: prints the table header unless
+ * quiet, sets up the live line and history, installs the signal handlers when
+ * interruptible), epoch after every epoch e (row: e is a table-row epoch;
+ * elapsed: seconds since the start), and end once when it stops; end writes
+ * the history file and returns 0, or -1 after printing a write error. */
+void rt_progress_begin(HyCtx *c, long E);
+void rt_progress_epoch(HyCtx *c, long e, int row, double elapsed);
+int rt_progress_end(HyCtx *c, int reason);
+void rt_progress_row(HyCtx *c, long epoch, double elapsed);   /* one table row */
+int rt_stop_requested(HyCtx *c);   /* SIGINT/SIGTERM arrived during this hy_train */
+void rt_progress_free(HyCtx *c);
 
 /* Frees the geometry table (geom.c); called by hy_ctx_free. */
 void rt_geom_free(HyCtx *c);

@@ -1,0 +1,253 @@
+#!/bin/sh
+# t_cli.sh -- the command line: --help covers every option main.c knows (and
+# the man page every option of --help), unknown options and bad values fail
+# with a suggestion, -D overrides change results exactly when they change a
+# value, -o, --option=VALUE, --history / --summary contents (JSON that parses,
+# with the spec's FNV-1a hash computed independently), the live progress line,
+# the exit statuses (0, 1, 130 on SIGINT, 143 on SIGTERM), and the man page
+# renders without warnings.
+H=${BUILD:-build}/hycoc
+E=examples/hyco_poisson_1d.hyco
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+ok() { echo "ok cli/$1"; }
+fail() { echo "FAIL cli/$1: $2"; }
+have_py() { command -v python3 > /dev/null 2>&1; }
+
+# A small, fast spec: one net, a report, an expect that holds.
+cat > "$tmp/tiny.hyco" <<'EOF'
+domain line = interval(x: 0 .. 1, mesh 0.25)
+net n = mlp(1 -> 1, width 4, depth 1) optimizer adam(lr 1e-2)
+const target = 0.5
+loss fit = mse(n - target) over line
+train 200 epochs { step fit }
+expect mean(x) over line < 1
+report mean(n) over line
+EOF
+T=$tmp/tiny.hyco
+
+# status NAME WANT CMD... : runs CMD (stdout $tmp/out, stderr $tmp/err), checks its status
+status() {
+    name=$1 want=$2; shift 2
+    "$@" > "$tmp/out" 2> "$tmp/err"; rc=$?
+    if [ "$rc" -eq "$want" ]; then ok "$name"
+    else fail "$name" "exit status $rc, want $want; stderr: $(head -3 "$tmp/err")"; fi
+}
+# has NAME FILE TEXT : FILE contains TEXT (fixed string)
+has() {
+    if grep -qF -- "$3" "$2"; then ok "$1"; else fail "$1" "'$3' not in: $(head -5 "$2")"; fi
+}
+
+# ---- help, version, man page ----
+status help 0 "$H" --help
+cp "$tmp/out" "$tmp/help"
+missing=""
+for opt in $(grep -o '"-[-A-Za-z0-9]*"' compiler/main.c | tr -d '"' | sort -u); do
+    grep -qE -- "(^|[ ,])$opt([ ,=]|\$)" "$tmp/help" || missing="$missing $opt"
+done
+[ -z "$missing" ] && ok help/every-option || fail help/every-option "not in --help:$missing"
+has help/exit-status "$tmp/help" "130"
+sed 's/\\-/-/g; s/\\f[BIRP]//g' docs/hycoc.1 > "$tmp/man.txt"
+missing=""
+for opt in $(grep -oE -- '(^|[ ,])--?[A-Za-z][-a-z0-9]*' "$tmp/help" | tr -d ' ,' | sort -u); do
+    grep -qE -- "(^|[^-a-z])$opt([^-a-z]|\$)" "$tmp/man.txt" || missing="$missing $opt"
+done
+[ -z "$missing" ] && ok man/every-option || fail man/every-option "not in docs/hycoc.1:$missing"
+missing=""
+for s in 0 1 2 130 143; do
+    grep -q "^\.B $s\$" docs/hycoc.1 || missing="$missing $s"
+done
+[ -z "$missing" ] && ok man/exit-statuses || fail man/exit-statuses "missing:$missing"
+if command -v man > /dev/null 2>&1; then
+    w=$(MANWIDTH=80 man -l docs/hycoc.1 2>&1 > /dev/null)
+    [ -z "$w" ] && ok man/renders || fail man/renders "$w"
+else
+    ok "man/renders (skipped: no man)"
+fi
+if command -v groff > /dev/null 2>&1; then
+    w=$(groff -man -ww -z docs/hycoc.1 2>&1)
+    [ -z "$w" ] && ok man/groff-warnings || fail man/groff-warnings "$w"
+fi
+status version 0 "$H" --version
+grep -qE '^hycoc [0-9]+\.[0-9]+\.[0-9]+$' "$tmp/out" && ok version/text || fail version/text "$(cat "$tmp/out")"
+
+# ---- option errors ----
+status unknown-option 1 "$H" "$E" --epoch 5
+has unknown-option/message "$tmp/err" "unknown option '--epoch'"
+has unknown-option/suggestion "$tmp/err" "did you mean '--epochs'"
+status unknown-option-eq 1 "$H" "$E" --histroy=x.csv
+has unknown-option-eq/suggestion "$tmp/err" "did you mean '--history'"
+status unknown-option-far 1 "$H" "$E" --frobnicate
+if grep -q "did you mean" "$tmp/err"; then fail unknown-option-far/no-suggestion "$(cat "$tmp/err")"
+else ok unknown-option-far/no-suggestion; fi
+status no-input 1 "$H" --quiet
+status two-inputs 1 "$H" "$E" "$T"
+status missing-file 1 "$H" "$tmp/nope.hyco"
+has missing-file/message "$tmp/err" "cannot open"
+status bad-threads 1 "$H" "$E" --threads 0
+status bad-dump 1 "$H" "$E" --dump nothing
+status bad-progress 1 "$H" "$E" --progress sometimes
+status bad-plot-format 1 "$H" "$E" --plot-format gif
+status flag-with-value 1 "$H" "$E" --quiet=1
+has flag-with-value/message "$tmp/err" "takes no value"
+status o-without-dump 1 "$H" "$E" -o "$tmp/x"
+
+# ---- --option=VALUE ----
+status opt-eq 0 "$H" "$T" --epochs=20 --quiet --history="$tmp/eq.csv"
+[ "$(tail -1 "$tmp/eq.csv" | cut -d, -f1)" = 20 ] && ok opt-eq/epochs || fail opt-eq/epochs "last row: $(tail -1 "$tmp/eq.csv")"
+
+# ---- -D overrides ----
+run_hist() {  # run_hist OUT.csv ARGS... : 30 epochs of the HyCo example
+    out=$1; shift
+    "$H" "$E" --quiet --epochs 30 --history "$out" "$@" > /dev/null 2>&1
+}
+run_hist "$tmp/base.csv"
+run_hist "$tmp/a05.csv" -D alpha=0.5
+run_hist "$tmp/a05j.csv" -Dalpha=0.5
+run_hist "$tmp/a1.csv" -D alpha=1
+run_hist "$tmp/a2then05.csv" -D alpha=2 -D alpha=0.5
+if [ -s "$tmp/base.csv" ] && [ -s "$tmp/a05.csv" ] && ! cmp -s "$tmp/base.csv" "$tmp/a05.csv"; then ok D/changes-result
+else fail D/changes-result "-D alpha=0.5 gave the same history as alpha = 1"; fi
+cmp -s "$tmp/base.csv" "$tmp/a1.csv" && ok D/same-value-same-result || fail D/same-value-same-result "-D alpha=1 (the file's value) changed the history"
+cmp -s "$tmp/a05.csv" "$tmp/a05j.csv" && ok D/joined-form || fail D/joined-form "-Dalpha=0.5 differs from -D alpha=0.5"
+cmp -s "$tmp/a05.csv" "$tmp/a2then05.csv" && ok D/last-wins || fail D/last-wins "-D alpha=2 -D alpha=0.5 differs from -D alpha=0.5"
+run_hist "$tmp/s7.csv" -D seed=7
+run_hist "$tmp/s7b.csv" --seed 7
+if [ -s "$tmp/s7.csv" ] && cmp -s "$tmp/s7.csv" "$tmp/s7b.csv" && ! cmp -s "$tmp/s7.csv" "$tmp/base.csv"; then ok D/seed
+else fail D/seed "-D seed=7 differs from --seed 7 or equals seed 0"; fi
+run_hist "$tmp/lr.csv" -D phy.lr=5e-4
+if [ -s "$tmp/lr.csv" ] && ! cmp -s "$tmp/lr.csv" "$tmp/base.csv"; then ok D/lr-changes-result
+else fail D/lr-changes-result "-D phy.lr=5e-4 gave the same history"; fi
+status D/epochs 0 "$H" "$T" --quiet -D epochs=25 --history "$tmp/e25.csv"
+[ "$(tail -1 "$tmp/e25.csv" | cut -d, -f1)" = 25 ] && ok D/epochs-count || fail D/epochs-count "last row: $(tail -1 "$tmp/e25.csv")"
+status D/list 0 "$H" "$E" --list-overrides -D phy.lr=5e-4 -D phy.width=8
+missing=""
+for want in "seed = 0" "alpha = 1" "beta = 1" "phy.lr = 0.0005" "phy.width = 8" "syn.lr = 0.001" "line.mesh = 0.02" "epochs = 3000"; do
+    grep -qxF "$want" "$tmp/out" || missing="$missing [$want]"
+done
+[ -z "$missing" ] && ok D/list-values || fail D/list-values "missing$missing in: $(tr '\n' ';' < "$tmp/out")"
+status D/width-checks 0 "$H" "$E" --check -D phy.width=8
+status D/reaches-sema 1 "$H" "$E" --check -D phy.lr=-1
+has D/reaches-sema/message "$tmp/err" "lr"
+status D/unknown 1 "$H" "$E" -D alpah=1
+has D/unknown/suggestion "$tmp/err" "did you mean 'alpha'"
+has D/unknown/lists "$tmp/err" "phy.lr"
+status D/not-a-number 1 "$H" "$E" -D alpha=abc
+status D/not-an-integer 1 "$H" "$E" -D epochs=1.5
+status D/epochs-zero 1 "$H" "$E" -D epochs=0
+status D/no-name 1 "$H" "$E" -D =3
+status D/no-value 1 "$H" "$E" -D alpha
+status D/missing-arg 1 "$H" "$E" -D
+status D/seed-added 0 "$H" "$T" -D seed=3 --dump ast
+grep -q "^stmt seed 3" "$tmp/out" && ok D/seed-added/ast || fail D/seed-added/ast "$(head -2 "$tmp/out")"
+
+# ---- -o ----
+status o/dump 0 "$H" "$E" --dump ast -o "$tmp/ast.txt"
+"$H" "$E" --dump ast > "$tmp/ast_stdout.txt" 2>/dev/null
+[ -s "$tmp/ast.txt" ] && cmp -s "$tmp/ast.txt" "$tmp/ast_stdout.txt" && [ ! -s "$tmp/out" ] \
+    && ok o/same-as-stdout || fail o/same-as-stdout "-o file differs from standard output"
+status o/unwritable 1 "$H" "$E" --dump ast -o "$tmp/no/such/dir/ast.txt"
+status o/failed-compile-no-file 1 "$H" "$E" --dump ir -D phy.lr=-1 -o "$tmp/ir.txt"
+[ ! -e "$tmp/ir.txt" ] && ok o/no-partial-file || fail o/no-partial-file "$tmp/ir.txt written by a failed run"
+ls "$tmp" | grep -q '\.txt\.' && fail o/no-temporaries "$(ls "$tmp")" || ok o/no-temporaries
+
+# ---- history, summary ----
+status history/unwritable 1 "$H" "$T" --quiet --history "$tmp/no/dir/h.csv"
+has history/unwritable/message "$tmp/err" "cannot write"
+[ "$(head -1 "$tmp/base.csv")" = "epoch,pde,int_phy,fit,int_syn" ] && ok history/header || fail history/header "$(head -1 "$tmp/base.csv")"
+[ "$(wc -l < "$tmp/base.csv")" -eq 31 ] && ok history/every-epoch || fail history/every-epoch "$(wc -l < "$tmp/base.csv") lines for 30 epochs"
+status history/long 0 "$H" "$T" --quiet --epochs 20001 --history "$tmp/long.csv"
+n=$(($(wc -l < "$tmp/long.csv") - 1))
+first=$(sed -n 2p "$tmp/long.csv" | cut -d, -f1); last=$(tail -1 "$tmp/long.csv" | cut -d, -f1)
+if [ "$n" -le 10002 ] && [ "$n" -ge 5000 ] && [ "$first" = 1 ] && [ "$last" = 20001 ]; then ok history/stride
+else fail history/stride "$n rows, first $first, last $last"; fi
+weird="$tmp/we ird	d$(printf '\303\251')r"   # space, tab, UTF-8 (escaped in JSON)
+mkdir -p "$weird" && cp "$T" "$weird/t.hyco"
+status summary/run 0 "$H" "$weird/t.hyco" --quiet --summary "$tmp/s.json" --seed 4
+if have_py; then
+    python3 - "$tmp/s.json" "$weird/t.hyco" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+def check(ok, name, why):
+    print(("ok cli/" if ok else "FAIL cli/") + name + ("" if ok else ": " + why))
+check(s["spec"]["path"] == sys.argv[2], "summary/path-escaped", repr(s["spec"]["path"]))
+h = 14695981039346656037
+for b in open(sys.argv[2], "rb").read():
+    h = ((h ^ b) * 1099511628211) % (1 << 64)
+check(s["spec"]["fnv1a64"] == "%016x" % h, "summary/fnv1a64", "%s != %016x" % (s["spec"]["fnv1a64"], h))
+check(s["seed"] == 4 and s["threads"] == 1 and s["epochs"] == {"planned": 200, "done": 200}, "summary/run-facts", str(s))
+check(s["stopped"] == "completed" and s["exit_status"] == 0 and s["signal"] == 0, "summary/completed", str(s))
+e = s["expects"]
+check(len(e) == 1 and e[0]["pass"] is True and e[0]["cmp"] == "<" and e[0]["bound"] == 1 and abs(e[0]["value"] - 0.5) < 1e-15,
+      "summary/expects", str(e))
+check(len(s["reports"]) == 1 and s["reports"][0]["text"] == "mean(n) over line", "summary/reports", str(s["reports"]))
+check(list(s["final_losses"]) == ["fit"] and s["final_losses"]["fit"] >= 0, "summary/losses", str(s["final_losses"]))
+check(s["hycoc_version"] and s["timings"]["train_s"] >= 0 and s["parameters"] == 13, "summary/misc", str(s))
+PY
+else
+    ok "summary/json (skipped: no python3)"
+fi
+cat > "$tmp/fail.hyco" <<'EOF'
+domain line = interval(x: 0 .. 1, mesh 0.25)
+net n = mlp(1 -> 1, width 4, depth 1)
+loss fit = mse(n) over line
+train 5 epochs { step fit }
+expect mean(x) over line > 1
+EOF
+status exit/failed-expect 1 "$H" "$tmp/fail.hyco" --quiet --summary "$tmp/f.json"
+grep -q '"pass": false' "$tmp/f.json" && grep -q '"exit_status": 1' "$tmp/f.json" && ok summary/failed-expect || fail summary/failed-expect "$(cat "$tmp/f.json")"
+printf 'seed 0\nloss = 1\n' > "$tmp/syntax.hyco"
+status exit/syntax-error 1 "$H" "$tmp/syntax.hyco"
+status exit/check-ok 0 "$H" "$E" --check
+
+# ---- progress ----
+"$H" "$T" --epochs 50 --progress live > "$tmp/live.txt" 2>&1
+if grep -q "$(printf '\r')" "$tmp/live.txt" && grep -q "^summary:" "$tmp/live.txt"; then ok progress/live
+else fail progress/live "no carriage return or no summary"; fi
+"$H" "$T" --epochs 50 --progress lines > "$tmp/lines.txt" 2>&1
+if ! grep -q "$(printf '\r')" "$tmp/lines.txt" && [ "$(grep -c '^ *[0-9]' "$tmp/lines.txt")" -ge 5 ]; then ok progress/lines
+else fail progress/lines "carriage returns or too few rows"; fi
+"$H" "$T" --epochs 50 --progress live --quiet > "$tmp/q.txt" 2>&1
+if ! grep -q "$(printf '\r')" "$tmp/q.txt"; then ok progress/quiet-no-live; else fail progress/quiet-no-live "live line with --quiet"; fi
+"$H" "$T" --epochs 50 > "$tmp/auto.txt" 2>&1
+if ! grep -q "$(printf '\r')" "$tmp/auto.txt"; then ok progress/auto-not-a-terminal; else fail progress/auto-not-a-terminal "live line into a file"; fi
+
+# ---- signals ----
+# waits (up to about a minute, a guard against hangs, not a time limit) for two table rows
+wait_rows() {
+    i=0
+    while [ "$i" -lt 600 ] && [ "$(grep -c '^ *[0-9]' "$1" 2>/dev/null)" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
+}
+"$H" "$T" --epochs 1000000000 --log-every 2000 --progress lines --summary "$tmp/term.json" \
+    --history "$tmp/term.csv" > "$tmp/term.out" 2> "$tmp/term.err" &
+pid=$!
+wait_rows "$tmp/term.out"
+kill -TERM "$pid"
+wait "$pid"; rc=$?
+[ "$rc" -eq 143 ] && ok signal/term-status || fail signal/term-status "status $rc, want 143"
+has signal/term-report "$tmp/term.out" "expect mean(x) over line < 1"
+has signal/term-summary-line "$tmp/term.out" "summary:"
+has signal/term-message "$tmp/term.err" "terminated"
+has signal/term-json "$tmp/term.json" '"stopped": "interrupted"'
+done_epochs=$(sed -n 's/.*"done": \([0-9]*\).*/\1/p' "$tmp/term.json")
+last=$(tail -1 "$tmp/term.csv" | cut -d, -f1)
+[ -n "$last" ] && [ "$last" = "$done_epochs" ] && ok signal/term-history || fail signal/term-history "history ends at '$last', summary says '$done_epochs'"
+if have_py; then
+    python3 - "$H" "$T" <<'PY'
+import signal, subprocess, sys
+p = subprocess.Popen([sys.argv[1], sys.argv[2], "--epochs", "1000000000", "--log-every", "2000", "--progress", "lines"],
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+rows = 0
+for line in p.stdout:
+    if line.strip()[:1].isdigit():
+        rows += 1
+        if rows == 2:
+            break
+p.send_signal(signal.SIGINT)
+out, err = p.communicate()
+ok = p.returncode == 130 and "summary:" in out and "interrupted" in err
+print(("ok" if ok else "FAIL") + " cli/signal/int" + ("" if ok else ": status %d; %s" % (p.returncode, err.strip())))
+PY
+else
+    ok "signal/int (skipped: no python3)"
+fi

@@ -1,0 +1,45 @@
+#!/bin/sh
+# t_plot.sh -- hycoc --plot: the loss figure of a run exists, is a PNG (magic
+# bytes, non-empty, decoded by cairo through test_plot --read), SVG on request,
+# written for an interrupted-free short run and refused for a path that is a
+# file; the pixel-level checks of the plotting module are in test_plot.c.
+B=${BUILD:-build}
+H=$B/hycoc
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+E=$tmp/two_losses.hyco   # small and fast; its expect holds
+cat > "$E" <<'SPEC'
+domain line = interval(x: 0 .. 1, mesh 0.25)
+net n = mlp(1 -> 1, width 4, depth 1) optimizer adam(lr 1e-2)
+loss fit = mse(n - 0.5) over line
+loss small = 1e-3 * mse(n) over line
+train 300 epochs { step fit, small }
+expect mean(x) over line < 1
+SPEC
+
+if "$H" "$E" --quiet --plot "$tmp/figs/run1" > "$tmp/out" 2>&1; then echo "ok plot/run"
+else echo "FAIL plot/run: status $?: $(tail -3 "$tmp/out")"; fi
+f=$tmp/figs/run1/losses.png
+if [ -s "$f" ]; then echo "ok plot/losses-exists"; else echo "FAIL plot/losses-exists: $f missing or empty"; fi
+magic=$(od -An -tx1 -N8 "$f" 2>/dev/null | tr -d ' \n')
+if [ "$magic" = 89504e470d0a1a0a ]; then echo "ok plot/png-magic"; else echo "FAIL plot/png-magic: '$magic'"; fi
+if [ -x "$B/test_plot" ]; then
+    "$B/test_plot" --read "$f" > "$tmp/read" 2>&1 && echo "ok plot/cairo-reads" \
+        || echo "FAIL plot/cairo-reads: $(cat "$tmp/read")"
+else
+    echo "FAIL plot/cairo-reads: $B/test_plot not built"
+fi
+if ls "$tmp/figs/run1" | grep -q '\.png\.'; then echo "FAIL plot/no-temporaries: $(ls "$tmp/figs/run1")"
+else echo "ok plot/no-temporaries"; fi
+
+if "$H" "$E" --quiet --plot "$tmp/svg" --plot-format svg > "$tmp/out" 2>&1 \
+    && grep -q '<svg' "$tmp/svg/losses.svg"; then echo "ok plot/svg"
+else echo "FAIL plot/svg: $(tail -3 "$tmp/out")"; fi
+
+: > "$tmp/afile"
+"$H" "$E" --quiet --epochs 5 --plot "$tmp/afile" > "$tmp/out" 2>&1; rc=$?
+if [ $rc -eq 1 ] && grep -q "not a directory" "$tmp/out"; then echo "ok plot/dir-is-file"
+else echo "FAIL plot/dir-is-file: status $rc: $(cat "$tmp/out")"; fi
+# the directory is checked before training: nothing was trained
+if grep -q "^summary:" "$tmp/out"; then echo "FAIL plot/fails-early: trained before reporting the bad directory"
+else echo "ok plot/fails-early"; fi
