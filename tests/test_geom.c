@@ -878,6 +878,47 @@ static void test_boundary_time(void)
     hy_ctx_free(c);
 }
 
+/* An 8-D box: interior points inside, boundary points with exactly one
+ * coordinate on a face and that face's normal. */
+static void test_box8(void)
+{
+    HyCtx *c = ctx(8);
+    double lo[8], hi[8];
+    for (int k = 0; k < 8; k++) {
+        lo[k] = -1.0 - k;
+        hi[k] = 1.0 + 0.5 * k;
+    }
+    int b = box(c, 8, lo, hi);
+    long n = 2000, bad = 0;
+    double *x = alloc_pts(n, 8), *nr = alloc_pts(n, 8);
+    for (int mi = 0; mi < 4; mi++) {
+        if (hy_geom_sample(c, b, METHODS[mi], n, 0, x) != n)
+            bad++;
+        for (long i = 0; i < n; i++)
+            for (int k = 0; k < 8; k++)
+                bad += x[k * n + i] <= lo[k] || x[k * n + i] >= hi[k];
+        if (hy_geom_sample_boundary(c, b, HY_BND_ALL, 0, 0, METHODS[mi], n, 0, x, nr) != n)
+            bad++;
+        for (long i = 0; i < n; i++) {
+            int on = 0;
+            for (int k = 0; k < 8; k++) {
+                double v = x[k * n + i], q = nr[k * n + i];
+                if (v == lo[k])
+                    on++, bad += q != -1;
+                else if (v == hi[k])
+                    on++, bad += q != 1;
+                else
+                    bad += q != 0 || v < lo[k] || v > hi[k];
+            }
+            bad += on != 1;
+        }
+    }
+    tap_check(!bad, "geom_box8", "%ld bad coordinates", bad);
+    free(x);
+    free(nr);
+    hy_ctx_free(c);
+}
+
 /* ------------------------------------------------------ measure and grid */
 
 static void test_measure(void)
@@ -1133,6 +1174,7 @@ int main(void)
     test_boundary_box3();
     test_boundary_curved();
     test_boundary_time();
+    test_box8();
     test_measure();
     test_grid();
     test_rar();
