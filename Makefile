@@ -85,6 +85,21 @@ check: $(BUILD)/hycoc $(TEST_BIN)
 asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer" check
 
+# libFuzzer run of the data readers (tests/fuzz_data.c; needs clang):
+#   make fuzz-data [FUZZ_SECONDS=600]
+# Seeds from tests/data/, new corpus in build-fuzz/corpus; a crash leaves
+# build-fuzz/crash-* -- fix it and keep the input as a tests/data/ fixture.
+# (make check runs the same harness in a bounded, deterministic mode.)
+FUZZ_SECONDS ?= 60
+fuzz-data:
+	mkdir -p build-fuzz/corpus
+	clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	    -DHY_LIBFUZZER -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iruntime -Itests \
+	    -o build-fuzz/fuzz_data tests/fuzz_data.c runtime/dataio.c runtime/alloc.c runtime/rng.c -lz -lm
+	build-fuzz/fuzz_data -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-fuzz/ build-fuzz/corpus tests/data
+
+.PHONY: fuzz-data
+
 bench: hycoc
 	sh bench/run
 
