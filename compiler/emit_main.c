@@ -234,7 +234,7 @@ int standalone_flags(FILE *out, int cflags, int libs)
         if (!is_file(probe)) continue;
         if (cflags) fprintf(out, "-I%s", inc);
         if (cflags && libs) fputc(' ', out);
-        if (libs) fprintf(out, "-L%s -lhyrt -lopenblas -lmvec -lm -lpthread", lib);
+        if (libs) fprintf(out, "-L%s -lhyrt -lopenblas -lmvec -lm -lpthread -lz", lib);
         fputc('\n', out);
         return 0;
     }

@@ -42,6 +42,14 @@ else
     exit 0
 fi
 HI=$P/bin/hycoc
+# A sanitizer build (make asan) installs an instrumented libhyrt: programs
+# linked with it need the same -fsanitize flags, and only gcc's runtime fits.
+# Leaks are the business of t_e2e.sh; here they would only garble reports.
+SAN=
+if nm "$P/lib/libhyrt.a" 2> /dev/null | grep -q '__asan_\|__ubsan_'; then
+    SAN="-fsanitize=address,undefined"
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+fi
 
 # The installed hycoc points at the installed tree; pkg-config agrees.
 flags=$("$HI" --cflags --libs)
@@ -89,7 +97,7 @@ for ex in examples/*.hyco specs/*.hyco; do
     "$HI" "$ex" --quiet --log "$tmp/$n.run.tsv" > "$tmp/$n.run.out" 2>&1
     rc_run=$?
     # default flags, via hycoc --cflags --libs: bitwise, same report, same status
-    if build "$n.O2" $CC -O2 "$c" $flags; then
+    if build "$n.O2" $CC $SAN -O2 "$c" $flags; then
         "$tmp/$n.O2" --quiet --log "$tmp/$n.O2.tsv" > "$tmp/$n.O2.out" 2>&1
         rc=$?
         same "$n/O2" "$tmp/$n.run.tsv" "$tmp/$n.O2.tsv"
@@ -98,19 +106,19 @@ for ex in examples/*.hyco specs/*.hyco; do
         else echo "FAIL standalone/$n/report: status $rc vs $rc_run, or the report differs:"; diff "$tmp/a" "$tmp/b" | head; fi
     fi
     # pkg-config flags, -march=native without contraction: bitwise
-    if build "$n.natoff" $CC -O2 -march=native -ffp-contract=off "$c" $pc; then
+    if build "$n.natoff" $CC $SAN -O2 -march=native -ffp-contract=off "$c" $pc; then
         "$tmp/$n.natoff" --quiet --log "$tmp/$n.natoff.tsv" > /dev/null 2>&1
         same "$n/native-no-contract" "$tmp/$n.run.tsv" "$tmp/$n.natoff.tsv"
     fi
     # with FMA contraction: close, over 1000 epochs
-    if build "$n.nat" $CC -O2 -march=native "$c" $flags; then
+    if build "$n.nat" $CC $SAN -O2 -march=native "$c" $flags; then
         "$tmp/$n.nat" --quiet --epochs 1000 --log "$tmp/$n.nat.tsv" > /dev/null 2>&1
         "$HI" "$ex" --quiet --epochs 1000 --log "$tmp/$n.run1k.tsv" > /dev/null 2>&1
         m=$(maxrel "$tmp/$n.run1k.tsv" "$tmp/$n.nat.tsv")
         if [ "$m" != shape ] && awk -v m="$m" 'BEGIN { exit !(m <= 1e-12) }'; then echo "ok standalone/$n/fma # max rel $m"
         else echo "FAIL standalone/$n/fma: max relative difference $m > 1e-12 over 1000 epochs"; fi
     fi
-    if command -v clang > /dev/null 2>&1 && build "$n.clang" clang -O2 "$c" $flags; then
+    if [ -z "$SAN" ] && command -v clang > /dev/null 2>&1 && build "$n.clang" clang -O2 "$c" $flags; then
         "$tmp/$n.clang" --quiet --log "$tmp/$n.clang.tsv" > /dev/null 2>&1
         same "$n/clang" "$tmp/$n.run.tsv" "$tmp/$n.clang.tsv"
     fi
@@ -121,7 +129,7 @@ c=$tmp/p.c
 "$HI" "$ex" --emit-c "$c"
 # The driver's own declarations agree with hyrt.h (a mismatch is a
 # conflicting-types error), and the whole file is clean C99.
-if build decl $CC -std=c99 -pedantic -Wall -Wextra -Werror -O2 -include hyrt.h "$c" $flags; then
+if build decl $CC $SAN -std=c99 -pedantic -Wall -Wextra -Werror -O2 -include hyrt.h "$c" $flags; then
     echo "ok standalone/decl-vs-hyrt.h"
 fi
 # #line: the driver's directive names this file and the right line.
@@ -129,14 +137,14 @@ awk -v f="$c" '/^#line [0-9]+ "/ { last = NR; n = $2; g = $3 }
     END { exit !(n == last + 1 && g == "\"" f "\"") }' "$c" && echo "ok standalone/line-directive" || echo "FAIL standalone/line-directive: wrong #line before the driver"
 
 # Same thread count => same numbers, with 2 threads too.
-if build t2 $CC -O2 "$c" $flags; then
+if build t2 $CC $SAN -O2 "$c" $flags; then
     "$HI" "$ex" --quiet --threads 2 --epochs 300 --log "$tmp/r2.tsv" > /dev/null 2>&1
     "$tmp/t2" --quiet --threads 2 --epochs 300 --log "$tmp/s2.tsv" > /dev/null 2>&1
     same threads2 "$tmp/r2.tsv" "$tmp/s2.tsv"
 fi
 # The seed is fixed at emission.
 "$HI" "$ex" --seed 7 --emit-c "$tmp/s7.c"
-if build s7 $CC -O2 "$tmp/s7.c" $flags; then
+if build s7 $CC $SAN -O2 "$tmp/s7.c" $flags; then
     "$HI" "$ex" --quiet --seed 7 --epochs 300 --log "$tmp/r7.tsv" > /dev/null 2>&1
     "$tmp/s7" --quiet --epochs 300 --log "$tmp/x7.tsv" > /dev/null 2>&1
     same seed7 "$tmp/r7.tsv" "$tmp/x7.tsv"
