@@ -1186,7 +1186,9 @@ static int read_whole(const Where *w, unsigned char **buf, size_t *len)
 {
     *buf = NULL;
     *len = 0;
-    int fd = open(w->path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; no effect on
+     * reads of the regular files accepted below. */
+    int fd = open(w->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return fail(w, "%s", strerror(errno));
     struct stat st;

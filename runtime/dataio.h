@@ -158,7 +158,8 @@ int hy_npz_write(const char *path, int narrays, const char *const *names, const 
 
 /* Writes a CSV file: a header row of names (names NULL -> c0, c1, ...; a
  * name that needs it is quoted, so hy_table_load reads the same names back),
- * then nrows rows of ncols values printed with %.17g (exact round trip).
+ * then nrows rows of ncols values printed with %.17g in the C locale (exact
+ * round trip).
  * cols[c] points to the nrows values of column c.  Non-finite values are
  * refused (the file would not load back).  ncols >= 1, nrows >= 0. */
 int hy_csv_write(const char *path, int ncols, const char *const *names, long nrows,

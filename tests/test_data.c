@@ -302,6 +302,11 @@ static void test_files(void)
     expect_file_err("file/directory", D, "is a directory, not a data file");
     expect_file_err("file/not_regular", "/dev/null", "/dev/null: not a regular file");
     char p[256];
+    tmp_path(p, sizeof p, "fifo.csv");
+    if (mkfifo(p, 0600) == 0) {
+        expect_file_err("file/fifo_no_wait", p, "fifo.csv: not a regular file");
+        unlink(p);
+    }
     tmp_path(p, sizeof p, "empty.csv");
     put_bytes(p, "", 0);
     expect_file_err("file/empty", p, "empty.csv: empty file");
