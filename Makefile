@@ -20,7 +20,7 @@ LDLIBS  := -lopenblas -lmvec -lm -lpthread -ldl -lz
 TCCLIB  := -ltcc
 # cairo draws --plot figures: linked into the hycoc binary (and test_plot) only,
 # never needed by programs built against libhyrt.
-PLOTLIB := -lcairo
+PLOTLIB := -lcairo -lfontconfig
 
 RT_SRC  := $(filter-out runtime/act.c,$(wildcard runtime/*.c))
 RT_OBJ  := $(RT_SRC:runtime/%.c=$(BUILD)/rt/%.o) $(BUILD)/rt/act.o

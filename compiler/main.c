@@ -345,6 +345,7 @@ int main(int argc, char **argv)
                 double compile_s = now_seconds() - t_start;
                 status = hy_run(ctx);
                 if (o.plot && plot_run(o.plot, o.plot_format, ctx) != 0 && status == 0) status = 1;
+                if (o.plot) plot_cleanup();
                 HyRunInfo info = {o.file, src, len, compile_s, status};
                 if (o.summary && hy_write_summary(ctx, o.summary, &info) != 0 && status == 0) status = 1;
             }

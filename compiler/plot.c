@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <cairo/cairo.h>
 #include <cairo/cairo-svg.h>
+#include <fontconfig/fontconfig.h>
 #include "plot.h"
 
 #define PNG_SCALE 1.25
@@ -765,6 +766,12 @@ int plot_heatmap(const char *path, const PlotAxes *ax, int nx, int ny, double x0
         cairo_restore(f.cr);
     }
     return fig_close(&f);
+}
+
+void plot_cleanup(void)
+{
+    cairo_debug_reset_static_data();
+    FcFini();
 }
 
 int plot_prepare_dir(const char *dir)

@@ -41,6 +41,10 @@ int plot_solution_1d(const char *path, const char *title, const char *xlabel, lo
 int plot_heatmap(const char *path, const PlotAxes *ax, int nx, int ny, double x0, double x1,
                  double y0, double y1, const double *v, const char *cbar_label);
 
+/* Releases the caches of cairo and fontconfig (leak checkers see no
+ * leaks); call once after the last figure, with no cairo object alive. */
+void plot_cleanup(void);
+
 /* Creates dir (and its parents) if missing.  0, or -1 after a message. */
 int plot_prepare_dir(const char *dir);
 

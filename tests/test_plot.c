@@ -303,6 +303,7 @@ int main(int argc, char **argv)
             if (s)
                 cairo_surface_destroy(s);
         }
+        plot_cleanup();
         return tap_exit();
     }
     const char *keep = getenv("KEEP");
@@ -321,6 +322,7 @@ int main(int argc, char **argv)
     test_heatmap();
     test_svg_and_errors();
     test_prepare_dir();
+    plot_cleanup();
     if (!(keep && *keep)) {
         char cmd[700];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

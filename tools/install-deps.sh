@@ -2,7 +2,7 @@
 # install-deps.sh -- installs the Debian 12 packages hycoc needs to build and
 # run, if any is missing.  Uses sudo when not root.
 set -e
-PKGS="gcc make flex bison tcc libtcc-dev libopenblas-dev zlib1g-dev libcairo2-dev fonts-dejavu-core"
+PKGS="gcc make flex bison tcc libtcc-dev libopenblas-dev zlib1g-dev libcairo2-dev fonts-dejavu-core libfontconfig-dev"
 missing=""
 for p in $PKGS; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
