@@ -201,6 +201,10 @@ static void collect(Targets *t, Program *p)
 static void put_num(FILE *out, double v)
 {
     char b[32];
+    if (v == floor(v) && fabs(v) < 1e15) {
+        fprintf(out, "%.0f", v);
+        return;
+    }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(b, sizeof b, "%.*g", prec, v);
         if (strtod(b, NULL) == v) break;

@@ -141,6 +141,37 @@ status D/missing-arg 1 "$H" "$E" -D
 status D/seed-added 0 "$H" "$T" -D seed=3 --dump ast
 grep -q "^stmt seed 3" "$tmp/out" && ok D/seed-added/ast || fail D/seed-added/ast "$(head -2 "$tmp/out")"
 
+# phases, balancers, chained optimizers, bounds (parse level: --dump ast, --list-overrides)
+cat > "$tmp/phases.hyco" <<'EOF'
+seed 3
+domain sq = rect(x: 0 .. 1, y: 0 .. 1, mesh 0.5)
+net n = mlp(2 -> 1, width 8, depth 2, tanh) optimizer chain(clip_norm(1.0), adamw(lr 1, weight_decay 1e-4)) schedule warmup_cosine(steps 60, lr0 1e-3)
+param k = 0.5 in [0.001, 1.0] optimizer adam(lr 1e-2)
+loss pde = mse(n) over sq
+loss bc = mse(n - 1) over sq
+weights w = relobralo(pde, bc, mode minmax)
+train 60 epochs warmup 4 { step w.pde * pde, w.bc * bc }
+then 5 iterations optimizer lbfgs(history 50) { step pde, bc }
+EOF
+status D/phases-list 0 "$H" "$tmp/phases.hyco" --list-overrides
+missing=""
+for want in "n.lr = 1" "n.weight_decay = 0.0001" "n.lr0 = 0.001" "k = 0.5" "k.hi = 1" "k.lr = 0.01" "w = relobralo" \
+            "w.mode = minmax" "warmup = 4" "phase2 = 5" "phase2.history = 50" "balancer = relobralo"; do
+    grep -qxF "$want" "$tmp/out" || missing="$missing [$want]"
+done
+[ -z "$missing" ] && ok D/phases-list-values || fail D/phases-list-values "missing$missing in: $(tr '\n' ';' < "$tmp/out")"
+status D/phases-apply 0 "$H" "$tmp/phases.hyco" --dump ast -D balancer=softadapt -D phase2=7 -D phase2.history=20 \
+    -D n.lr0=5e-4 -D k.hi=2 -D w.mode=sum -D n.adamw.lr=0.5 -D warmup=9
+tr -s ' ' < "$tmp/out" | tr '\n' '|' > "$tmp/flat"
+missing=""
+for want in "call softadapt" "then 7 iterations" "opt history| num 20" "opt lr0| num 0.0005" "opt mode| name sum" \
+            "call adamw| opt lr| num 0.5" "epochs warmup 9" "num 2|"; do
+    grep -qF "$want" "$tmp/flat" || missing="$missing [$want]"
+done
+[ -z "$missing" ] && ok D/phases-apply-ast || fail D/phases-apply-ast "missing$missing"
+status D/callee-needs-name 1 "$H" "$tmp/phases.hyco" --dump ast -D balancer=3
+status D/lr-needs-number 1 "$H" "$tmp/phases.hyco" --dump ast -D n.lr=fast
+
 # ---- -o ----
 status o/dump 0 "$H" "$E" --dump ast -o "$tmp/ast.txt"
 "$H" "$E" --dump ast > "$tmp/ast_stdout.txt" 2>/dev/null
