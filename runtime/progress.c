@@ -103,28 +103,11 @@ int hy_set_history(HyCtx *c, const char *path)
 }
 
 /* ---- tracked columns ----
- * Hook for quantities tracked beside the losses ('track' in a spec: loss
- * weights, learning rates).  The training loop does not expose them yet;
- * these two functions are where the history picks them up. */
-static int tracked_count(HyCtx *c)
-{
-    (void)c;
-    return 0;
-}
-
-static const char *tracked_name(HyCtx *c, int j)
-{
-    (void)c;
-    (void)j;
-    return "";
-}
-
-static double tracked_value(HyCtx *c, int j)
-{
-    (void)c;
-    (void)j;
-    return 0.0;
-}
+ * Quantities tracked beside the losses ('track' in a spec: loss weights,
+ * learning rates), in the order of balance.c's rt_track_*. */
+static int tracked_count(HyCtx *c) { (void)c; return 0; }
+static const char *tracked_name(HyCtx *c, int j) { (void)c; (void)j; return ""; }
+static double tracked_value(HyCtx *c, int j) { (void)c; (void)j; return 0.0; }
 
 /* ---- signals ---- */
 
@@ -401,6 +384,8 @@ int rt_progress_end(HyCtx *c, int reason)
     p->reason = reason;
     if (e > 0)
         hist_record(c, e);   /* a stop between strides keeps its last epoch */
+    live_erase(p);
+    p->live = 0;   /* no redraw after the last row */
     if (reason == RT_STOP_INTERRUPTED) {
         p->stopped_by = stop_signal ? (int)stop_signal : SIGINT;
         if (!c->quiet && p->last_row != e && e > 0)

@@ -279,6 +279,37 @@ out, err = p.communicate()
 ok = p.returncode == 130 and "summary:" in out and "interrupted" in err
 print(("ok" if ok else "FAIL") + " cli/signal/int" + ("" if ok else ": status %d; %s" % (p.returncode, err.strip())))
 PY
+    # Ctrl-C typed on a terminal: the live line is drawn, the terminal's
+    # SIGINT stops the run, and the report follows on a clean line.
+    python3 - "$H" "$T" <<'PY'
+import os, pty, select, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ["TERM"] = "xterm"
+    os.execv(sys.argv[1], [sys.argv[1], sys.argv[2], "--epochs", "1000000000", "--log-every", "100000000"])
+buf, sent = b"", False
+while True:
+    r, _, _ = select.select([fd], [], [], 60)
+    if not r:
+        break
+    try:
+        d = os.read(fd, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    buf += d
+    if not sent and buf.count(b"\r") >= 6:   # the live line has been redrawn a few times
+        os.write(fd, b"\x03")
+        sent = True
+_, st = os.waitpid(pid, 0)
+code = os.waitstatus_to_exitcode(st)
+text = buf.decode(errors="replace")
+report = text[text.find("expect mean"):]   # a pty writes \r\n for \n
+ok = (code == 130 and "ep/s" in text and "ETA" in text and "summary:" in report
+      and "ep/s" not in report and all(l.rstrip("\r").strip() == l.rstrip("\r") or not l for l in report.split("\n")))
+print(("ok" if ok else "FAIL") + " cli/signal/ctrl-c-on-terminal" + ("" if ok else ": status %d, output tail %r" % (code, text[-300:])))
+PY
 else
     ok "signal/int (skipped: no python3)"
 fi
