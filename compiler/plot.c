@@ -248,8 +248,10 @@ static int ticks(const Axis *a, int target, double *t, double *m, int *nm, doubl
         if (every < 1)
             every = 1;
         for (int k = l; k <= h && n < MAXTICK; k++) {
-            if ((k - l) % every == 0)
+            if (((k % every) + every) % every == 0)   /* 10^0 is always among the labels */
                 t[n++] = pow(10.0, k);
+            else if (*nm < MAXTICK)
+                m[(*nm)++] = pow(10.0, k);
             if (every == 1 && k < h)
                 for (int j = 2; j <= 9 && *nm < MAXTICK; j++)
                     m[(*nm)++] = j * pow(10.0, k);
@@ -832,6 +834,25 @@ int plot_run(const char *dir, const char *fmt, HyCtx *ctx)
     sprintf(path, "%s/losses.%s", dir, fmt);
     PlotAxes ax = {"Training losses", "epoch", "loss", 0, 1};
     int r = plot_lines(path, &ax, nr, x, nl < nc - 1 ? nl : nc - 1, s);
+    if (r == 0 && nc - 1 > nl) {   /* tracked weights, learning rates: their own figure */
+        int nt = nc - 1 - nl, pos = 1;
+        double lo = HUGE_VAL, hi = -HUGE_VAL;
+        for (int j = 0; j < nt; j++) {
+            s[j].label = hy_history_column(ctx, 1 + nl + j);
+            s[j].y = x + (size_t)(1 + nl + j) * (size_t)nr;
+            for (long i = 0; i < nr; i++) {
+                double v = s[j].y[i];
+                if (!isfinite(v)) continue;
+                pos &= v > 0;
+                lo = v < lo ? v : lo;
+                hi = v > hi ? v : hi;
+            }
+        }
+        sprintf(path, "%s/tracked.%s", dir, fmt);
+        /* log scale when every value is positive and they span two decades */
+        PlotAxes tx = {"Tracked values", "epoch", "value", 0, pos && lo > 0 && hi > 100 * lo};
+        r = plot_lines(path, &tx, nr, x, nt, s);
+    }
     free(x);
     free(s);
     free(path);

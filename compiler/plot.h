@@ -49,7 +49,9 @@ void plot_cleanup(void);
 int plot_prepare_dir(const char *dir);
 
 /* The figures of a finished run into dir, format "png" or "svg":
- * losses.FMT (every loss of the history, log scale).  0, or -1. */
+ * losses.FMT (every loss of the history, log scale) and, when the run tracks
+ * values (loss weights, learning rates), tracked.FMT (log scale when all are
+ * positive and span two decades).  0, or -1. */
 int plot_run(const char *dir, const char *fmt, HyCtx *ctx);
 
 #endif
