@@ -48,6 +48,7 @@ void hy_ctx_free(HyCtx *c)
     hy_free(c->A);
     hy_free(c->params);
     hy_free(c->grads);
+    rt_optim_free(c);   /* optimizer, schedule and balancer allocations */
     hy_free(c->tr);
     for (long i = 0; i < c->nplans; i++)
         rt_jet_free(c->plans[i]);
@@ -58,6 +59,7 @@ void hy_ctx_free(HyCtx *c)
         hy_free(c->sub[s].train);
         hy_free(c->sub[s].loss);
         hy_free(c->sub[s].state_off);
+        hy_free(c->sub[s].w);
     }
     hy_free(c->sub);
     hy_free(c->opt_state);
@@ -202,6 +204,17 @@ int hy_scalar(HyCtx *c, const char *name, double init)
     return id;
 }
 
+int hy_vector(HyCtx *c, const char *name, int n, const double *init)
+{
+    if (n < 1)
+        RT_ICE("hy_vector '%s': %d entries", name ? name : "", n);
+    int id = add_trainable(c, name, RT_TR_VECTOR, n);
+    c->tr[id].dout = n;
+    for (int i = 0; i < n; i++)
+        c->params[c->tr[id].off + i] = init ? init[i] : 0.0;
+    return id;
+}
+
 static Trainable *trainable(HyCtx *c, int t)
 {
     if (t < 0 || t >= c->ntr)
@@ -213,20 +226,6 @@ long hy_param_offset(HyCtx *c, int t) { return trainable(c, t)->off; }
 long hy_param_count(HyCtx *c, int t) { return trainable(c, t)->len; }
 long hy_total_params(HyCtx *c) { return c->nparams; }
 int hy_num_trainables(HyCtx *c) { return (int)c->ntr; }
-
-void hy_optimizer(HyCtx *c, int t, int kind, int nhyper, const double *hyper)
-{
-    Trainable *tr = trainable(c, t);
-    if (c->finalized)
-        RT_ICE("hy_optimizer for '%s' after training started", tr->name);
-    if (kind != HY_OPT_ADAM || nhyper != 4)
-        RT_ICE("hy_optimizer '%s': kind %d with %d hyper-parameters (Adam takes 4)", tr->name,
-               kind, nhyper);
-    tr->opt_kind = kind;
-    tr->nhyper = nhyper;
-    for (int i = 0; i < nhyper; i++)
-        tr->hyper[i] = hyper[i];
-}
 
 /* ---- jets ---- */
 
@@ -253,7 +252,6 @@ int hy_loss(HyCtx *c, const char *name)
     return (int)c->nloss++;
 }
 double *hy_loss_values(HyCtx *c) { return c->loss_values; }
-const double *hy_step_weights(HyCtx *c) { return c->cur_w; }
 
 void hy_substep(HyCtx *c, const char *label, int repeat, int ntrain, const int *trainables,
                 int nloss, const int *losses, HyStepFn fn)
@@ -286,6 +284,7 @@ void hy_substep(HyCtx *c, const char *label, int repeat, int ntrain, const int *
             RT_ICE("hy_substep '%s': no loss %d", s->label, losses[k]);
         s->loss[k] = losses[k];
     }
+    s->phase = (int)c->nphase;   /* the phase of the latest hy_phase */
     c->nsub++;
 }
 
@@ -319,15 +318,7 @@ void rt_finalize(HyCtx *c)
 {
     if (c->finalized)
         return;
-    long total = 0;
-    for (long s = 0; s < c->nsub; s++)
-        for (int k = 0; k < c->sub[s].ntrain; k++) {
-            c->sub[s].state_off[k] = total;
-            total += rt_opt_state_len(&c->tr[c->sub[s].train[k]]);
-        }
-    c->opt_state = rt_xcalloc((size_t)(total > 0 ? total : 1), sizeof(double),
-                              "optimizer state");
-    c->opt_state_len = total;
+    rt_optim_finalize(c);   /* state offsets and block, L-BFGS states, buffers */
     c->finalized = 1;
 }
 
@@ -345,6 +336,7 @@ HyStepFn hy_substep_fn(HyCtx *c, int s)
 {
     if (s < 0 || s >= c->nsub)
         RT_ICE("no substep %d", s);
+    rt_weights_begin(c, s, 0);   /* hy_step_weights serves this substep */
     return c->sub[s].fn;
 }
 
@@ -355,12 +347,9 @@ double hy_substep_eval(HyCtx *c, int s)
         RT_ICE("no substep %d", s);
     const Substep *sb = &c->sub[s];
     zero_grads(c, sb);
-    c->cur_w = sb->w;
+    rt_weights_begin(c, s, 0);   /* current weights; balancers do not advance */
     sb->fn(c);
-    double sum = 0.0;
-    for (int k = 0; k < sb->nloss; k++)
-        sum += sb->w[k] * c->loss_values[sb->loss[k]];
-    return sum;
+    return rt_substep_total(c, s);
 }
 
 const double *hy_opt_state(HyCtx *c, int s, int t, long *len)
@@ -372,8 +361,8 @@ const double *hy_opt_state(HyCtx *c, int s, int t, long *len)
     const Substep *sb = &c->sub[s];
     for (int k = 0; k < sb->ntrain; k++)
         if (sb->train[k] == t) {
-            *len = rt_opt_state_len(&c->tr[t]);
-            return c->opt_state + sb->state_off[k];
+            *len = rt_sub_state_len(c, sb, k);
+            return *len ? c->opt_state + sb->state_off[k] : NULL;
         }
     return NULL;
 }
@@ -388,12 +377,16 @@ static int loss_log_row(HyCtx *c, long epoch)
         bad |= fputs("epoch", f) < 0;
         for (long i = 0; i < c->nloss; i++)
             bad |= fprintf(f, "\t%s", c->loss_names[i]) < 0;
+        for (int j = 0; j < rt_track_count(c); j++)   /* tracked columns (hy_track_*) */
+            bad |= fprintf(f, "\t%s", rt_track_name(c, j)) < 0;
         bad |= fputc('\n', f) == EOF;
         c->loss_log_header = 1;
     }
     bad |= fprintf(f, "%ld", epoch) < 0;
     for (long i = 0; i < c->nloss; i++)
         bad |= fprintf(f, "\t%.17g", c->loss_values[i]) < 0;
+    for (int j = 0; j < rt_track_count(c); j++)
+        bad |= fprintf(f, "\t%.17g", rt_track_value(c, j)) < 0;
     bad |= fputc('\n', f) == EOF;
     if (bad || ferror(f)) {
         fprintf(stderr, "hycoc: error: writing loss log '%s': %s\n", c->loss_log_path,
@@ -408,7 +401,7 @@ static int loss_log_row(HyCtx *c, long epoch)
 int hy_train(HyCtx *c)
 {
     rt_finalize(c);
-    long E = c->epochs_override > 0 ? c->epochs_override : c->epochs;
+    long E = rt_total_epochs(c);   /* all phases (optim.c) */
     long every = c->log_every > 0 ? c->log_every : (long)floor((double)E / 10.0 + 0.5);
     if (every < 1)
         every = 1;
@@ -417,36 +410,30 @@ int hy_train(HyCtx *c)
     double t0 = rt_now();
     c->epochs_done = 0;
     for (long e = 1; e <= E; e++) {
-        for (long s = 0; s < c->nsub; s++) {
+        long s0, s1;
+        int phase_end = rt_epoch_begin(c, e, &s0, &s1);   /* the phase's substeps */
+        for (long s = s0; s < s1; s++) {
             const Substep *sb = &c->sub[s];
             for (int r = 0; r < sb->repeat; r++) {
-                zero_grads(c, sb);
-                c->cur_w = sb->w;
-                sb->fn(c);
-                for (int k = 0; k < sb->nloss; k++) {
-                    double v = c->loss_values[sb->loss[k]];
-                    if (!isfinite(v)) {
-                        fprintf(stderr, "hycoc: error: loss '%s' became %s at epoch %ld, "
-                                        "substep %ld (%s); training stopped\n",
-                                c->loss_names[sb->loss[k]], isnan(v) ? "NaN" : "inf", e,
-                                s + 1, sb->label);
-                        c->epochs_done = e;
-                        c->train_seconds = rt_now() - t0;
-                        if (c->loss_log)
-                            fflush(c->loss_log);
-                        rt_progress_end(c, RT_STOP_DIVERGED);
-                        return 1;
-                    }
-                }
-                for (int k = 0; k < sb->ntrain; k++) {
-                    const Trainable *t = &c->tr[sb->train[k]];
-                    rt_opt_step(t, c->params + t->off, c->grads + t->off,
-                                c->opt_state + sb->state_off[k]);
+                int bad = rt_train_step(c, s);   /* optim.c: step fn, optimizers */
+                if (bad >= 0) {
+                    double v = c->loss_values[bad];
+                    fprintf(stderr, "hycoc: error: loss '%s' became %s at epoch %ld, "
+                                    "substep %ld (%s); training stopped\n",
+                            c->loss_names[bad], isnan(v) ? "NaN" : "inf", e, s + 1, sb->label);
+                    c->epochs_done = e;
+                    c->epoch_now = e;
+                    c->train_seconds = rt_now() - t0;
+                    if (c->loss_log)
+                        fflush(c->loss_log);
+                    rt_progress_end(c, RT_STOP_DIVERGED);
+                    return 1;
                 }
             }
         }
+        rt_epoch_end(c);
         c->epochs_done = e;
-        int row = e == 1 || e % every == 0 || e == E;
+        int row = e == 1 || e % every == 0 || e == E || phase_end;
         rt_progress_epoch(c, e, row, rt_now() - t0);   /* table row or live line; history */
         if (row && c->loss_log && loss_log_row(c, e) < 0)
             logerr = 1;
@@ -454,6 +441,7 @@ int hy_train(HyCtx *c)
             break;
     }
     c->train_seconds = rt_now() - t0;
+    c->epoch_now = c->epochs_done;
     if (rt_progress_end(c, rt_stop_requested(c) ? RT_STOP_INTERRUPTED : RT_STOP_COMPLETED) != 0)
         logerr = 1;
     if (c->loss_log && fflush(c->loss_log) != 0) {

@@ -29,7 +29,8 @@ typedef double (*HyEvalFn)(HyCtx *c);    /* one measured quantity (expect/report
 enum { HY_ACT_TANH = 0, HY_ACT_SIN = 1, HY_ACT_GELU = 2, HY_ACT_SOFTPLUS = 3,
        HY_ACT_SIGMOID = 4, HY_ACT_SWISH = 5, HY_ACT_COUNT = 6 };
 /* Optimizer kinds; hyper-parameter vectors documented at hy_optimizer. */
-enum { HY_OPT_ADAM = 0 };
+enum { HY_OPT_ADAM = 0, HY_OPT_SGD = 1, HY_OPT_ADAMW = 2, HY_OPT_RMSPROP = 3, HY_OPT_LBFGS = 4,
+       HY_OPT_MULTIADAM = 5, HY_OPT_COUNT = 6 };
 /* Comparison of an expect line. */
 enum { HY_CMP_LT = 0, HY_CMP_LE = 1, HY_CMP_GT = 2, HY_CMP_GE = 3 };
 
@@ -112,10 +113,36 @@ enum { HY_NETOPT_INIT = 0, HY_NETOPT_NFEAT = 1, HY_NETOPT_SCALE = 2, HY_NETOPT_N
 int hy_net(HyCtx *c, const char *name, int kind, int din, int dout, int width, int depth, int act, int nopt, const double *opt);
 /* Declares a scalar trainable with initial value init.  Returns its id. */
 int hy_scalar(HyCtx *c, const char *name, double init);
+/* Declares a vector trainable of n >= 1 entries, initial values init[0..n)
+ * (init may be 0: all zero).  Returns its id. */
+int hy_vector(HyCtx *c, const char *name, int n, const double *init);
 /* Offset of a trainable's first parameter in hy_params / hy_grads. */
 long hy_param_offset(HyCtx *c, int trainable);
-/* Sets the optimizer of a trainable.  HY_OPT_ADAM: hyper = {lr, beta1, beta2,
- * eps} (nhyper 4).  Every substep keeps its own state for each trainable. */
+/* Sets the optimizer of a trainable (default: Adam with its defaults).
+ * hyper[0..nhyper) in this order; entries at or past nhyper take the default
+ * in brackets (PyTorch's defaults unless said otherwise):
+ *   HY_OPT_SGD       lr [1e-3], momentum [0], nesterov 0/1 [0], weight_decay [0]
+ *   HY_OPT_ADAM      lr [1e-3], beta1 [0.9], beta2 [0.999], eps [1e-8],
+ *                    weight_decay [0] (coupled: added to the gradient)
+ *   HY_OPT_ADAMW     lr [1e-3], beta1 [0.9], beta2 [0.999], eps [1e-8],
+ *                    weight_decay [1e-2] (decoupled: p *= 1 - lr wd first)
+ *   HY_OPT_RMSPROP   lr [1e-2], alpha [0.99], eps [1e-8], momentum [0]
+ *   HY_OPT_LBFGS     lr [1] (initial trial step factor), history m [100],
+ *                    max_iter [20] (iterations per optimizer step), tolerance_grad
+ *                    [1e-7] (max |projected gradient|), tolerance_change [1e-9]
+ *                    (relative change of the objective, or of the step);
+ *                    strong-Wolfe line search; L-BFGS-B when hy_bounds is set
+ *   HY_OPT_MULTIADAM lr [1e-3], beta1 [0.99], beta2 [0.99], eps [1e-8]
+ *                    (Yao et al. 2023: every loss term of the substep is its own
+ *                    group with its own Adam moments; the step is
+ *                    lr / (1 - beta1^t) * (1/K) sum_k m_k / (sqrt(v_k) / sqrt(1 - beta2^t) + eps)
+ *                    over the K terms; the runtime calls the step function once
+ *                    per term, with only that term weighted)
+ * Formulas and operation orders are in runtime/optim.c.  Every substep keeps
+ * its own state for each trainable.  All trainables of a substep stepped by
+ * L-BFGS are stepped together (one L-BFGS-B problem over their union, the
+ * objective sum_k w_k L_k); such a substep may not mix L-BFGS with other
+ * kinds.  An invalid kind or value is an internal error. */
 void hy_optimizer(HyCtx *c, int trainable, int kind, int nhyper, const double *hyper);
 
 /* A jet plan: network `net` evaluated at n points, producing ncomp components
@@ -138,7 +165,10 @@ double *hy_loss_values(HyCtx *c);
  * given to hy_substep: the step function seeds the adjoint of its k-th loss
  * with w[k] (so it back-propagates sum_k w[k] L_k).  The runtime sets them
  * before every call (constant factors, adaptive balancers, MultiAdam's
- * one-loss-at-a-time passes). */
+ * one-loss-at-a-time passes).  The step function must write all its loss
+ * values before calling this: during training, the first call of a step
+ * advances the balancers its terms use from those values.  Never NULL (all
+ * ones, at most 256 terms, when no substep was selected by the runtime). */
 const double *hy_step_weights(HyCtx *c);
 /* A substep: `repeat` gradient steps on the sum of losses[0..nloss), updating
  * exactly trainables[0..ntrain).  Before each call of fn the runtime zeroes
@@ -152,6 +182,142 @@ void hy_epochs(HyCtx *c, long epochs);
 void hy_expect(HyCtx *c, const char *text, int cmp, double bound, HyEvalFn fn);
 /* A reported quantity (no pass/fail). */
 void hy_report(HyCtx *c, const char *text, HyEvalFn fn);
+
+/* ---- optimizers, phases, schedules, loss balancers, tracking ----
+ * (runtime/optim.c, lbfgs.c, schedule.c, balance.c; all called from hyk_setup
+ * before training, after the trainables, losses and substeps they name.)
+ * Order of one training step of a substep: zero gradients; step function
+ * (balancers advance at its hy_step_weights call); NaN check of the raw
+ * losses; per trainable: clipping, schedule, optimizer, bounds. */
+
+/* Gradient clipping of trainable t, applied to its gradient before its own
+ * optimizer (chain(clip_norm(v), opt)); not applied in a phase that overrides
+ * the optimizer.  HY_CLIP_NORM: if ||g||_2 > v then g *= v / ||g||_2, the
+ * norm over all parameters of t (every layer of a net: optax's global norm
+ * over the parameters this optimizer owns), from the gradient of the substep
+ * being stepped; for MultiAdam each term's gradient is clipped on its own.
+ * HY_CLIP_VALUE: g_i = min(max(g_i, -v), v).  v > 0. */
+enum { HY_CLIP_NORM = 1, HY_CLIP_VALUE = 2 };
+void hy_opt_clip(HyCtx *c, int t, int kind, double v);
+/* Box bounds lo <= p_i <= hi on every parameter of trainable t (lo < hi; use
+ * -/+INFINITY for a missing side).  First-order optimizers project after each
+ * step; L-BFGS honours them natively (L-BFGS-B). */
+void hy_bounds(HyCtx *c, int t, double lo, double hi);
+
+/* Training phases.  Substeps declared after this call belong to a new phase
+ * (phase 0 is implicit: its count is hy_epochs, or hy_set_epochs which applies
+ * to phase 0 only).  A phase runs `count` epochs (is_iterations 1: the same,
+ * named iterations), each running every substep of the phase `repeat` times.
+ * opt_kind < 0: each trainable uses its own optimizer, schedule and clipping;
+ * opt_kind >= 0 (hyper as hy_optimizer): that optimizer for every trainable
+ * of the phase, without schedules or clipping (bounds still hold); with
+ * HY_OPT_LBFGS each step of a substep is one L-BFGS optimizer step (up to
+ * max_iter iterations) over the union of its trainables.  Parameters carry
+ * over between phases; optimizer state is per (phase, substep, trainable) and
+ * starts from zero in each phase.  The epoch counter (log rows, hy_epoch)
+ * keeps increasing across phases. */
+void hy_phase(HyCtx *c, long count, int is_iterations, int opt_kind, int nhyper, const double *hyper);
+
+/* Learning-rate schedules (per trainable).  The lr of a step is the
+ * optimizer's lr times the schedule value f(s), then clamped by
+ * hy_schedule_clamp if given, where s = hy_epoch(c): the number of epochs
+ * completed before the current one, counted from 0 over all phases (so
+ * "steps 2000" means 2000 epochs).  Evaluated before every optimizer step of
+ * the trainable.  Parameters (defaults in brackets):
+ *   HY_SCHED_CONSTANT       v [1]:                       f = v
+ *   HY_SCHED_EXPONENTIAL    lr0, rate, steps, lr_end [0]: f = lr0 rate^(s / steps),
+ *                           then (lr_end > 0) floored at lr_end when rate < 1,
+ *                           capped at lr_end when rate > 1 (optax exponential_decay)
+ *   HY_SCHED_COSINE         steps, lr0, lr_end [0]:      f = lr_end + (lr0 - lr_end)
+ *                           (1 + cos(pi s / steps)) / 2 for s < steps, then lr_end
+ *   HY_SCHED_WARMUP_COSINE  steps, warmup, lr0, lr_end [0], lr_init [0]:
+ *                           f = lr_init + (lr0 - lr_init) s / warmup for s < warmup,
+ *                           then cosine from lr0 (s = warmup) to lr_end (s = steps),
+ *                           lr_end after (optax warmup_cosine_decay_schedule)
+ *   HY_SCHED_PIECEWISE      nb, b_1..b_nb, v_0..v_nb (nparam = 2 nb + 2,
+ *                           b nondecreasing): f = v_i, i = #{j : b_j <= s}
+ *   HY_SCHED_DLRS           lr0, window, delta_inc [0.1], delta_dec [1]: the
+ *                           loss-adaptive DLRS of Dharanalakota, Raikar & Ghosh
+ *                           (Machine Learning with Applications 21 (2025) 100697,
+ *                           arXiv:2507.21749; authors' code AshwinRaikar88/
+ *                           dynamic-learning-rate-scheduler): f starts at lr0;
+ *                           after every `window` epochs, with J_1..J_w the raw
+ *                           sums of the losses of the trainable's substeps at
+ *                           the ends of those epochs, D = (J_w - J_1) / mean(J):
+ *                           f = |f - D delta 10^floor(log10 f)|, delta = delta_dec
+ *                           when D > 0 (loss rose) else delta_inc; then clamped
+ *                           to [min_lr, max_lr] of hy_schedule_clamp, or to the
+ *                           authors' PINN defaults [1e-5, 0.1] when none given
+ * nparam outside the documented range or a bad value is an internal error. */
+enum { HY_SCHED_CONSTANT = 0, HY_SCHED_EXPONENTIAL = 1, HY_SCHED_COSINE = 2,
+       HY_SCHED_WARMUP_COSINE = 3, HY_SCHED_PIECEWISE = 4, HY_SCHED_DLRS = 5, HY_SCHED_FN = 6 };
+void hy_schedule(HyCtx *c, int t, int kind, int nparam, const double *param);
+/* Clamps the schedule value of t to [min_lr, max_lr] (use 0 / INFINITY for
+ * one side).  Also the bounds of DLRS. */
+void hy_schedule_clamp(HyCtx *c, int t, double min_lr, double max_lr);
+/* A user-expression schedule (kind HY_SCHED_FN): f = fn(c), evaluated before
+ * every optimizer step of t; fn may read hy_epoch(c) and hy_loss_values(c)
+ * (the values of the step being taken). */
+void hy_schedule_fn(HyCtx *c, int t, HyEvalFn fn);
+/* During training: epochs completed before the current one (0 in the first
+ * epoch), over all phases; after hy_train: the epochs run. */
+double hy_epoch(HyCtx *c);
+/* The lr of trainable t's last optimizer step (optimizer lr times schedule,
+ * L-BFGS: its lr); before any step, the lr its next step would use. */
+double hy_lr(HyCtx *c, int t);
+
+/* Adaptive loss weights.  A balancer over nloss losses (ids losses[0..nloss))
+ * keeps one weight per loss, all 1 until it first advances.  It advances once
+ * per training step of a substep that uses it (hy_substep_term), at the step
+ * function's hy_step_weights call, from the loss values just computed: the
+ * weights weigh the gradient of that same step (stop-gradient, as in the
+ * sources); L-BFGS line searches and MultiAdam passes within a step see the
+ * same weights.  Used by two substeps, it advances at each one's steps.
+ * Inputs: mode HY_BMODE_RAW: l_k = L_k; MINMAX: l_k = (L_k - min_k) /
+ * (max_k - min_k) over the values of L_k seen at its advances so far (1 while
+ * max_k = min_k); L2: l_k = L_k / sqrt(sum_j L_j^2).  Kinds (param defaults
+ * in brackets; formulas and sources in runtime/balance.c; t = its advances
+ * counted from 1, K = nloss):
+ *   HY_BAL_RELOBRALO  alpha [0.999], tau [0.1], rho [0.999] (Bischof & Kraus
+ *                     2021): lambda = alpha (r lambda_prev + (1 - r) lhat(t, 1))
+ *                     + (1 - alpha) lhat(t, t-1), r ~ Bernoulli(rho), lhat(t, u)
+ *                     = K softmax_k(l_k(t) / (tau l_k(u) + 1e-12)); alpha is 1 at
+ *                     t = 1 and 0 at t = 2, as in the authors' code
+ *   HY_BAL_SOFTADAPT  beta [0.1], window [5] (2..6), variant [2] (0 original,
+ *                     1 normalised slopes, 2 loss-weighted; Heydari et al. 2019):
+ *                     K times the SoftAdapt weights (which sum to 1) from the last
+ *                     `window` values; 1 until window values were seen
+ *   HY_BAL_DWA        temperature [2] (Liu et al. 2019): from t = 3, lambda_k =
+ *                     K softmax_k(r_k / T), r_k = l_k(t-1) / l_k(t-2)
+ *   HY_BAL_LBPINNS    init_s [0], lr_s [1e-3]: learnable log-variances s_k,
+ *                     lambda_k = exp(-s_k); after each advance s takes one Adam
+ *                     step (lr_s, 0.9, 0.999, 1e-8) on sum_k (exp(-s_k) l_k + s_k)
+ *                     (Kendall et al. 2018's uncertainty weighting times 2)
+ *   HY_BAL_RLW        alpha [1]: lambda = K x (a Dirichlet(alpha, ..., alpha)
+ *                     draw), a fresh draw at every advance, from the seed
+ * Returns the balancer id. */
+enum { HY_BAL_RELOBRALO = 0, HY_BAL_SOFTADAPT = 1, HY_BAL_DWA = 2, HY_BAL_LBPINNS = 3,
+       HY_BAL_RLW = 4 };
+enum { HY_BMODE_RAW = 0, HY_BMODE_MINMAX = 1, HY_BMODE_L2 = 2 };
+int hy_balancer(HyCtx *c, const char *name, int kind, int nloss, const int *losses, int nparam, const double *param, int mode);
+/* Current weights of balancer b [nloss] (stable pointer; the weights of its
+ * last advance, or all 1).  Read by a step function's forward pass, they are
+ * those of the previous advance. */
+const double *hy_balancer_weights(HyCtx *c, int b);
+/* Term k of substep `substep` (0-based in hy_substep declaration order over
+ * all phases) weighs coef * (balancer >= 0 ? hy_balancer_weights(c,
+ * balancer)[index] : 1).  The logged and NaN-checked values stay the raw L_k.
+ * A substep's total (hy_substep_eval, the L-BFGS objective) is sum_k w_k L_k
+ * plus, once for every lbpinns balancer its terms use, sum_k s_k (a constant
+ * for the networks: it never changes their gradients). */
+void hy_substep_term(HyCtx *c, int substep, int k, double coef, int balancer, int index);
+
+/* Tracked quantities: extra columns of the loss log and the history, after
+ * the losses, never part of any loss.  hy_track_balancer adds one column per
+ * weight, named "<balancer>.<loss>" (e.g. "w.pde"); hy_track_lr one column
+ * "lr.<trainable>" with hy_lr. */
+void hy_track_balancer(HyCtx *c, int b);
+void hy_track_lr(HyCtx *c, int t);
 
 /* ---- geometry and sampling (runtime/geom.c, runtime/sample.c) ----
  *

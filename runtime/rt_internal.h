@@ -73,11 +73,11 @@ void rt_ewb_other(long N, double *restrict dzq, const double *restrict das,
                   const double *restrict s2, const double *restrict zp);
 
 /* ---- trainables ---- */
-enum { RT_TR_MLP = 0, RT_TR_SCALAR = 1 };
+enum { RT_TR_MLP = 0, RT_TR_SCALAR = 1, RT_TR_VECTOR = 2 };
 
 typedef struct Trainable {
     char name[RT_NAME_MAX];     /* name given at declaration */
-    int kind;                   /* RT_TR_MLP or RT_TR_SCALAR */
+    int kind;                   /* RT_TR_MLP, RT_TR_SCALAR or RT_TR_VECTOR */
     long off;                   /* first parameter in params/grads */
     long len;                   /* number of parameters */
     int din, dout;              /* MLP input / output dimension (scalar: 0, 1) */
@@ -92,7 +92,14 @@ typedef struct Trainable {
     double lo[RT_NET_MAXIN], hi[RT_NET_MAXIN]; /* that box, per input (norm) */
     int opt_kind;               /* optimizer kind (HY_OPT_*) */
     int nhyper;                 /* number of valid entries of hyper */
-    double hyper[RT_MAX_HYPER]; /* optimizer hyper-parameters (Adam: lr,b1,b2,eps) */
+    double hyper[RT_MAX_HYPER]; /* optimizer hyper-parameters (hy_optimizer's order) */
+    int clip_kind;              /* 0: none, HY_CLIP_NORM or HY_CLIP_VALUE (hy_opt_clip) */
+    double clip;                /* its threshold */
+    int bounded;                /* hy_bounds: blo <= every parameter <= bhi */
+    double blo, bhi;
+    struct RtSched *sched;      /* learning-rate schedule (schedule.c); NULL: factor 1 */
+    double lr_now;              /* effective lr of its last optimizer step (hy_lr) */
+    int lr_set;                 /* lr_now valid */
 } Trainable;
 
 /* MLP parameter layout inside its slice (offsets relative to Trainable.off):
@@ -125,11 +132,71 @@ void rt_jet_fwd(HyCtx *c, JetPlan *p);
 void rt_jet_bwd(HyCtx *c, JetPlan *p);
 
 /* ---- optimizers (optim.c) ---- */
-/* Length in doubles of one state for trainable t under its optimizer kind. */
-long rt_opt_state_len(const Trainable *t);
-/* One optimizer step on p[0..len) with gradient g and state st (zero-filled
- * at the start of training, layout documented in optim.c). */
-void rt_opt_step(const Trainable *t, double *p, const double *g, double *st);
+/* Length in doubles of one first-order optimizer state (kind HY_OPT_*, n
+ * parameters, nloss terms in the substep; L-BFGS keeps its own: 0). */
+long rt_opt_state_len(int kind, long n, int nloss);
+/* One first-order step (SGD, Adam, AdamW, RMSprop) on p[0..n) with gradient
+ * g, hyper-parameters h (hy_optimizer's order, defaults filled), learning
+ * rate lr (h[0] times the schedule factor) and state st (zero-filled at the
+ * start of training; layouts in optim.c).  MultiAdam is stepped by
+ * rt_train_step (one pass per loss). */
+void rt_opt_step(int kind, const double *h, double lr, long n, double *p, const double *g,
+                 double *st);
+
+/* ---- L-BFGS-B (lbfgs.c) ----
+ * Box-constrained limited-memory BFGS (Byrd, Lu, Nocedal & Zhu 1995) with a
+ * strong-Wolfe line search; without finite bounds it is plain L-BFGS.  Usable
+ * on any smooth objective (training phases, simulator parameters).  The
+ * objective writes f(x) and its gradient g (n doubles) and returns f; a
+ * non-finite f marks x as unusable (the line search backs off).  init
+ * allocates everything once; run allocates nothing.  The history persists
+ * across runs (a later run continues from it; forget clears it). */
+typedef double (*RtObjFn)(void *ud, const double *x, double *g);
+enum { RT_LBFGS_CONVERGED = 0, RT_LBFGS_MAX_ITER = 1, RT_LBFGS_LINESEARCH = 2,
+       RT_LBFGS_NONFINITE = 3 };
+typedef struct RtLbfgs {
+    long n;                     /* variables */
+    int m;                      /* history capacity (pairs) */
+    /* options: defaults from init; the caller may change them between runs */
+    double lr;                  /* initial trial step factor (torch's lr; default 1) */
+    double tol_grad;            /* converged: max |projected gradient| <= tol_grad (1e-7) */
+    double tol_change;          /* converged: |f_old - f_new| <= tol_change max(|f_old|, |f_new|)
+                                 * or max |step| <= tol_change (1 + max |x|)  (1e-9) */
+    double c1, c2;              /* Wolfe constants (1e-4, 0.9) */
+    int max_ls;                 /* objective evaluations per line search (25) */
+    /* result of the last run */
+    int status;                 /* RT_LBFGS_* */
+    char reason[192];           /* why it stopped, one line */
+    int iters;                  /* iterations done */
+    long evals;                 /* objective evaluations */
+    double f;                   /* objective at the returned point */
+    long ls_failures;           /* line searches that ended without the Wolfe conditions */
+    /* history and work (lbfgs.c) */
+    int k, head;                /* stored pairs; slot of the oldest */
+    double theta;               /* B0 = theta I */
+    double *S, *Y;              /* pairs [m][n] (ring) */
+    double *SS, *SY, *YY;       /* their products [m][m], oldest first: SY[i*m+j] = s_i.y_j */
+    double *T;                  /* Cholesky factor of theta S'S + L D^-1 L' [m][m] */
+    double *xk, *gk, *xt, *gt, *xl, *gl, *d, *xc, *dc, *r, *tb, *xbest;   /* [n] each */
+    long *heap;                 /* breakpoint heap [n] */
+    double *small;              /* 2m-vectors and 2m x 2m matrices */
+    int *piv;                   /* [2m] */
+    double fbest;
+} RtLbfgs;
+/* Allocates the state for n variables and m pairs; sets default options. */
+void rt_lbfgs_init(RtLbfgs *st, long n, int m);
+void rt_lbfgs_free(RtLbfgs *st);
+void rt_lbfgs_forget(RtLbfgs *st);
+/* Minimises f from x (first projected into [lo, hi]; lo/hi may be NULL =
+ * unbounded, entries may be -/+INFINITY) for at most max_iter iterations.
+ * On return x is the point of lowest finite f among all evaluations of this
+ * run (the start point only if nothing better was found), st->f its value,
+ * st->status/reason why it stopped: converged, max_iter reached (not an
+ * error), line search failed (with the reason; after a failure with history
+ * the history is cleared and the iteration retried once as steepest
+ * descent), or f not finite at the start (x unchanged).  Returns st->status. */
+int rt_lbfgs_run(RtLbfgs *st, double *x, const double *lo, const double *hi, RtObjFn f,
+                 void *ud, int max_iter);
 
 /* ---- substeps, expects (ctx.c) ---- */
 typedef struct Substep {
@@ -142,6 +209,15 @@ typedef struct Substep {
     HyStepFn fn;                /* emitted step: forward, losses, backward */
     long *state_off;            /* per train[k]: offset of its state in c->opt_state */
     double *w;                  /* weight of each loss's term [nloss] (1 unless weighted) */
+    int phase;                  /* training phase (hy_phase); 0 = the first */
+    double *coef;               /* hy_substep_term: term k weighs coef[k] * (tbal[k] >= 0 ? */
+    int *tbal, *tidx;           /*   weight tidx[k] of balancer tbal[k] : 1); NULL: all 1 */
+    int nbal_terms;             /* terms with a balancer */
+    int multi;                  /* a trainable uses MultiAdam: one pass per loss (finalize) */
+    RtLbfgs *lbfgs;             /* trainables stepped by L-BFGS(-B) together, else NULL */
+    double *lb_x, *lb_lo, *lb_hi; /* their packed parameters and bounds [lb_n] */
+    long lb_n;
+    long lb_fail;               /* L-BFGS steps that ended in a line-search failure */
 } Substep;
 
 typedef struct Expect {
@@ -194,6 +270,23 @@ struct HyCtx {
     int loss_log_header;        /* header already written */
 
     struct RtProgress *prog;    /* progress.c: live line, history, signals; NULL until used */
+    /* optimizers, phases, schedules, balancers, tracking (optim.c, schedule.c, balance.c) */
+    struct RtPhase *phase;      /* explicit phases 1..nphase (hy_phase) at [p - 1] */
+    long nphase, cap_phase;
+    struct RtBal *bal;          /* balancers [nbal] */
+    long nbal, cap_bal;
+    struct RtTrack *track;      /* tracked columns [ntrack] */
+    long ntrack, cap_track;
+    Substep *cur_sb;            /* substep whose weights hy_step_weights returns, or NULL */
+    int pass;                   /* MultiAdam pass: > 0: only term pass - 1 weighted; 0: all */
+    int bal_live;               /* a training step runs: hy_step_weights advances balancers */
+    unsigned long step_token;   /* counts training steps; a balancer advances once per token */
+    long epoch_now;             /* hy_epoch: epochs completed before the current one */
+    int cur_phase;              /* phase of the current epoch */
+    double *scratch;            /* [nparams] MultiAdam direction (finalize) */
+    double *wbuf;               /* [max terms + 1] weights of one MultiAdam pass */
+    double *loss_snap;          /* [nloss] losses at the best point of an L-BFGS step */
+    double lb_best;             /* its objective */
     long epochs_done;           /* epochs run by the last hy_train */
     double train_seconds;       /* wall time of the last hy_train */
 };
@@ -217,6 +310,55 @@ void rt_progress_free(HyCtx *c);
 void rt_geom_free(HyCtx *c);
 /* Lays out the optimizer state block if not yet done (idempotent). */
 void rt_finalize(HyCtx *c);
+
+/* ---- training steps and phases (optim.c) ---- */
+/* Lays out optimizer states (offsets, L-BFGS states, buffers); called once by
+ * rt_finalize.  rt_optim_free releases everything optim.c, schedule.c and
+ * balance.c allocated (hy_ctx_free). */
+void rt_optim_finalize(HyCtx *c);
+void rt_optim_free(HyCtx *c);
+/* Total epochs/iterations over all phases (phase 0: hy_set_epochs or hy_epochs). */
+long rt_total_epochs(HyCtx *c);
+/* Starts global epoch e (1-based): sets hy_epoch to e - 1 and the phase;
+ * [*s0, *s1) receives the phase's substeps.  Returns 1 when e is the last
+ * epoch of its phase. */
+int rt_epoch_begin(HyCtx *c, long e, long *s0, long *s1);
+/* Ends the current epoch (loss-adaptive schedules look at the losses). */
+void rt_epoch_end(HyCtx *c);
+/* [*s0, *s1): substeps of phase p. */
+void rt_phase_range(HyCtx *c, int p, long *s0, long *s1);
+/* The phase's optimizer override (kind < 0: none) */
+int rt_phase_override(HyCtx *c, int p);
+/* One training step of substep s: weights, step function (once, or once per
+ * loss for MultiAdam), clipping, schedule, optimizer, bounds; or one L-BFGS
+ * step.  Returns -1, or the id of a loss that became non-finite (nothing
+ * was updated then). */
+int rt_train_step(HyCtx *c, long s);
+/* Length of the first-order state of trainable k of substep sb (0 for L-BFGS). */
+long rt_sub_state_len(HyCtx *c, const Substep *sb, int k);
+
+/* ---- schedules (schedule.c) ---- */
+/* Schedule factor of trainable t now (epoch hy_epoch, current losses). */
+double rt_sched_factor(HyCtx *c, Trainable *t);
+/* Feeds the epoch's losses to loss-adaptive schedules (DLRS) of the trainables
+ * stepped by their own optimizers in substeps [s0, s1). */
+void rt_sched_epoch_end(HyCtx *c, long s0, long s1);
+void rt_sched_free(Trainable *t);
+
+/* ---- balancers, step weights, tracking (balance.c) ---- */
+/* Makes substep s the one hy_step_weights serves (weights refreshed from the
+ * coefficients and current balancer weights, all terms).  live: a training
+ * step starts (balancers used by s may advance once, at its first
+ * hy_step_weights call). */
+void rt_weights_begin(HyCtx *c, long s, int live);
+/* sum_k w_k L_k of substep s (latest loss values), plus sum_k s_k of every
+ * lbpinns balancer its terms use; NaN/inf when a loss is. */
+double rt_substep_total(HyCtx *c, long s);
+void rt_bal_free(HyCtx *c);
+/* Tracked columns (hy_track_*): count, name ("w.pde", "lr.n"), current value. */
+int rt_track_count(HyCtx *c);
+const char *rt_track_name(HyCtx *c, int j);
+double rt_track_value(HyCtx *c, int j);
 /* Monotonic wall clock in seconds. */
 double rt_now(void);
 
