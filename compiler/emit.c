@@ -773,6 +773,17 @@ static void emit_setup(Emit *e)
         fprintf(o, "    { static const double h[] = {");
         for (int h = 0; h < tr->nhyper; h++) fprintf(o, "%s%.17g", h ? ", " : "", tr->hyper[h]);
         fprintf(o, "}; hy_optimizer(c, %d, %d, %d, h); }\n", t, tr->opt_kind, tr->nhyper);
+        if (tr->clip_kind)
+            fprintf(o, "    hy_opt_clip(c, %d, %s, %.17g);\n", t, tr->clip_kind == HY_CLIP_NORM ? "HY_CLIP_NORM" : "HY_CLIP_VALUE",
+                    tr->clip_v);
+        if (tr->sched_kind >= 0) {
+            fprintf(o, "    { static const double s[] = {");
+            for (int h = 0; h < tr->nsched; h++) fprintf(o, "%s%.17g", h ? ", " : "", tr->sched[h]);
+            fprintf(o, "}; hy_schedule(c, %d, %d, %d, s); }\n", t, tr->sched_kind, tr->nsched);
+        }
+        if (tr->min_lr > 0 || isfinite(tr->max_lr))
+            fprintf(o, "    hy_schedule_clamp(c, %d, %.17g, %.17g);\n", t, tr->min_lr, isfinite(tr->max_lr) ? tr->max_lr : 1e308);
+        if (tr->has_bounds) fprintf(o, "    hy_bounds(c, %d, %.17g, %.17g);\n", t, tr->lo, tr->hi);
     }
     for (int t = 0; t < c->ntrs; t++) fprintf(o, "    hyk_po[%d] = hy_param_offset(c, %d);\n", t, t);
     fprintf(o, "    /* static values */\n");
@@ -799,6 +810,14 @@ static void emit_setup(Emit *e)
     }
     for (int s = 0; s < c->nsteps; s++) {
         const Substep *st = &c->steps[s];
+        if (st->phase > 0 && (s == 0 || c->steps[s - 1].phase != st->phase)) {
+            const Phase *ph = &c->phases[st->phase];
+            fprintf(o, "    /* phase %d: %ld %s */\n", st->phase + 1, ph->count, ph->is_iterations ? "iterations" : "epochs");
+            fprintf(o, "    { static const double h[] = {");
+            for (int h = 0; h < ph->nhyper; h++) fprintf(o, "%s%.17g", h ? ", " : "", ph->hyper[h]);
+            if (!ph->nhyper) fprintf(o, "0");
+            fprintf(o, "}; hy_phase(c, %ld, %d, %d, %d, h); }\n", ph->count, ph->is_iterations, ph->opt_kind, ph->nhyper);
+        }
         fprintf(o, "    { static const int tr[] = {");
         for (int t = 0; t < st->ntrain; t++) fprintf(o, "%s%d", t ? ", " : "", st->train[t]);
         fprintf(o, "}, ls[] = {");
@@ -807,6 +826,24 @@ static void emit_setup(Emit *e)
         cstr(o, st->label);
         fprintf(o, ", %ld, %d, tr, %d, ls, hyk_step%d); }\n", st->repeat, st->ntrain, st->nloss, s);
     }
+    for (int b = 0; b < c->nbals; b++) {
+        const Balancer *bl = &c->bals[b];
+        fprintf(o, "    { static const int ls[] = {");
+        for (int l = 0; l < bl->nloss; l++) fprintf(o, "%s%d", l ? ", " : "", bl->losses[l]);
+        fprintf(o, "};\n      static const double p[] = {");
+        for (int q = 0; q < bl->nparam; q++) fprintf(o, "%s%.17g", q ? ", " : "", bl->param[q]);
+        fprintf(o, "};\n      hy_balancer(c, ");
+        cstr(o, bl->name);
+        fprintf(o, ", %d, %d, ls, %d, p, %d); }\n", bl->kind, bl->nloss, bl->nparam, bl->mode);
+    }
+    for (int s = 0; s < c->nsteps; s++)
+        for (int l = 0; l < c->steps[s].nloss; l++)
+            if (c->steps[s].coef[l] != 1 || c->steps[s].bal[l] >= 0)
+                fprintf(o, "    hy_substep_term(c, %d, %d, %.17g, %d, %d);\n", s, l, c->steps[s].coef[l], c->steps[s].bal[l],
+                        c->steps[s].bal_index[l]);
+    for (int b = 0; b < c->nbals; b++)
+        if (c->bals[b].tracked) fprintf(o, "    hy_track_balancer(c, %d);\n", b);
+    for (int t = 0; t < c->ntrack_lr; t++) fprintf(o, "    hy_track_lr(c, %d);\n", c->track_lr[t]);
     fprintf(o, "    hy_epochs(c, %ld);\n", c->epochs);
     for (int q = 0; q < c->nchecks; q++) {
         const Check *k = &c->checks[q];

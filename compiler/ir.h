@@ -119,6 +119,14 @@ typedef struct Trainable {
     int opt_kind;                       /* HY_OPT_* */
     double hyper[8];                    /* optimizer hyper-parameters */
     int nhyper;
+    int clip_kind;                      /* 0, HY_CLIP_NORM or HY_CLIP_VALUE (chain(clip_...(v), opt)) */
+    double clip_v;
+    int sched_kind;                     /* -1: none; else HY_SCHED_* */
+    double sched[34];                   /* its parameters */
+    int nsched;
+    double min_lr, max_lr;              /* clamps (0 and INFINITY when not given) */
+    int has_bounds;                     /* TR_SCALAR 'in [lo, hi]' */
+    double lo, hi;
     Loc loc;
 } Trainable;
 
@@ -132,12 +140,39 @@ typedef struct Loss {
 typedef struct Substep {
     int *losses;            /* indices into Comp.losses */
     int nloss;
+    double *coef;           /* per term: constant factor ('2 * pde'), 1 when none */
+    int *bal, *bal_index;   /* per term: balancer and the loss's index in it ('w.pde * pde'), -1 none */
+    int phase;              /* index into Comp.phases */
     long repeat;
     int *train;             /* trainables updated (structurally non-zero gradient) */
     int ntrain;
     const char *label;      /* "pde, int_phy" */
     Loc loc;
 } Substep;
+
+/* A training phase: 'train N epochs {...}' is phase 0; each 'then N
+ * iterations [optimizer OPT] {...}' adds one. */
+typedef struct Phase {
+    long count;
+    int is_iterations;
+    int opt_kind;           /* -1: every trainable keeps its own optimizer */
+    double hyper[8];
+    int nhyper;
+    Loc loc;
+} Phase;
+
+/* Adaptive loss weights: 'weights w = relobralo(pde, bc, ...)'. */
+typedef struct Balancer {
+    const char *name;
+    int kind;               /* HY_BAL_* */
+    int mode;               /* HY_BMODE_* */
+    int *losses;            /* loss indices */
+    int nloss;
+    double param[8];
+    int nparam;
+    int tracked;            /* 'track w' */
+    Loc loc;
+} Balancer;
 
 typedef struct Check {      /* an expect or report line */
     int is_expect;
@@ -161,6 +196,10 @@ typedef struct Comp {
     Loss *losses;       int nlosses;
     Substep *steps;     int nsteps;
     Check *checks;      int nchecks;
+    Phase *phases;      int nphases;
+    Balancer *bals;     int nbals;
+    int *track_lr;      /* trainables whose lr is tracked */
+    int ntrack_lr;
     int ndata;          /* data declarations (DATA aux ids) */
     int nnoise;         /* noise streams handed out */
     struct DiffMemo *dmemo; /* diff.c: memo of derivatives already built */

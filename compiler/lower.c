@@ -151,6 +151,9 @@ static NodeId lower_name(Sema *s, const Expr *e, Ctx *cx)
         return bare_function(s, y, e->loc, cx);
     case SYM_NET:
         return net_at_coords(s, y, e->loc, cx, -1);
+    case SYM_WEIGHTS:
+        ERR(e->loc, "adaptive weights weigh step terms ('step %s.NAME * NAME'), not values in expressions", y->name);
+        return NO_NODE;
     case SYM_DOMAIN: case SYM_POINTS: case SYM_LOSS:
         ERR(e->loc, "'%s' is a %s, not a value", y->name, sym_kind_name[y->kind]);
         return NO_NODE;

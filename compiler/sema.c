@@ -16,7 +16,7 @@
 #include "hyrt_api.h"
 
 const char *const sym_kind_name[] = {
-    "constant", "domain", "point set", "data", "network", "parameter", "field", "let", "loss"
+    "constant", "domain", "point set", "data", "network", "parameter", "field", "let", "loss", "weights"
 };
 
 static unsigned name_hash(const char *s)
@@ -161,49 +161,10 @@ static void decl_data(Sema *s, const Stmt *st)
 
 static const char *const act_names[] = {"tanh", "sin", "gelu", "softplus", "sigmoid", "swish"};
 
-/* optimizer adam(lr 1e-3, beta1 .9, beta2 .999, eps 1e-8) */
-static void optimizer(Sema *s, Trainable *t, const Expr *opt)
-{
-    t->opt_kind = HY_OPT_ADAM;
-    t->hyper[0] = 1e-3; t->hyper[1] = 0.9; t->hyper[2] = 0.999; t->hyper[3] = 1e-8;
-    t->nhyper = 4;
-    if (!opt) return;
-    if (opt->kind != EX_CALL || strcmp(opt->name, "adam") != 0) {
-        ERR(opt->loc, "unknown optimizer%s%s%s (expected adam(lr ...))", opt->kind == EX_CALL ? " '" : "",
-            opt->kind == EX_CALL ? opt->name : "", opt->kind == EX_CALL ? "'" : "");
-        return;
-    }
-    static const char *const names[] = {"lr", "beta1", "beta2", "eps", NULL};
-    if (!check_opts(s, opt, names)) return;
-    for (int i = 0; i < opt->nargs; i++)
-        if (opt->args[i]->kind != ARG_OPT) { ERR(opt->args[i]->loc, "expected an option like 'lr 1e-3'"); return; }
-    for (int k = 0; k < 4; k++) {
-        const Arg *a = find_opt(opt, names[k]);
-        if (!a) continue;
-        double v = const_value(s, a->e, names[k]);
-        if (isnan(v)) return;
-        int ok = k == 0 ? v > 0 : k < 3 ? (v >= 0 && v < 1) : v > 0;
-        if (!ok || !isfinite(v)) {
-            ERR(a->e->loc, "%s = %g is out of range (%s)", names[k], v,
-                k == 0 ? "need lr > 0" : k < 3 ? "need 0 <= beta < 1" : "need eps > 0");
-            return;
-        }
-        t->hyper[k] = v;
-    }
-}
-
 /* Constructs the parser accepts for later issues but sema does not yet. */
 static void not_yet(Sema *s, const Stmt *st)
 {
-    if (st->schedule) ERR(st->schedule_loc, "learning-rate schedules are not supported yet");
-    if (st->lo || st->hi) ERR(st->bounds_loc, "parameter bounds are not supported yet");
     if (st->grow_by || st->grow_every) ERR(st->grow_loc, "growing point sets are not supported yet");
-    if (st->warmup) ERR(st->loc, "warm-up epochs are not supported yet");
-    if (st->kind == ST_TRAIN && st->iterations) ERR(st->loc, "'iterations' phases are not supported yet");
-    if (st->then) ERR(st->then->loc, "training phases ('then ...') are not supported yet");
-    if (st->kind == ST_TRAIN && st->opt) ERR(st->opt->loc, "an optimizer on a train phase is not supported yet");
-    for (int i = 0; i < st->nsteps; i++)
-        if (st->steps[i].every) ERR(st->steps[i].every_loc, "'every k' substeps are not supported yet");
 }
 
 static void decl_net(Sema *s, const Stmt *st)
@@ -321,7 +282,7 @@ static void decl_net(Sema *s, const Stmt *st)
         ERR(v->loc, "mlp has %d output%s but 'outputs' names %d", t.dout, t.dout == 1 ? "" : "s", t.nouts);
         ok = 0;
     }
-    optimizer(s, &t, st->opt);
+    sema_optimizer(s, &t, st->opt, st->schedule);
     Sym *y = sym_declare(s, st, SYM_NET, s->c->ntrs);
     if (!y) return;
     if (!ok) { y->index = -1; return; }   /* uses of it are already-reported errors */
@@ -336,7 +297,18 @@ static void decl_param(Sema *s, const Stmt *st)
     t.kind = TR_SCALAR;
     t.loc = st->loc;
     t.init = const_value(s, st->value, "the initial value of a parameter");
-    optimizer(s, &t, st->opt);
+    sema_optimizer(s, &t, st->opt, st->schedule);
+    if (st->lo && st->hi) {   /* in [lo, hi] */
+        t.lo = const_value(s, st->lo, "a lower bound");
+        t.hi = const_value(s, st->hi, "an upper bound");
+        if (isnan(t.lo) || isnan(t.hi)) return;
+        if (!(t.lo < t.hi)) { ERR(st->bounds_loc, "empty bounds [%g, %g] (need lo < hi)", t.lo, t.hi); return; }
+        if (!(t.init >= t.lo && t.init <= t.hi)) {
+            ERR(st->value->loc, "the initial value %g lies outside the bounds [%g, %g]", t.init, t.lo, t.hi);
+            return;
+        }
+        t.has_bounds = 1;
+    }
     Sym *y = sym_declare(s, st, SYM_PARAM, s->c->ntrs);
     if (!y || isnan(t.init)) return;
     y->node = ir_leaf(&s->c->ir, OP_PARAM, -1, (uint32_t)s->c->ntrs, 0, st->loc);
@@ -427,67 +399,6 @@ static void decl_check(Sema *s, const Stmt *st)
     k->loc = st->loc;
 }
 
-static void decl_train(Sema *s, const Stmt *st)
-{
-    if (s->c->nsteps) {
-        ERR(st->loc, "a second train block (phases are not supported yet)");
-        return;
-    }
-    if (st->count < 1) { ERR(st->loc, "the number of epochs must be at least 1"); return; }
-    s->c->epochs = st->count;
-    for (int i = 0; i < st->nsteps; i++) {
-        const Step *sp = &st->steps[i];
-        Substep ss;
-        memset(&ss, 0, sizeof ss);
-        ss.repeat = sp->repeat;
-        ss.loc = sp->loc;
-        ss.losses = arena_alloc(&s->c->arena, (size_t)(sp->nnames ? sp->nnames : 1) * sizeof *ss.losses);
-        if (sp->repeat < 1 || sp->repeat > 1000000) {
-            ERR(sp->repeat_loc, "repetition count must be in 1 .. 1000000");
-            continue;
-        }
-        int ok = 1;
-        size_t lablen = 1;
-        for (int j = 0; j < sp->nnames; j++) lablen += (sp->names[j] ? strlen(sp->names[j]) : 0) + 2;
-        char *label = arena_alloc(&s->c->arena, lablen);
-        for (int j = 0; j < sp->nnames; j++) {
-            if (!sp->names[j]) {
-                ERR(sp->name_locs[j], "weighted step terms are not supported yet: weight the loss in its definition");
-                ok = 0;
-                continue;
-            }
-            Sym *y = sym_lookup(s, sp->names[j]);
-            if (!y || y->kind != SYM_LOSS) {
-                if (!y) {
-                    const char *hint = sym_suggest(s, sp->names[j]);
-                    if (hint) ERR(sp->name_locs[j], "unknown loss '%s'; did you mean '%s'?", sp->names[j], hint);
-                    else ERR(sp->name_locs[j], "unknown loss '%s'", sp->names[j]);
-                } else {
-                    ERR(sp->name_locs[j], "'%s' is a %s, not a loss", sp->names[j], sym_kind_name[y->kind]);
-                }
-                ok = 0;
-                continue;
-            }
-            if (y->index < 0) { ok = 0; continue; }
-            for (int q = 0; q < ss.nloss; q++)
-                if (ss.losses[q] == y->index) {
-                    ERR(sp->name_locs[j], "loss '%s' appears twice in this step", sp->names[j]);
-                    ok = 0;
-                }
-            ss.losses[ss.nloss++] = y->index;
-            if (j) strcat(label, ", ");
-            strcat(label, sp->names[j]);
-        }
-        ss.label = label;
-        if (!ok) continue;
-        *GROW(s->c->steps, s->c->nsteps) = ss;
-        sched_substep(s->c, s->c->nsteps - 1);
-        if (s->c->steps[s->c->nsteps - 1].ntrain == 0) {
-            ERR(sp->loc, "this step's losses reach no network or parameter (everything is behind stop() or constant)");
-        }
-    }
-}
-
 int sema(Comp *c)
 {
     Sema ss;
@@ -517,7 +428,9 @@ int sema(Comp *c)
         case ST_LOSS: decl_loss(s, st); break;
         case ST_TRAIN: decl_train(s, st); seen_train = 1; break;
         case ST_EXPECT: case ST_REPORT: decl_check(s, st); break;
-        case ST_WEIGHTS: case ST_TRACK: case ST_GRID: case ST_SIM: case ST_STATE: case ST_SIMSTEP: case ST_EQN:
+        case ST_WEIGHTS: decl_weights(s, st); break;
+        case ST_TRACK: decl_track(s, st); break;
+        case ST_GRID: case ST_SIM: case ST_STATE: case ST_SIMSTEP: case ST_EQN:
             ERR(st->loc, "'%s' statements are not supported yet", ast_stmt_keyword(st->kind));
             break;
         }

@@ -8,7 +8,7 @@
 #include "ir.h"
 
 typedef enum { SYM_CONST, SYM_DOMAIN, SYM_POINTS, SYM_DATA, SYM_NET, SYM_PARAM, SYM_FIELD,
-               SYM_LET, SYM_LOSS } SymKind;
+               SYM_LET, SYM_LOSS, SYM_WEIGHTS } SymKind;
 
 extern const char *const sym_kind_name[];
 
@@ -61,6 +61,13 @@ const char *sym_suggest(Sema *s, const char *name);
 void decl_domain(Sema *s, const Stmt *st);
 void decl_points(Sema *s, const Stmt *st);
 void decl_load(Sema *s, const Stmt *st);   /* data NAME = load("file", columns ...) */
+
+/* ---- training (sema_train.c) ---- */
+void sema_optimizer(Sema *s, Trainable *t, const Expr *opt, const Expr *sched);
+void sema_schedule(Sema *s, Trainable *t, const Expr *e);
+void decl_weights(Sema *s, const Stmt *st);
+void decl_train(Sema *s, const Stmt *st);
+void decl_track(Sema *s, const Stmt *st);
 
 /* ---- lowering (lower.c) ---- */
 Domain *ps_domain(Sema *s, int ps);

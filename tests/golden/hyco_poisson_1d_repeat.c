@@ -295,9 +295,9 @@ void hyk_setup(HyCtx *c)
     hy_fill_linspace(V + 51, 7, 0.10000000000000001, 0.90000000000000002);
     hy_pointset(c, "sensors", 7, 1, V + 51);
     hy_mlp(c, "phy", 1, 1, 32, 3, HY_ACT_TANH);
-    { static const double h[] = {0.001, 0.90000000000000002, 0.999, 1e-08}; hy_optimizer(c, 0, 0, 4, h); }
+    { static const double h[] = {0.001, 0.90000000000000002, 0.999, 1e-08, 0}; hy_optimizer(c, 0, 0, 5, h); }
     hy_mlp(c, "syn", 1, 1, 32, 3, HY_ACT_TANH);
-    { static const double h[] = {0.001, 0.90000000000000002, 0.999, 1e-08}; hy_optimizer(c, 1, 0, 4, h); }
+    { static const double h[] = {0.001, 0.90000000000000002, 0.999, 1e-08, 0}; hy_optimizer(c, 1, 0, 5, h); }
     hyk_po[0] = hy_param_offset(c, 0);
     hyk_po[1] = hy_param_offset(c, 1);
     /* static values */

@@ -177,9 +177,9 @@ void hyk_setup(HyCtx *c)
     hy_fill_linspace(V + 21, 9, 0.10000000000000001, 0.90000000000000002);
     hy_pointset(c, "sensors", 9, 1, V + 21);
     hy_mlp(c, "n", 1, 1, 16, 2, HY_ACT_TANH);
-    { static const double h[] = {0.0030000000000000001, 0.90000000000000002, 0.999, 1e-08}; hy_optimizer(c, 0, 0, 4, h); }
+    { static const double h[] = {0.0030000000000000001, 0.90000000000000002, 0.999, 1e-08, 0}; hy_optimizer(c, 0, 0, 5, h); }
     hy_scalar(c, "k", 1);
-    { static const double h[] = {0.01, 0.90000000000000002, 0.999, 1e-08}; hy_optimizer(c, 1, 0, 4, h); }
+    { static const double h[] = {0.01, 0.90000000000000002, 0.999, 1e-08, 0}; hy_optimizer(c, 1, 0, 5, h); }
     hyk_po[0] = hy_param_offset(c, 0);
     hyk_po[1] = hy_param_offset(c, 1);
     /* static values */

@@ -257,7 +257,7 @@ void hyk_setup(HyCtx *c)
     }
     hy_pointset(c, "square", 121, 2, V + 0);
     hy_mlp(c, "n", 2, 1, 16, 2, HY_ACT_TANH);
-    { static const double h[] = {0.0030000000000000001, 0.90000000000000002, 0.999, 1e-08}; hy_optimizer(c, 0, 0, 4, h); }
+    { static const double h[] = {0.0030000000000000001, 0.90000000000000002, 0.999, 1e-08, 0}; hy_optimizer(c, 0, 0, 5, h); }
     hyk_po[0] = hy_param_offset(c, 0);
     /* static values */
 #line 7 "specs/poisson_2d_small.hyco"
