@@ -18,6 +18,8 @@ typedef enum {
     T_COUNT,    /* *count: an integer in lo .. hi */
     T_CALLEE,   /* (*slot)->name: the callee of a call; an identifier */
     T_NEWSEED,  /* no seed statement: one is added */
+    T_ADDOPT,   /* option key absent from the call *slot: appended ('KEY V'); when
+                 * *slot is NULL (no optimizer clause) the call make() is created */
 } TargetKind;
 
 typedef struct Target {
@@ -28,6 +30,9 @@ typedef struct Target {
     long lo, hi;
     int allow_name;     /* T_EXPR: an identifier is accepted too */
     int hidden;         /* accepted, but not listed (NAME.CALL.KEY when NAME.KEY exists) */
+    const char *key;    /* T_ADDOPT: the option */
+    const char *make;   /* T_ADDOPT: callee created when *slot is NULL */
+    Loc loc;            /* T_ADDOPT: location given to new nodes (the statement's) */
 } Target;
 
 typedef struct Targets {
@@ -104,6 +109,35 @@ static void stmt_opts(Targets *t, const char *prefix, Expr *v, Expr *opt, Expr *
     for (int r = 0; r < 4; r++) add_opts(t, prefix, roots[r], roots, 4);
 }
 
+/* Options a statement may leave out and -D may still set: the learning
+ * rate of a net or param whose optimizer does not spell one (without an
+ * optimizer clause, the documented default optimizer, adam, is created with
+ * it), and the width and depth of a network call that does not spell them. */
+static void absent_opts(Targets *t, Stmt *s)
+{
+    static const char *const nets[] = {"mlp", "modified_mlp", "resnet"};
+    if (!s->opt || (s->opt->kind == EX_CALL && strcmp(s->opt->name, "chain") != 0
+                    && count_key(s->opt, "lr") == 0)) {
+        Target *g = add(t, arena_printf(t->a, "%s.lr", s->name), T_ADDOPT);
+        g->slot = &s->opt;
+        g->key = "lr";
+        g->make = "adam";
+        g->loc = s->loc;
+    }
+    if (s->kind != ST_NET || !s->value || s->value->kind != EX_CALL) return;
+    int isnet = 0;
+    for (int i = 0; i < 3; i++) isnet |= strcmp(s->value->name, nets[i]) == 0;
+    if (!isnet) return;
+    static const char *const keys[] = {"width", "depth"};
+    for (int k = 0; k < 2; k++)
+        if (count_key(s->value, keys[k]) == 0) {
+            Target *g = add(t, arena_printf(t->a, "%s.%s", s->name, keys[k]), T_ADDOPT);
+            g->slot = &s->value;
+            g->key = keys[k];
+            g->loc = s->value->loc;
+        }
+}
+
 static void collect(Targets *t, Program *p)
 {
     int have_seed = 0, nweights = 0, ntrain = 0;
@@ -132,8 +166,12 @@ static void collect(Targets *t, Program *p)
                 g->slot = &s->hi;
             }
             stmt_opts(t, s->name, s->value, s->opt, s->schedule, NULL);
+            absent_opts(t, s);
             break;
         case ST_NET:
+            stmt_opts(t, s->name, s->value, s->opt, s->schedule, s->grow_by);
+            absent_opts(t, s);
+            break;
         case ST_DOMAIN:
         case ST_GRID:
         case ST_POINTS:
@@ -216,6 +254,7 @@ static void put_value(FILE *out, const Target *g)
 {
     if (g->kind == T_COUNT) { fprintf(out, "%ld", *g->count); return; }
     if (g->kind == T_NEWSEED) { fputs("0 (no seed statement)", out); return; }
+    if (g->kind == T_ADDOPT) { fputs("(default)", out); return; }
     const Expr *e = *g->slot;
     if (g->kind == T_CALLEE) { fputs(e->name, out); return; }
     if (e->kind == EX_NUM) put_num(out, e->num);
@@ -337,7 +376,31 @@ static int apply_one(Comp *c, Targets *t, const Override *ov)
     }
     errno = 0;
     double d = strtod(v, &end);
-    if (!*end && !isspace((unsigned char)*v) && errno != ERANGE && isfinite(d)) {
+    int isnum = !*end && !isspace((unsigned char)*v) && errno != ERANGE && isfinite(d);
+    if (isnum && g->kind == T_ADDOPT) {
+        if (!*g->slot) {
+            Expr *call = arena_alloc(&c->arena, sizeof *call);
+            call->kind = EX_CALL;
+            call->loc = g->loc;
+            call->name = g->make;
+            *g->slot = call;
+        }
+        Expr *call = *g->slot;
+        Arg **args = arena_alloc(&c->arena, sizeof *args * (size_t)(call->nargs + 1));
+        if (call->nargs) memcpy(args, call->args, sizeof *args * (size_t)call->nargs);
+        Arg *a = arena_alloc(&c->arena, sizeof *a);
+        a->kind = ARG_OPT;
+        a->loc = g->loc;
+        a->name = g->key;
+        a->e = new_num(&c->arena, g->loc, d);
+        args[call->nargs] = a;
+        call->args = args;
+        call->nargs++;
+        g->kind = T_EXPR;   /* a later -D of the name replaces this value */
+        g->slot = &a->e;
+        return 0;
+    }
+    if (isnum) {
         *g->slot = new_num(&c->arena, (*g->slot)->loc, d);
         return 0;
     }

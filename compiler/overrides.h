@@ -14,6 +14,9 @@
  *   balancer           the callee of the only 'weights' statement
  *   NAME.KEY           option KEY of statement NAME's calls: 'lr' of its optimizer,
  *                      'width' of an mlp, 'mesh' of a domain, 'dt' of a sim step ...
+ *                      (also when left to its default: NAME.lr of a net/param whose
+ *                      optimizer does not spell lr, or that has none, which creates
+ *                      the default adam(lr V); NAME.width, NAME.depth of a network)
  *   NAME.CALL.KEY      the same, qualified by the call, when KEY occurs twice
  *   NAME.lo, NAME.hi   a param's bounds 'in [lo, hi]'
  *   phaseK.KEY         option KEY of phase K's optimizer

@@ -172,6 +172,30 @@ done
 status D/callee-needs-name 1 "$H" "$tmp/phases.hyco" --dump ast -D balancer=3
 status D/lr-needs-number 1 "$H" "$tmp/phases.hyco" --dump ast -D n.lr=fast
 
+# options the file leaves to their defaults: setting them to the documented
+# defaults changes nothing; another value changes the run
+cat > "$tmp/noopt.hyco" <<'EOF'
+domain line = interval(x: 0 .. 1, mesh 0.25)
+net n = mlp(1 -> 1)
+net m = mlp(1 -> 1, width 4) optimizer adam(beta1 0.8)
+param k = 1.0
+loss fit = mse(n + m - k) over line
+train 20 epochs { step fit }
+EOF
+"$H" "$tmp/noopt.hyco" --quiet --history "$tmp/nd.csv" > /dev/null 2>&1
+"$H" "$tmp/noopt.hyco" --quiet --history "$tmp/nd_explicit.csv" -D n.lr=1e-3 -D n.width=32 -D n.depth=3 \
+    -D k.lr=1e-3 -D m.lr=1e-3 > /dev/null 2>&1
+"$H" "$tmp/noopt.hyco" --quiet --history "$tmp/nd_lr.csv" -D n.lr=1e-2 > /dev/null 2>&1
+if [ -s "$tmp/nd.csv" ] && cmp -s "$tmp/nd.csv" "$tmp/nd_explicit.csv"; then ok D/defaults-explicit
+else fail D/defaults-explicit "spelling out the defaults changed the history"; fi
+if [ -s "$tmp/nd_lr.csv" ] && ! cmp -s "$tmp/nd.csv" "$tmp/nd_lr.csv"; then ok D/absent-lr-applies
+else fail D/absent-lr-applies "-D n.lr=1e-2 on a net without an optimizer changed nothing"; fi
+status D/absent-lr-ast 0 "$H" "$tmp/noopt.hyco" --dump ast -D n.lr=0.01 -D n.lr=0.02 -D m.lr=3e-3
+tr -s ' ' < "$tmp/out" | tr '\n' '|' > "$tmp/flat"
+if grep -qF "optimizer| call adam| opt lr| num 0.02|" "$tmp/flat" && grep -qF "opt beta1| num 0.8| opt lr| num 0.003|" "$tmp/flat" \
+    && [ "$(grep -o 'opt lr' "$tmp/flat" | wc -l)" -eq 2 ]; then ok D/absent-lr-once
+else fail D/absent-lr-once "$(cat "$tmp/flat")"; fi
+
 # ---- -o ----
 status o/dump 0 "$H" "$E" --dump ast -o "$tmp/ast.txt"
 "$H" "$E" --dump ast > "$tmp/ast_stdout.txt" 2>/dev/null
