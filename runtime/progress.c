@@ -105,9 +105,9 @@ int hy_set_history(HyCtx *c, const char *path)
 /* ---- tracked columns ----
  * Quantities tracked beside the losses ('track' in a spec: loss weights,
  * learning rates), in the order of balance.c's rt_track_*. */
-static int tracked_count(HyCtx *c) { (void)c; return 0; }
-static const char *tracked_name(HyCtx *c, int j) { (void)c; (void)j; return ""; }
-static double tracked_value(HyCtx *c, int j) { (void)c; (void)j; return 0.0; }
+static int tracked_count(HyCtx *c) { return rt_track_count(c); }
+static const char *tracked_name(HyCtx *c, int j) { return rt_track_name(c, j); }
+static double tracked_value(HyCtx *c, int j) { return rt_track_value(c, j); }
 
 /* ---- signals ---- */
 

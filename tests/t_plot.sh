@@ -43,3 +43,25 @@ else echo "FAIL plot/dir-is-file: status $rc: $(cat "$tmp/out")"; fi
 # the directory is checked before training: nothing was trained
 if grep -q "^summary:" "$tmp/out"; then echo "FAIL plot/fails-early: trained before reporting the bad directory"
 else echo "ok plot/fails-early"; fi
+
+# tracked values (loss weights, learning rates): history columns and their own figure
+cat > "$tmp/tracked.hyco" <<'SPEC'
+seed 3
+domain sq = rect(x: 0 .. 1, y: 0 .. 1, mesh 0.25)
+net n = mlp(2 -> 1, width 8, depth 2, tanh) optimizer adam(lr 1e-2) schedule cosine(steps 300, lr0 1e-2, lr_end 1e-5)
+loss pde = mse(lap(n) + 1) over sq
+loss bc = mse(n - x) over sq
+weights w = relobralo(pde, bc)
+train 300 epochs { step w.pde * pde, w.bc * bc }
+track w, lr
+expect mean(x) over sq < 1
+SPEC
+if "$H" "$tmp/tracked.hyco" --quiet --plot "$tmp/tr" --history "$tmp/tr.csv" > "$tmp/out" 2>&1; then echo "ok plot/tracked-run"
+else echo "FAIL plot/tracked-run: $(tail -3 "$tmp/out")"; fi
+if [ "$(head -1 "$tmp/tr.csv")" = "epoch,pde,bc,w.pde,w.bc,lr.n" ]; then echo "ok plot/tracked-history-columns"
+else echo "FAIL plot/tracked-history-columns: $(head -1 "$tmp/tr.csv")"; fi
+# weights of relobralo sum to the number of losses at every recorded epoch
+if awk -F, 'NR > 1 { d = $4 + $5 - 2; if (d > 1e-9 || d < -1e-9) bad = 1 } END { exit bad }' "$tmp/tr.csv"; then
+    echo "ok plot/tracked-history-values"; else echo "FAIL plot/tracked-history-values: w.pde + w.bc != 2"; fi
+if [ -x "$B/test_plot" ] && "$B/test_plot" --read "$tmp/tr/losses.png" "$tmp/tr/tracked.png" > "$tmp/read" 2>&1; then
+    echo "ok plot/tracked-figure"; else echo "FAIL plot/tracked-figure: $(cat "$tmp/read" 2>/dev/null)"; fi
