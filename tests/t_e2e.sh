@@ -31,3 +31,16 @@ for w in ast ir grad c; do
 done
 if $H "$ex" --check > "$tmp/d" 2>&1 && [ ! -s "$tmp/d" ]; then echo "ok check/silent"
 else echo "FAIL check/silent: --check printed or failed"; fi
+# The long runs of examples/full (minutes each; their measured results are in
+# examples/README.md): checked, and a few epochs of each train and report.
+for ex in examples/full/*.hyco; do
+    [ -f "$ex" ] || continue
+    name=full/$(basename "$ex" .hyco)
+    if $H "$ex" --check > "$tmp/d" 2>&1; then echo "ok $name/check"
+    else echo "FAIL $name/check:"; sed 's/^/    /' "$tmp/d" | head -5; continue; fi
+    # exit status 0 or 1 (expects may fail after so few epochs), never 2 or a crash
+    extra=; grep -q '^then' "$ex" && extra="-D phase2=3"
+    $H "$ex" --run --quiet --epochs 3 $extra > "$tmp/d" 2>&1; rc=$?
+    if [ $rc -le 1 ] && grep -q '^summary:' "$tmp/d"; then echo "ok $name/short-run"
+    else echo "FAIL $name/short-run: exit $rc"; sed 's/^/    /' "$tmp/d" | tail -5; fi
+done
