@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sema_int.h"
-#include "hyrt_api.h"
+#include "hyrt.h"
 
 Domain *ps_domain(Sema *s, int ps) { return &s->c->domains[s->c->psets[ps].domain]; }
 
@@ -232,8 +232,10 @@ static int lower_args(Sema *s, const Expr *e, Ctx *cx, NodeId *out, int max)
 static NodeId reduce(Sema *s, Op op, NodeId a, Ctx *cx, Loc loc)
 {
     Ir *ir = &s->c->ir;
-    if (ir->nodes[a].ps < 0 && op == OP_SUM && cx->ps >= 0)   /* sum of a constant over n points */
+    if (ir->nodes[a].ps < 0 && op == OP_SUM && cx->ps >= 0 && !s->c->psets[cx->ps].grows)   /* constant over n points */
         return ir_binary(ir, OP_MUL, ir_const(ir, s->c->psets[cx->ps].n), a, loc);
+    if (ir->nodes[a].ps < 0 && op == OP_SUM && cx->ps >= 0)   /* a growing set: broadcast (plus zero noise), then sum */
+        a = ir_binary(ir, OP_ADD, a, ir_leaf(ir, OP_NOISE, cx->ps, (uint32_t)s->c->nnoise++, 0, loc), loc);
     return ir_unary(ir, op, a, loc);
 }
 
@@ -382,6 +384,81 @@ static NodeId lower_member(Sema *s, const Expr *e, Ctx *cx)
     return NO_NODE;
 }
 
+/* Builds domain d's geometry in the scratch context g (operands first);
+ * returns its id or -1. */
+static int scratch_geom(Sema *s, HyCtx *g, int d)
+{
+    const Domain *dm = &s->c->domains[d];
+    switch (dm->kind) {
+    case DOM_BOX: return hy_geom_box(g, dm->dim, dm->lo, dm->hi);
+    case DOM_DISK: return hy_geom_disk(g, dm->cx, dm->cy, dm->r);
+    case DOM_POLYGON: return hy_geom_polygon(g, dm->nverts, dm->verts);
+    case DOM_BOOL: {
+        int a = scratch_geom(s, g, dm->a), b = scratch_geom(s, g, dm->b);
+        static const int ops[] = {HY_GEOM_UNION, HY_GEOM_DIFF, HY_GEOM_INTER};
+        return a < 0 || b < 0 ? -1 : hy_geom_bool(g, ops[dm->op], a, b);
+    }
+    case DOM_TIME: {
+        int a = scratch_geom(s, g, dm->a);
+        return a < 0 ? -1 : hy_geom_time(g, a, dm->lo[dm->dim - 1], dm->hi[dm->dim - 1]);
+    }
+    }
+    return -1;
+}
+
+/* Measure of the region a sampled point set covers (its domain, or the
+ * selected part of its boundary), computed now with the runtime's geometry
+ * (exact for boxes, disks, polygons and their space-time products; a fixed
+ * quasi-Monte Carlo estimate for booleans).  NAN after an error. */
+static double ps_measure(Sema *s, const PointSet *p, Loc loc)
+{
+    HyCtx *g = hy_ctx_new();
+    int id = scratch_geom(s, g, p->domain);
+    double m = -1;
+    if (id >= 0) {
+        static const int sels[] = {HY_BND_ALL, HY_BND_AXIS, HY_BND_AT, HY_BND_SPACE};
+        m = p->boundary ? hy_geom_boundary_measure(g, id, sels[p->bsel], p->baxis, p->bvalue) : hy_geom_measure(g, id);
+    }
+    if (!(m >= 0)) ERR(loc, "cannot measure point set '%s': %s", p->name, hy_geom_error(g));
+    hy_ctx_free(g);
+    return m >= 0 ? m : NAN;
+}
+
+/* integral(e) over the current point set: quadrature with the point set's
+ * weights.  Mesh and linspace: the trapezoid rule (product over the axes of
+ * a mesh, the end points at half weight, built from coordinate comparisons);
+ * sampled sets: measure / n times the sum (Monte Carlo / quasi-Monte Carlo). */
+static NodeId integral(Sema *s, NodeId a, Ctx *cx, Loc loc)
+{
+    Ir *ir = &s->c->ir;
+    const PointSet *p = &s->c->psets[cx->ps];
+    const Domain *d = ps_domain(s, cx->ps);
+    if (p->kind == PS_SAMPLE) {
+        double m = ps_measure(s, p, loc);
+        if (isnan(m)) return NO_NODE;
+        return ir_binary(ir, OP_MUL, ir_const(ir, m), ir_unary(ir, OP_MEAN, a, loc), loc);
+    }
+    if (p->kind == PS_FILE) {
+        ERR(loc, "the rows of '%s' have no quadrature weights; use mean(...) times the measure you intend", p->name);
+        return NO_NODE;
+    }
+    NodeId w = ir_const(ir, 1);
+    for (int k = 0; k < p->dim; k++) {
+        double lo = p->kind == PS_LINSPACE ? p->lo : d->lo[k], hi = p->kind == PS_LINSPACE ? p->hi : d->hi[k];
+        int cnt = p->kind == PS_LINSPACE ? p->n : p->counts[k];
+        if (cnt < 2) { ERR(loc, "integral over '%s' needs at least 2 points per axis", p->name); return NO_NODE; }
+        double h = (hi - lo) / (cnt - 1);
+        NodeId x = ir_leaf(ir, OP_COORD, cx->ps, (uint32_t)k, 0, loc);
+        /* h * (1 - [x <= lo]/2 - [x >= hi]/2): the ends are exact grid values */
+        NodeId atlo = ir_binary(ir, OP_LE, x, ir_const(ir, lo), loc);
+        NodeId athi = ir_binary(ir, OP_LE, ir_const(ir, hi), x, loc);
+        NodeId half = ir_binary(ir, OP_MUL, ir_const(ir, 0.5), ir_binary(ir, OP_ADD, atlo, athi, loc), loc);
+        NodeId wk = ir_binary(ir, OP_MUL, ir_const(ir, h), ir_binary(ir, OP_SUB, ir_const(ir, 1), half, loc), loc);
+        w = ir_binary(ir, OP_MUL, w, wk, loc);
+    }
+    return ir_unary(ir, OP_SUM, ir_binary(ir, OP_MUL, w, a, loc), loc);
+}
+
 static NodeId lower_call(Sema *s, const Expr *e, Ctx *cx)
 {
     Ir *ir = &s->c->ir;
@@ -467,6 +544,12 @@ static NodeId lower_call(Sema *s, const Expr *e, Ctx *cx)
         if (!lower_args(s, e, cx, args, 1)) return NO_NODE;
         NodeId v = f[1] == 's' ? ir_binary(ir, OP_MUL, args[0], args[0], e->loc) : ir_unary(ir, OP_ABS, args[0], e->loc);
         return reduce(s, OP_MEAN, v, cx, e->loc);
+    }
+    if (strcmp(f, "integral") == 0) {
+        if (e->nargs != 1) { ERR(e->loc, "'integral' takes 1 argument, but %d were given", e->nargs); return NO_NODE; }
+        if (cx->ps < 0) { ERR(e->loc, "integral needs a point set: add 'over POINTS'"); return NO_NODE; }
+        if (!lower_args(s, e, cx, args, 1)) return NO_NODE;
+        return integral(s, args[0], cx, e->loc);
     }
     if (strcmp(f, "rel_l2") == 0 || strcmp(f, "linf") == 0) {
         if (e->nargs != 2) { ERR(e->loc, "'%s' takes 2 arguments (value, reference), but %d were given", f, e->nargs); return NO_NODE; }

@@ -36,7 +36,7 @@ Sym *sym_lookup(Sema *s, const char *name)
 
 static const char *const builtin_fns[] = {
     "sin", "cos", "exp", "log", "tanh", "sqrt", "abs", "sinh", "cosh", "sign", "stop",
-    "mse", "mae", "mean", "sum", "max", "min", "where", "rel_l2", "linf", "noise", "d", "lap", NULL
+    "mse", "mae", "mean", "sum", "max", "min", "where", "integral", "rel_l2", "linf", "noise", "d", "lap", NULL
 };
 
 static int is_builtin(const char *name)
@@ -160,12 +160,6 @@ static void decl_data(Sema *s, const Stmt *st)
 }
 
 static const char *const act_names[] = {"tanh", "sin", "gelu", "softplus", "sigmoid", "swish"};
-
-/* Constructs the parser accepts for later issues but sema does not yet. */
-static void not_yet(Sema *s, const Stmt *st)
-{
-    if (st->grow_by || st->grow_every) ERR(st->grow_loc, "growing point sets are not supported yet");
-}
 
 static void decl_net(Sema *s, const Stmt *st)
 {
@@ -407,7 +401,6 @@ int sema(Comp *c)
     s->c = c;
     int seen_train = 0;
     for (const Stmt *st = c->ast->first; st; st = st->next) {
-        not_yet(s, st);
         switch (st->kind) {
         case ST_SEED:
             if (st->count < 0) ERR(st->loc, "seed must be >= 0");
@@ -435,6 +428,7 @@ int sema(Comp *c)
             break;
         }
     }
+    sema_points_finish(s);
     if (!seen_train && c->diag.nerrors == 0 && c->nlosses > 0) {
         Loc l = {1, 1};
         ERR(l, "no 'train N epochs { step ... }' block");
