@@ -555,26 +555,29 @@ static void proj_fwd(JetPlan *p, const double *W, const double *b, double *Z)
                 Z[(long)i * w + o] += b[o];
         return;
     }
-    /* z = W x~ + b; z_j = sc_j W[:, j]; z_pq = 0 (never written). */
+    /* z = W x~ + b; z_j = sc_j W[:, j]; z_pq = 0 (never written).  W is read
+     * transposed (unit stride over units); the sums are the same. */
+    const double *Wt = p->Wt;
+    transpose(W, w, nin, p->Wt);
     for (int i = 0; i < n; i++) {
         double *zi = Z + (long)i * w;
         for (int o = 0; o < w; o++)
             zi[o] = b[o];
         for (int m = 0; m < nin; m++) {
-            double x = p->Xin[(long)m * n + i];
+            const double x = p->Xin[(long)m * n + i], *wm = Wt + (long)m * w;
             for (int o = 0; o < w; o++)
-                zi[o] += W[o * nin + m] * x;
+                zi[o] += wm[o] * x;
         }
     }
     for (int f = 1; f <= p->nf; f++) {
         int j = p->fidx[f - 1];
         double *zf = Z + f * N;
+        const double *wj = Wt + (long)j * w;
         if (p->norm)
             for (int o = 0; o < w; o++)
-                zf[o] = W[o * nin + j] * p->sc[j];
+                zf[o] = wj[o] * p->sc[j];
         else
-            for (int o = 0; o < w; o++)
-                zf[o] = W[o * nin + j];
+            memcpy(zf, wj, sizeof(double) * (size_t)w);
         for (int i = 1; i < n; i++)
             memcpy(zf + (long)i * w, zf, sizeof(double) * (size_t)w);
     }
@@ -771,14 +774,18 @@ static void proj_bwd(JetPlan *p, const double *W, double *gW, double *gb, const 
         }
         return;
     }
+    /* gW is accumulated transposed in Wt (unit stride over units), each entry
+     * receiving the same additions in the same order, then copied back. */
+    double *gWt = p->Wt;
+    transpose(gW, w, nin, gWt);
     for (int i = 0; i < n; i++) {
         const double *dzi = dz + (long)i * w;
         for (int o = 0; o < w; o++)
             gb[o] += dzi[o];
         for (int m = 0; m < nin; m++) {
-            double x = p->Xin[(long)m * n + i];
+            double x = p->Xin[(long)m * n + i], *gm = gWt + (long)m * w;
             for (int o = 0; o < w; o++)
-                gW[o * nin + m] += dzi[o] * x;
+                gm[o] += dzi[o] * x;
         }
         if (p->dX)
             for (int m = 0; m < nin; m++) {
@@ -791,17 +798,19 @@ static void proj_bwd(JetPlan *p, const double *W, double *gW, double *gb, const 
     for (int f = 1; f <= p->nf; f++) {
         int j = p->fidx[f - 1];
         const double *dzf = dz + f * N;
+        double *gj = gWt + (long)j * w;
         if (p->norm) {
             const double sj = p->sc[j];
             for (int i = 0; i < n; i++)
                 for (int o = 0; o < w; o++)
-                    gW[o * nin + j] += dzf[(long)i * w + o] * sj;
+                    gj[o] += dzf[(long)i * w + o] * sj;
         } else {
             for (int i = 0; i < n; i++)
                 for (int o = 0; o < w; o++)
-                    gW[o * nin + j] += dzf[(long)i * w + o];
+                    gj[o] += dzf[(long)i * w + o];
         }
     }
+    transpose(gWt, nin, w, gW);
 }
 
 /* dX from the Fourier feature adjoint dG (header). */
