@@ -264,6 +264,21 @@ static NodeId derive(Sema *s, NodeId a, const int *ks, int nk, Ctx *cx, Loc loc,
     return a;
 }
 
+/* d(a)/d(coordinate k), where not depending on it is fine (grad, div). */
+static NodeId derive_quiet(Sema *s, NodeId a, int k, Ctx *cx, Loc loc)
+{
+    NodeId bad = NO_NODE;
+    NodeId r = diff_coord(s->c, a, cx->ps, k, &bad);
+    if (r == NO_NODE) {
+        if (s->c->ir.nodes[bad].op == OP_NETOUT)
+            ERR(loc, "derivatives of a network of order above %d are not supported yet", HY_MAX_JET_ORDER);
+        else
+            ERR(loc, "cannot differentiate: it contains %s, which are samples, not functions of the coordinates",
+                s->c->ir.nodes[bad].op == OP_NOISE ? "noise" : "data");
+    }
+    return r;
+}
+
 /* Splits a derivative name like "dxx" or "dxt" into coordinates of ps.
  * Returns the count, or -1 if it is not a derivative name. */
 static int split_dname(Sema *s, const char *name, int ps, int *ks, int max)
@@ -370,6 +385,15 @@ static NodeId lower_member(Sema *s, const Expr *e, Ctx *cx)
         }
         NodeId col = ir_leaf(&s->c->ir, OP_COORD, y->ps, (uint32_t)(tp->dim + j), 0, e->loc);
         return ir_data(&s->c->ir, col, 0x10000u + (uint32_t)y->ps * 64u + (uint32_t)j, e->loc);
+    }
+    if (l->kind == EX_CALL && !y && strcmp(l->name, "grad") == 0) {   /* grad(e).x = d(e)/dx */
+        if (cx->ps < 0) { ERR(e->loc, "grad needs a point set: add 'over POINTS'"); return NO_NODE; }
+        if (l->nargs != 1 || l->args[0]->kind != ARG_EXPR) { ERR(l->loc, "'grad' takes 1 argument"); return NO_NODE; }
+        int k = coord_index(s, cx->ps, e->name);
+        if (k < 0) { ERR(e->loc, "'%s' is not a coordinate of point set '%s'", e->name, s->c->psets[cx->ps].name); return NO_NODE; }
+        NodeId a = lower(s, l->args[0]->e, cx);
+        if (a == NO_NODE) return NO_NODE;
+        return derive_quiet(s, a, k, cx, e->loc);
     }
     if (l->kind == EX_NAME && !y && strcmp(l->name, "normal") == 0) {   /* outward normal component */
         if (cx->ps < 0 || !s->c->psets[cx->ps].normals) {
@@ -544,6 +568,30 @@ static NodeId lower_call(Sema *s, const Expr *e, Ctx *cx)
         if (!lower_args(s, e, cx, args, 1)) return NO_NODE;
         NodeId v = f[1] == 's' ? ir_binary(ir, OP_MUL, args[0], args[0], e->loc) : ir_unary(ir, OP_ABS, args[0], e->loc);
         return reduce(s, OP_MEAN, v, cx, e->loc);
+    }
+    if (strcmp(f, "grad") == 0) {
+        ERR(e->loc, "grad(e) is a vector: use one component, grad(e).x, or dn(e) on a boundary");
+        return NO_NODE;
+    }
+    if (strcmp(f, "div") == 0) {   /* div(f1, f2, ...) = d f1/d x1 + d f2/d x2 + ... over the space coordinates */
+        if (cx->ps < 0) { ERR(e->loc, "div needs a point set: add 'over POINTS'"); return NO_NODE; }
+        const Domain *d = ps_domain(s, cx->ps);
+        int space[8], ns = 0;
+        for (int k = 0; k < d->dim; k++)
+            if (strcmp(d->coords[k], "t") != 0) space[ns++] = k;
+        if (e->nargs != ns) {
+            ERR(e->loc, "div over '%s' takes %d components (one per space coordinate, in order), but %d were given",
+                s->c->psets[cx->ps].name, ns, e->nargs);
+            return NO_NODE;
+        }
+        if (!lower_args(s, e, cx, args, 16)) return NO_NODE;
+        NodeId r = ir_const(ir, 0);
+        for (int k = 0; k < ns; k++) {
+            NodeId t = derive_quiet(s, args[k], space[k], cx, e->loc);
+            if (t == NO_NODE) return NO_NODE;
+            r = ir_binary(ir, OP_ADD, r, t, e->loc);
+        }
+        return r;
     }
     if (strcmp(f, "integral") == 0) {
         if (e->nargs != 1) { ERR(e->loc, "'integral' takes 1 argument, but %d were given", e->nargs); return NO_NODE; }

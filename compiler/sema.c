@@ -36,7 +36,7 @@ Sym *sym_lookup(Sema *s, const char *name)
 
 static const char *const builtin_fns[] = {
     "sin", "cos", "exp", "log", "tanh", "sqrt", "abs", "sinh", "cosh", "sign", "stop",
-    "mse", "mae", "mean", "sum", "max", "min", "where", "integral", "rel_l2", "linf", "noise", "d", "lap", NULL
+    "mse", "mae", "mean", "sum", "max", "min", "where", "integral", "grad", "div", "rel_l2", "linf", "noise", "d", "lap", NULL
 };
 
 static int is_builtin(const char *name)
