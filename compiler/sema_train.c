@@ -369,7 +369,7 @@ static int step_term(Sema *s, const Expr *item, int *loss, double *coef, int *ba
             continue;
         }
         if (y && y->kind != SYM_CONST) {
-            ERR(x->loc, "a step item is a loss, optionally times constants and one weight (w.%s * %s)", "name", "name");
+            ERR(x->loc, "a step item is a loss, optionally times constants and one adaptive weight, e.g. 2 * w.bc * bc");
             return 0;
         }
         double v = const_value(s, x, "a weight");
