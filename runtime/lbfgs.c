@@ -100,12 +100,20 @@ void rt_lbfgs_forget(RtLbfgs *st)
 
 /* ---- small dense algebra ---- */
 
+/* a.b with four partial sums in a fixed order (vectorisable, deterministic). */
 static double dot(long n, const double *a, const double *b)
 {
-    double s = 0.0;
-    for (long i = 0; i < n; i++)
-        s += a[i] * b[i];
-    return s;
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    long i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += a[i] * b[i];
+        s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2];
+        s3 += a[i + 3] * b[i + 3];
+    }
+    for (; i < n; i++)
+        s0 += a[i] * b[i];
+    return (s0 + s1) + (s2 + s3);
 }
 
 static double *pair_s(RtLbfgs *st, int i) { return st->S + (size_t)((st->head + i) % st->m) * (size_t)st->n; }
@@ -394,16 +402,17 @@ static void subspace(RtLbfgs *st, const double *x, const double *g, const double
         return;
     if (k > 0)
         msolve(st, cvec, Mc);
-    /* r = Z^T (g + theta (xc - x) - W M c); fixed entries 0 */
+    /* r = Z^T (g + theta (xc - x) - W M c); fixed entries 0 (pairs outermost) */
+    double *fr = st->dc;   /* 1 for a free variable, 0 for a fixed one */
     for (long i = 0; i < n; i++) {
-        if (!is_free(lo, hi, i, xc[i])) {
-            r[i] = 0.0;
-            continue;
-        }
-        double ri = g[i] + theta * (xc[i] - x[i]);
-        for (int j = 0; j < k; j++)
-            ri -= pair_y(st, j)[i] * Mc[j] + theta * pair_s(st, j)[i] * Mc[k + j];
-        r[i] = ri;
+        fr[i] = is_free(lo, hi, i, xc[i]) ? 1.0 : 0.0;
+        r[i] = fr[i] != 0.0 ? g[i] + theta * (xc[i] - x[i]) : 0.0;
+    }
+    for (int j = 0; j < k; j++) {
+        const double *yj = pair_y(st, j), *sj = pair_s(st, j);
+        const double a = Mc[j], b = theta * Mc[k + j];
+        for (long i = 0; i < n; i++)
+            r[i] -= fr[i] * (yj[i] * a + sj[i] * b);
     }
     if (k > 0) {
         /* v = M W^T Z r */
@@ -457,15 +466,19 @@ static void subspace(RtLbfgs *st, const double *x, const double *g, const double
             return;   /* keep the Cauchy point */
         lu_solve(MZ, k2, m2, st->piv, v);
     }
-    /* du = -r / theta - Z^T W v / theta^2, kept in r */
-    for (long i = 0; i < n; i++) {
-        if (!is_free(lo, hi, i, xc[i]))
-            continue;
-        double wv = 0.0;
-        for (int j = 0; j < k; j++)
-            wv += pair_y(st, j)[i] * v[j] + theta * pair_s(st, j)[i] * v[k + j];
-        r[i] = -r[i] / theta - wv / (theta * theta);
+    /* du = -r / theta - Z^T W v / theta^2, kept in r (W v accumulated in tb) */
+    double *wv = st->tb;
+    for (long i = 0; i < n; i++)
+        wv[i] = 0.0;
+    for (int j = 0; j < k; j++) {
+        const double *yj = pair_y(st, j), *sj = pair_s(st, j);
+        const double a = v[j], b = theta * v[k + j];
+        for (long i = 0; i < n; i++)
+            wv[i] += yj[i] * a + sj[i] * b;
     }
+    for (long i = 0; i < n; i++)
+        if (fr[i] != 0.0)
+            r[i] = -r[i] / theta - wv[i] / (theta * theta);
     /* projected step, kept when it is a descent direction (Morales-Nocedal) */
     double *xb = st->xt;
     double dd = 0.0;
@@ -504,6 +517,16 @@ static void subspace(RtLbfgs *st, const double *x, const double *g, const double
                 v2 = fmin(v2, hi[i]);
             xc[i] = v2;
         }
+}
+
+void rt_lbfgs_direction(RtLbfgs *st, const double *x, const double *g, const double *lo,
+                        const double *hi, double *xc, double *xbar)
+{
+    double *cvec = st->small + 8 * 2 * st->m;
+    cauchy(st, x, g, lo, hi, st->xc, cvec);
+    memcpy(xc, st->xc, sizeof(double) * (size_t)st->n);
+    subspace(st, x, g, lo, hi, st->xc, cvec);
+    memcpy(xbar, st->xc, sizeof(double) * (size_t)st->n);
 }
 
 /* ---- line search ---- */

@@ -197,6 +197,11 @@ void rt_lbfgs_forget(RtLbfgs *st);
  * descent), or f not finite at the start (x unchanged).  Returns st->status. */
 int rt_lbfgs_run(RtLbfgs *st, double *x, const double *lo, const double *hi, RtObjFn f,
                  void *ud, int max_iter);
+/* Inspection (tests): from x (feasible) with gradient g and the current
+ * history, the generalized Cauchy point xc and the end xbar of the search
+ * direction (after subspace minimisation and projection). */
+void rt_lbfgs_direction(RtLbfgs *st, const double *x, const double *g, const double *lo,
+                        const double *hi, double *xc, double *xbar);
 
 /* ---- substeps, expects (ctx.c) ---- */
 typedef struct Substep {
