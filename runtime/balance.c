@@ -336,8 +336,7 @@ void rt_weights_begin(HyCtx *c, long s, int live)
     c->cur_sb = sb;
     c->pass = 0;
     c->bal_live = live;
-    if (live)
-        c->step_token++;
+    c->step_token++;   /* every (re)selection: L-BFGS reuse checks continuity */
     refresh(c, sb);
     c->cur_w = sb->w;
 }

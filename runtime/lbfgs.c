@@ -67,10 +67,10 @@ void rt_lbfgs_init(RtLbfgs *st, long n, int m)
     st->SY = st->SS + mm * mm;
     st->YY = st->SY + mm * mm;
     st->T = st->YY + mm * mm;
-    double *w = rt_xcalloc(12 * nn, sizeof(double), "L-BFGS work");
-    double **v[12] = {&st->xk, &st->gk, &st->xt, &st->gt, &st->xl, &st->gl,
-                      &st->d,  &st->xc, &st->dc, &st->r,  &st->tb, &st->xbest};
-    for (int i = 0; i < 12; i++)
+    double *w = rt_xcalloc(13 * nn, sizeof(double), "L-BFGS work");
+    double **v[13] = {&st->xk, &st->gk, &st->xt, &st->gt, &st->xl, &st->gl, &st->d,
+                      &st->xc, &st->dc, &st->r,  &st->tb, &st->xbest, &st->gbest};
+    for (int i = 0; i < 13; i++)
         *v[i] = w + (size_t)i * nn;
     st->heap = rt_xcalloc(nn, sizeof(long), "L-BFGS work");
     /* small: 9 vectors of 2m (cauchy 0-3, subspace 4-7, c 8), 2 matrices of (2m)^2 */
@@ -558,6 +558,7 @@ static double trial(RtLbfgs *st, const Obj *o, const double *x, const double *d,
     if (isfinite(f) && f < st->fbest) {
         st->fbest = f;
         memcpy(st->xbest, st->xt, sizeof(double) * (size_t)n);
+        memcpy(st->gbest, st->gt, sizeof(double) * (size_t)n);
     }
     return f;
 }
@@ -704,7 +705,6 @@ int rt_lbfgs_run(RtLbfgs *st, double *x, const double *lo, const double *hi, RtO
     st->iters = 0;
     st->evals = 0;
     st->ls_failures = 0;
-    st->fbest = INFINITY;
     for (long i = 0; i < n; i++) {
         double v = x[i];
         if (lo)
@@ -714,16 +714,25 @@ int rt_lbfgs_run(RtLbfgs *st, double *x, const double *lo, const double *hi, RtO
         x[i] = v;
     }
     memcpy(st->xk, x, nb);
-    memcpy(st->xbest, x, nb);
-    double fk = f(ud, st->xk, st->gk);
-    st->evals++;
-    if (!isfinite(fk) || !isfinite(dot(n, st->gk, st->gk))) {
-        st->f = fk;
-        st->status = RT_LBFGS_NONFINITE;
-        snprintf(st->reason, sizeof st->reason, "objective or gradient not finite at the start");
-        return st->status;
+    double fk;
+    if (st->reuse && st->have_last && memcmp(x, st->xbest, nb) == 0) {
+        fk = st->fbest;   /* the point the last run returned, f unchanged */
+        memcpy(st->gk, st->gbest, nb);
+    } else {
+        st->have_last = 0;
+        fk = f(ud, st->xk, st->gk);
+        st->evals++;
+        if (!isfinite(fk) || !isfinite(dot(n, st->gk, st->gk))) {
+            st->f = fk;
+            st->status = RT_LBFGS_NONFINITE;
+            snprintf(st->reason, sizeof st->reason,
+                     "objective or gradient not finite at the start");
+            return st->status;
+        }
+        st->fbest = fk;
+        memcpy(st->xbest, x, nb);
+        memcpy(st->gbest, st->gk, nb);
     }
-    st->fbest = fk;
     int retried = 0;
     for (;;) {
         double pg = proj_grad_norm(n, st->xk, st->gk, lo, hi);
@@ -811,5 +820,6 @@ int rt_lbfgs_run(RtLbfgs *st, double *x, const double *lo, const double *hi, RtO
     }
     memcpy(x, st->xbest, nb);
     st->f = st->fbest;
+    st->have_last = 1;
     return st->status;
 }

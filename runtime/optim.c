@@ -192,6 +192,8 @@ int rt_epoch_begin(HyCtx *c, long e, long *s0, long *s1)
     }
     c->cur_phase = p;
     c->epoch_now = e - 1;
+    if (e == 1)
+        c->step_token++;   /* a new hy_train: nothing carries over from before it */
     rt_phase_range(c, p, s0, s1);
     return e == before + phase_count(c, p);
 }
@@ -532,10 +534,19 @@ static int lbfgs_step(HyCtx *c, long s)
     Spec sp = sub_spec(c, sb, 0);
     rt_weights_begin(c, s, 1);
     lb_copy(c, sb, sb->lb_x, 0, c->params);
-    c->lb_best = INFINITY;
+    /* Reuse the end point of this substep's previous step (saves the start
+     * evaluation) only if nothing ran since (no other step or step-function
+     * call: step_token moved by exactly this step), no balancer weighs its
+     * terms, no point set can have been redrawn (hy_ps_update redraws in
+     * phase 0 only), and its parameters are bitwise those that step returned. */
+    lb->reuse = sb->lb_stamp == c->step_token - 1 && sb->nbal_terms == 0 && sb->phase > 0 &&
+                lb->have_last &&
+                memcmp(sb->lb_x, lb->xbest, sizeof(double) * (size_t)sb->lb_n) == 0;
+    c->lb_best = lb->reuse ? lb->fbest : INFINITY;
     LbCall lc = {c, s};
     int st = rt_lbfgs_run(lb, sb->lb_x, sb->lb_lo, sb->lb_hi, lb_objective, &lc, (int)sp.h[2]);
     lb_copy(c, sb, sb->lb_x, 1, NULL);
+    sb->lb_stamp = c->step_token;
     c->bal_live = 0;
     if (st == RT_LBFGS_NONFINITE)
         return bad_loss(c, sb) >= 0 ? bad_loss(c, sb) : sb->loss[0];

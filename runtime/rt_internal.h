@@ -164,6 +164,9 @@ typedef struct RtLbfgs {
                                  * or max |step| <= tol_change (1 + max |x|)  (1e-9) */
     double c1, c2;              /* Wolfe constants (1e-4, 0.9) */
     int max_ls;                 /* objective evaluations per line search (25) */
+    int reuse;                  /* 1: the caller guarantees f is unchanged since the last
+                                 * run; if x is (bitwise) the point it returned, its f and
+                                 * gradient are reused instead of evaluating again */
     /* result of the last run */
     int status;                 /* RT_LBFGS_* */
     char reason[192];           /* why it stopped, one line */
@@ -177,11 +180,12 @@ typedef struct RtLbfgs {
     double *S, *Y;              /* pairs [m][n] (ring) */
     double *SS, *SY, *YY;       /* their products [m][m], oldest first: SY[i*m+j] = s_i.y_j */
     double *T;                  /* Cholesky factor of theta S'S + L D^-1 L' [m][m] */
-    double *xk, *gk, *xt, *gt, *xl, *gl, *d, *xc, *dc, *r, *tb, *xbest;   /* [n] each */
+    double *xk, *gk, *xt, *gt, *xl, *gl, *d, *xc, *dc, *r, *tb, *xbest, *gbest; /* [n] */
     long *heap;                 /* breakpoint heap [n] */
     double *small;              /* 2m-vectors and 2m x 2m matrices */
     int *piv;                   /* [2m] */
-    double fbest;
+    double fbest;               /* f at xbest (gradient gbest) */
+    int have_last;              /* xbest/fbest/gbest of the last run are valid */
 } RtLbfgs;
 /* Allocates the state for n variables and m pairs; sets default options. */
 void rt_lbfgs_init(RtLbfgs *st, long n, int m);
@@ -223,6 +227,7 @@ typedef struct Substep {
     double *lb_x, *lb_lo, *lb_hi; /* their packed parameters and bounds [lb_n] */
     long lb_n;
     long lb_fail;               /* L-BFGS steps that ended in a line-search failure */
+    unsigned long lb_stamp;     /* step_token at the end of its last L-BFGS step */
 } Substep;
 
 typedef struct Expect {
@@ -285,7 +290,8 @@ struct HyCtx {
     Substep *cur_sb;            /* substep whose weights hy_step_weights returns, or NULL */
     int pass;                   /* MultiAdam pass: > 0: only term pass - 1 weighted; 0: all */
     int bal_live;               /* a training step runs: hy_step_weights advances balancers */
-    unsigned long step_token;   /* counts training steps; a balancer advances once per token */
+    unsigned long step_token;   /* counts rt_weights_begin calls (and hy_train starts); a
+                                 * balancer advances at most once per token */
     long epoch_now;             /* hy_epoch: epochs completed before the current one */
     int cur_phase;              /* phase of the current epoch */
     double *scratch;            /* [nparams] MultiAdam direction (finalize) */

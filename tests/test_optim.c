@@ -1297,6 +1297,17 @@ static int read_all(const char *path, char *buf, int cap)
     return n;
 }
 
+/* The kind-0 loss as an L-BFGS objective, with step_fn's arithmetic. */
+static double quartic_obj(void *ud, const double *p, double *g)
+{
+    (void)ud;
+    double s = 0;
+    for (int i = 0; i < 4; i++)
+        s += (p[i] * p[i] - C4[i]) * (p[i] * p[i] - C4[i]) / 4;
+    grad_quartic(p, g);
+    return s;
+}
+
 static void test_phases(void)
 {
     /* phase 0: SGD epochs on the quartic; phase 1: L-BFGS iterations on the
@@ -1339,6 +1350,26 @@ static void test_phases(void)
     for (char *s = buf; (s = strchr(s, '\n')); s++)
         rows++;
     tap_check(rows == 10 && strstr(buf, "\n9\t"), "phase_log_rows_continue", "%d lines", rows);
+
+    /* an L-BFGS phase of 12 one-iteration steps is the same minimisation as
+     * one 12-iteration run (history carried, the end point of a step reused
+     * as the next start: no extra evaluation), bitwise */
+    {
+        HyCtx *c2 = one_vector(HY_OPT_SGD, 1, h, 0);
+        hy_phase(c2, 12, 1, HY_OPT_LBFGS, 3, (const double[]){1.0, 10, 1});
+        hy_substep(c2, "lbfgs", 1, 1, &P.t, 1, P.loss, step_fn);
+        hy_train(c2);
+        RtLbfgs st;
+        rt_lbfgs_init(&st, 4, 10);
+        double x[4];
+        memcpy(x, P4, sizeof x);
+        rt_lbfgs_run(&st, x, NULL, NULL, quartic_obj, NULL, 12);
+        const double *pp = hy_params(c2) + hy_param_offset(c2, P.t);
+        tap_check(!memcmp(pp, x, sizeof x) && P.calls == st.evals, "lbfgs_phase_steps_reuse_end_point",
+                  "%d step calls vs %ld evaluations; |dp| %.3g", P.calls, st.evals, maxrel(4, pp, x));
+        rt_lbfgs_free(&st);
+        hy_ctx_free(c2);
+    }
 
     /* L-BFGS with max_iter 3 on a PINN moves the parameters and lowers the loss */
     c = pinn_build(5, 0, 1, 3, 0);
