@@ -267,6 +267,11 @@ static void dump_stmt(FILE *out, const Stmt *s, int ind)
         fprintf(out, "grow every %ld by\n", s->grow_every);
         dump_expr(out, s->grow_by, ind + 2);
     }
+    if (s->resample_loc.line) {
+        indent(out, ind + 1);
+        fprintf(out, "resample every %ld%s\n", s->resample_every, s->resample_by ? " by" : "");
+        if (s->resample_by) dump_expr(out, s->resample_by, ind + 2);
+    }
     if (s->lo) {
         indent(out, ind + 1);
         fputs("bounds\n", out);

@@ -127,7 +127,10 @@ typedef struct Stmt {
     Expr *on_expr;      /* ST_POINTS: 'on EXPR' (e.g. on boundary(st, x)); 'in NAME' sets on */
     long grow_every;    /* ST_POINTS: 'grow every N by CALL'; 0 when absent */
     Expr *grow_by;      /*   the CALL (e.g. residual(pde, k 1, c 1, add 100)), or NULL */
-    Loc grow_loc;
+    Loc grow_loc;       /*   of 'grow' (line 0 when absent) */
+    long resample_every;/* ST_POINTS: 'resample every N [by CALL]'; 0 when absent */
+    Expr *resample_by;  /*   the CALL (residual(pde, k 1, c 1)), or NULL */
+    Loc resample_loc;   /*   of 'resample' (line 0 when absent) */
     long warmup;        /* ST_TRAIN: 'warmup N'; 0 when absent */
     int iterations;     /* ST_TRAIN: 1 when count is in 'iterations', 0 for 'epochs' */
     struct Stmt *then;  /* ST_TRAIN: the next phase 'then N iterations [optimizer OPT] { steps }'

@@ -18,6 +18,17 @@
  * call site; the reverse sweep visits the active nodes (those on a path from
  * a loss to a trainable of this substep that does not pass through stop) in
  * reverse order and ends in hy_jet_bwd.
+ *
+ * Redrawn point sets ('resample every N', 'grow every N by residual(...)').
+ * They are registered with the runtime (hy_ps_sampler, hy_ps_resample,
+ * hy_ps_rar), which redraws them between epochs and then calls
+ * hyk_refresh<p>: it recomputes the static nodes that depend on point set
+ * p's coordinates (or noise), in index order.  A growing set is stored for
+ * its capacity (PointSet.n) but every loop over it, every mean and every
+ * jet plan (hy_jet_plan_ps) uses the live count hyk_n<p> = hy_ps_count(c, p),
+ * read at the start of each function.  The residual of an RAR-D set is a
+ * forward-only kernel hyk_resid<q> over its candidate pool q (a hidden point
+ * set), whose pointwise result the runtime reads from V.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -42,7 +53,8 @@ typedef struct Plan {
 
 typedef struct Kernel {
     int is_step;        /* substep (1) or check (0) */
-    int index;          /* substep or check index */
+    int is_resid;       /* 1: the residual of a candidate pool (forward only) */
+    int index;          /* substep, check or pool point-set index */
     NodeId *roots;
     int nroots;
     uint8_t *need;      /* nodes evaluated by this kernel (static ones excluded) */
@@ -66,12 +78,37 @@ typedef struct Emit {
     int nk;
     int nplans;         /* plans across all kernels */
     const char *file;   /* spec file for #line */
+    const char **cnt;   /* per point set: its loop count as C ("51", or "hyk_n3" when it grows) */
+    int any_grows;      /* some point set grows */
 } Emit;
 
 static long node_n(const Emit *e, NodeId i)
 {
     int ps = e->c->ir.nodes[i].ps;
     return ps < 0 ? 1 : e->c->psets[ps].n;
+}
+
+/* Loop count of node i's point set as C (the live count of a growing set). */
+static const char *node_cnt(const Emit *e, NodeId i)
+{
+    int ps = e->c->ir.nodes[i].ps;
+    return ps < 0 ? "1" : e->cnt[ps];
+}
+
+/* " / N.0" (or " / (double)hyk_nP") for the mean over point set ps. */
+static const char *mean_div(const Emit *e, int ps, char *buf, size_t len)
+{
+    if (e->c->psets[ps].grows) snprintf(buf, len, " / (double)%s", e->cnt[ps]);
+    else snprintf(buf, len, " / %s.0", e->cnt[ps]);
+    return buf;
+}
+
+/* Declares the live count of every growing point set (start of a function). */
+static void emit_counts(Emit *e)
+{
+    for (int p = 0; p < e->c->npsets; p++)
+        if (e->c->psets[p].grows)
+            fprintf(e->o, "    const long %s = hy_ps_count(c, %d); (void)%s;\n", e->cnt[p], p, e->cnt[p]);
 }
 
 static long ps_coord_off(const Emit *e, int ps, int k)
@@ -96,6 +133,8 @@ static void plan_static(Emit *e)
     if (!e->is_static || !e->svoff || !reach) HY_ICE("out of memory");
     for (int i = 0; i < c->nlosses; i++) sched_reach(c, c->losses[i].root, reach);
     for (int i = 0; i < c->nchecks; i++) sched_reach(c, c->checks[i].root, reach);
+    for (int p = 0; p < c->npsets; p++)
+        if (c->psets[p].resid != NO_NODE) sched_reach(c, c->psets[p].resid, reach);
     for (uint32_t i = 0; i < nn; i++) {
         const Node *nd = &c->ir.nodes[i];
         e->svoff[i] = -1;
@@ -287,7 +326,9 @@ static void plan_all(Emit *e)
     Comp *c = e->c;
     plan_static(e);
     e->vtotal = e->static_end;
-    e->nk = c->nsteps + c->nchecks;
+    int npools = 0;
+    for (int p = 0; p < c->npsets; p++) npools += c->psets[p].resid != NO_NODE;
+    e->nk = c->nsteps + c->nchecks + npools;
     e->ks = calloc(e->nk ? (size_t)e->nk : 1, sizeof *e->ks);
     if (!e->ks) HY_ICE("out of memory");
     for (int s = 0; s < c->nsteps; s++) {
@@ -309,6 +350,18 @@ static void plan_all(Emit *e)
         k->roots[0] = c->checks[q].root;
         plan_kernel(e, k);
     }
+    int ki = c->nsteps + c->nchecks;
+    for (int p = 0; p < c->npsets; p++) {
+        if (c->psets[p].resid == NO_NODE) continue;
+        Kernel *k = &e->ks[ki++];
+        k->is_resid = 1;
+        k->index = p;
+        k->nroots = 1;
+        k->roots = malloc(sizeof *k->roots);
+        if (!k->roots) HY_ICE("out of memory");
+        k->roots[0] = c->psets[p].resid;
+        plan_kernel(e, k);
+    }
 }
 
 static void free_plan(Emit *e)
@@ -321,6 +374,7 @@ static void free_plan(Emit *e)
     free(e->ks);
     free(e->is_static);
     free(e->svoff);
+    free(e->cnt);
 }
 
 /* ---- C text ---- */
@@ -348,8 +402,8 @@ static void emit_node(Emit *e, const long *voff, NodeId i, const char *ind)
 {
     Comp *c = e->c;
     const Node *nd = &c->ir.nodes[i];
-    char A[64], B[64], R[64];
-    long n = node_n(e, i);
+    char A[64], B[64], R[64], D[64];
+    const char *n = node_cnt(e, i);
     FILE *o = e->o;
     const char *fn = NULL;
     if (nd->op == OP_CONST || nd->op == OP_COORD || nd->op == OP_PARAM || nd->op == OP_NETOUT ||
@@ -362,7 +416,7 @@ static void emit_node(Emit *e, const long *voff, NodeId i, const char *ind)
     const char *loop = nd->ps < 0 ? "" : "for (i = 0; i < ";
     char head[96];
     if (nd->ps < 0) snprintf(head, sizeof head, "%s", ind);
-    else snprintf(head, sizeof head, "%s%s%ld; i++) ", ind, loop, n);
+    else snprintf(head, sizeof head, "%s%s%s; i++) ", ind, loop, n);
     switch (nd->op) {
     case OP_ADD: fprintf(o, "%s%s = %s + %s;\n", head, R, A, B); return;
     case OP_SUB: fprintf(o, "%s%s = %s - %s;\n", head, R, A, B); return;
@@ -384,21 +438,19 @@ static void emit_node(Emit *e, const long *voff, NodeId i, const char *ind)
     case OP_SQRT: fn = "sqrt"; break;
     case OP_MEAN: case OP_SUM: case OP_MAXR: {
         const Node *an = &c->ir.nodes[nd->a];
-        long na = node_n(e, nd->a);
+        const char *na = node_cnt(e, nd->a);
         if (an->ps < 0) { fprintf(o, "%s%s = %s;\n", ind, R, A); return; }
         if (nd->op == OP_MAXR) {
-            fprintf(o, "%s{ double m = V[%ld]; for (i = 1; i < %ld; i++) if (V[%ld + i] > m) m = V[%ld + i]; %s = m; }\n",
+            fprintf(o, "%s{ double m = V[%ld]; for (i = 1; i < %s; i++) if (V[%ld + i] > m) m = V[%ld + i]; %s = m; }\n",
                     ind, voff[nd->a], na, voff[nd->a], voff[nd->a], R);
             return;
         }
-        fprintf(o, "%s{ double s = 0; for (i = 0; i < %ld; i++) s += V[%ld + i]; %s = s%s", ind, na, voff[nd->a], R,
-                nd->op == OP_MEAN ? " / " : "");
-        if (nd->op == OP_MEAN) fprintf(o, "%ld.0", na);
-        fprintf(o, "; }\n");
+        fprintf(o, "%s{ double s = 0; for (i = 0; i < %s; i++) s += V[%ld + i]; %s = s%s; }\n", ind, na, voff[nd->a], R,
+                nd->op == OP_MEAN ? mean_div(e, an->ps, D, sizeof D) : "");
         return;
     }
     case OP_NOISE:
-        fprintf(o, "%shy_noise(c, %u, %ld, %.17g, V + %ld);\n", ind, nd->aux, n, nd->num, voff[i]);
+        fprintf(o, "%shy_noise(c, %u, %s, %.17g, V + %ld);\n", ind, nd->aux, n, nd->num, voff[i]);
         return;
     case OP_CONST: case OP_COORD: case OP_PARAM: case OP_NETOUT: case OP_DATA: case OP_STOP:
         return;   /* leaves and aliases: nothing to compute */
@@ -407,7 +459,7 @@ static void emit_node(Emit *e, const long *voff, NodeId i, const char *ind)
     }
     if (!fn) HY_ICE("emit: no forward rule for %s", op_name(nd->op));
     if (nd->ps >= 0 && voff[nd->a] >= 0)
-        fprintf(o, "%shy_v%s(%ld, V + %ld, V + %ld);\n", ind, fn, n, voff[nd->a], voff[i]);
+        fprintf(o, "%shy_v%s(%s, V + %ld, V + %ld);\n", ind, fn, n, voff[nd->a], voff[i]);
     else
         fprintf(o, "%s%s = hy_%s(%s);\n", head, R, fn, A);
 }
@@ -419,16 +471,16 @@ static void acc(Emit *e, Kernel *k, NodeId p, NodeId ch, const char *expr)
     if (!k->active[ch]) return;
     const Node *pn = &e->c->ir.nodes[p], *cn = &e->c->ir.nodes[ch];
     FILE *o = e->o;
-    long n = node_n(e, p);
+    const char *n = node_cnt(e, p);
     if (cn->op == OP_PARAM) {   /* gradient of a scalar trainable */
         if (pn->ps < 0) fprintf(o, "    G[hyk_po[%u]] += %s;\n", cn->aux, expr);
-        else fprintf(o, "    { double s = 0; for (i = 0; i < %ld; i++) s += %s; G[hyk_po[%u]] += s; }\n", n, expr, cn->aux);
+        else fprintf(o, "    { double s = 0; for (i = 0; i < %s; i++) s += %s; G[hyk_po[%u]] += s; }\n", n, expr, cn->aux);
         return;
     }
     if (pn->ps < 0) fprintf(o, "    A[%ld] += %s;\n", k->aoff[ch], expr);
     else if (cn->ps < 0)
-        fprintf(o, "    { double s = 0; for (i = 0; i < %ld; i++) s += %s; A[%ld] += s; }\n", n, expr, k->aoff[ch]);
-    else fprintf(o, "    for (i = 0; i < %ld; i++) A[%ld + i] += %s;\n", n, k->aoff[ch], expr);
+        fprintf(o, "    { double s = 0; for (i = 0; i < %s; i++) s += %s; A[%ld] += s; }\n", n, expr, k->aoff[ch]);
+    else fprintf(o, "    for (i = 0; i < %s; i++) A[%ld + i] += %s;\n", n, k->aoff[ch], expr);
 }
 
 /* Reverse-mode rule of node i (active, not netout). */
@@ -473,18 +525,19 @@ static void emit_adjoint(Emit *e, Kernel *k, NodeId i)
         const Node *an = &c->ir.nodes[nd->a];
         if (!k->active[nd->a]) return;
         if (an->ps < 0) { acc(e, k, i, nd->a, G); return; }
-        long na = node_n(e, nd->a);
-        if (nd->op == OP_MEAN) fprintf(e->o, "    { double g = A[%ld] / %ld.0; for (i = 0; i < %ld; i++) A[%ld + i] += g; }\n",
-                                       k->aoff[i], na, na, k->aoff[nd->a]);
-        else fprintf(e->o, "    for (i = 0; i < %ld; i++) A[%ld + i] += A[%ld];\n", na, k->aoff[nd->a], k->aoff[i]);
+        const char *na = node_cnt(e, nd->a);
+        if (nd->op == OP_MEAN) fprintf(e->o, "    { double g = A[%ld]%s; for (i = 0; i < %s; i++) A[%ld + i] += g; }\n",
+                                       k->aoff[i], mean_div(e, an->ps, x, sizeof x), na, k->aoff[nd->a]);
+        else fprintf(e->o, "    for (i = 0; i < %s; i++) A[%ld + i] += A[%ld];\n", na, k->aoff[nd->a], k->aoff[i]);
         return;
     }
     case OP_MAXR: {                                                                      /* to the first maximiser */
         const Node *an = &c->ir.nodes[nd->a];
         if (!k->active[nd->a]) return;
         if (an->ps < 0) { acc(e, k, i, nd->a, G); return; }
-        long na = node_n(e, nd->a), va = k->voff[nd->a];
-        fprintf(e->o, "    { long m = 0; for (i = 1; i < %ld; i++) if (V[%ld + i] > V[%ld + m]) m = i; A[%ld + m] += A[%ld]; }\n",
+        const char *na = node_cnt(e, nd->a);
+        long va = k->voff[nd->a];
+        fprintf(e->o, "    { long m = 0; for (i = 1; i < %s; i++) if (V[%ld + i] > V[%ld + m]) m = i; A[%ld + m] += A[%ld]; }\n",
                 na, va, va, k->aoff[nd->a], k->aoff[i]);
         return;
     }
@@ -513,11 +566,12 @@ static void emit_jet_fwd(Emit *e, Kernel *k, const Plan *p)
 {
     const Call *cl = &e->c->ir.calls[p->call];
     long n = cl->ps < 0 ? 1 : e->c->psets[cl->ps].n;
+    const char *cn = cl->ps < 0 ? "1" : e->cnt[cl->ps];
     char A[64];
     if (p->xcopy)
         for (int a = 0; a < cl->nargs; a++) {
             val(e, k->voff, cl->args[a], A, sizeof A);
-            fprintf(e->o, "    for (i = 0; i < %ld; i++) V[%ld + i] = %s;\n", n, p->xoff + a * n, A);
+            fprintf(e->o, "    for (i = 0; i < %s; i++) V[%ld + i] = %s;\n", cn, p->xoff + a * n, A);
         }
     fprintf(e->o, "    hy_jet_fwd(c, hyk_plan[%d]);   /* %s at %s */\n", p->id, e->c->trs[cl->net].name,
             cl->ps < 0 ? "a point" : e->c->psets[cl->ps].name);
@@ -527,6 +581,7 @@ static void emit_jet_bwd(Emit *e, Kernel *k, const Plan *p)
 {
     const Call *cl = &e->c->ir.calls[p->call];
     long n = cl->ps < 0 ? 1 : e->c->psets[cl->ps].n;
+    const char *cn = cl->ps < 0 ? "1" : e->cnt[cl->ps];
     fprintf(e->o, "    hy_jet_bwd(c, hyk_plan[%d]);\n", p->id);
     if (p->dxoff < 0) return;
     char x[64];
@@ -536,11 +591,11 @@ static void emit_jet_bwd(Emit *e, Kernel *k, const Plan *p)
         const Node *nd = &e->c->ir.nodes[an];
         snprintf(x, sizeof x, "A[%ld + i]", p->dxoff + a * n);
         if (nd->op == OP_PARAM)
-            fprintf(e->o, "    { double s = 0; for (i = 0; i < %ld; i++) s += %s; G[hyk_po[%u]] += s; }\n", n, x, nd->aux);
+            fprintf(e->o, "    { double s = 0; for (i = 0; i < %s; i++) s += %s; G[hyk_po[%u]] += s; }\n", cn, x, nd->aux);
         else if (nd->ps < 0)
-            fprintf(e->o, "    { double s = 0; for (i = 0; i < %ld; i++) s += %s; A[%ld] += s; }\n", n, x, k->aoff[an]);
+            fprintf(e->o, "    { double s = 0; for (i = 0; i < %s; i++) s += %s; A[%ld] += s; }\n", cn, x, k->aoff[an]);
         else
-            fprintf(e->o, "    for (i = 0; i < %ld; i++) A[%ld + i] += %s;\n", n, k->aoff[an], x);
+            fprintf(e->o, "    for (i = 0; i < %s; i++) A[%ld + i] += %s;\n", cn, k->aoff[an], x);
     }
 }
 
@@ -562,7 +617,11 @@ static void emit_kernel(Emit *e, Kernel *k)
 {
     Comp *c = e->c;
     FILE *o = e->o;
-    if (k->is_step) {
+    if (k->is_resid) {
+        const PointSet *pp = &c->psets[k->index];
+        fprintf(o, "\n/* residual of loss %s at the %d candidates of %s */\nstatic void hyk_resid%d(HyCtx *c)\n{\n",
+                c->losses[c->psets[pp->pool_of].loss].name, pp->n, c->psets[pp->pool_of].name, k->index);
+    } else if (k->is_step) {
         const Substep *st = &c->steps[k->index];
         fprintf(o, "\n/* substep %d: step %s -- updates", k->index + 1, st->label);
         for (int t = 0; t < st->ntrain; t++) fprintf(o, " %s", c->trs[st->train[t]].name);
@@ -574,8 +633,13 @@ static void emit_kernel(Emit *e, Kernel *k)
     fprintf(o, "    double *V = hy_values(c), *A = hy_adjoints(c), *P = hy_params(c), *G = hy_grads(c);\n");
     fprintf(o, "    double *L = hy_loss_values(c);\n    long i;\n");
     fprintf(o, "    (void)A; (void)P; (void)G; (void)L; (void)i;\n");
+    emit_counts(e);
     emit_forward(e, k);
     char R[64];
+    if (k->is_resid) {
+        fprintf(o, "}\n");
+        return;
+    }
     if (!k->is_step) {
         fprintf(o, "    return %s;\n}\n", val(e, k->voff, k->roots[0], R, sizeof R));
         return;
@@ -698,7 +762,73 @@ static void emit_sample(Emit *e, int p)
                      sample_c[ps->method], ps->n, p, ps->voff);
 }
 
-static void emit_setup(Emit *e)
+/* Point sets the runtime redraws: user sets with 'resample'/'grow', and pools. */
+static int redrawn(const PointSet *ps) { return ps->every > 0 || ps->pool_of >= 0; }
+
+/* hyk_refresh<p>: the static nodes that depend on point set p's coordinates
+ * or noise, recomputed in index order.  Returns 0 (and emits nothing) when
+ * there are none. */
+static int emit_refresh(Emit *e, int p)
+{
+    Comp *c = e->c;
+    uint32_t nn = c->ir.nnodes;
+    uint8_t *dirty = calloc(nn ? nn : 1, 1);
+    if (!dirty) HY_ICE("out of memory");
+    int any = 0;
+    for (NodeId i = 0; i < nn; i++) {
+        const Node *nd = &c->ir.nodes[i];
+        if (!e->is_static[i]) continue;
+        if (nd->op == OP_COORD || nd->op == OP_NOISE) dirty[i] = nd->ps == p;
+        else dirty[i] = (nd->a != NO_NODE && dirty[nd->a]) || (nd->b != NO_NODE && dirty[nd->b]);
+        any |= dirty[i] && nd->op != OP_COORD && nd->op != OP_STOP && nd->op != OP_DATA;
+    }
+    if (any) {
+        fprintf(e->o, "\n/* point set %s was drawn anew: the static values that depend on it */\n", c->psets[p].name);
+        fprintf(e->o, "static void hyk_refresh%d(HyCtx *c)\n{\n    double *V = hy_values(c);\n    long i;\n    (void)i;\n", p);
+        emit_counts(e);
+        for (NodeId i = 0; i < nn; i++)
+            if (dirty[i]) emit_node(e, e->svoff, i, "    ");
+        fprintf(e->o, "}\n");
+    }
+    free(dirty);
+    return any;
+}
+
+/* The runtime's record of a redrawn point set: sampler, first draw. */
+static void emit_ps_sampler(Emit *e, int p)
+{
+    const PointSet *ps = &e->c->psets[p];
+    fprintf(e->o, "    hy_ps_sampler(c, %d, ", p);
+    cstr(e->o, ps->name);
+    fprintf(e->o, ", g[%d], %s, %d, %s, %d, %.17g, %d, %d, V + %ld, ", ps->domain, sample_c[ps->method], ps->boundary,
+            bnd_c[ps->bsel], ps->baxis, ps->bvalue, ps->n0, ps->n, ps->voff);
+    if (ps->normals) fprintf(e->o, "V + %ld);\n", ps->voff + (long)ps->dim * ps->n);
+    else fprintf(e->o, "0);\n");
+}
+
+/* Registers the redraws of point set p (after the jet plans). */
+static void emit_redraw(Emit *e, int p, const uint8_t *has_refresh)
+{
+    const PointSet *ps = &e->c->psets[p];
+    FILE *o = e->o;
+    char rf[32] = "0", rpf[32] = "0";
+    if (has_refresh[p]) snprintf(rf, sizeof rf, "hyk_refresh%d", p);
+    if (!ps->rar) {
+        fprintf(o, "    hy_ps_resample(c, %d, %ld, %s);\n", p, ps->every, rf);
+        return;
+    }
+    const Kernel *k = NULL;
+    for (int i = 0; i < e->nk; i++)
+        if (e->ks[i].is_resid && e->ks[i].index == ps->pool) k = &e->ks[i];
+    if (!k) HY_ICE("no residual kernel for point set %d", p);
+    long roff = k->voff[k->roots[0]];
+    if (roff < 0) HY_ICE("residual of point set %d has no storage", p);
+    if (has_refresh[ps->pool]) snprintf(rpf, sizeof rpf, "hyk_refresh%d", ps->pool);
+    fprintf(o, "    hy_ps_rar(c, %d, %ld, %d, %d, %.17g, %.17g, hyk_resid%d, V + %ld, %s, %s);   /* RAR-D by loss %s */\n", p,
+            ps->every, ps->pool, ps->add, ps->rar_k, ps->rar_c, ps->pool, roff, rpf, rf, e->c->losses[ps->loss].name);
+}
+
+static void emit_setup(Emit *e, const uint8_t *has_refresh)
 {
     Comp *c = e->c;
     FILE *o = e->o;
@@ -719,9 +849,15 @@ static void emit_setup(Emit *e)
     for (int p = 0; p < c->npsets; p++) {
         const PointSet *ps = &c->psets[p];
         const Domain *d = &c->domains[ps->domain];
-        fprintf(o, "    /* point set %s: %d points %s %s */\n", ps->name, ps->n, ps->boundary ? "on the boundary of" : "in",
-                d->name ? d->name : "(anonymous)");
-        if (ps->kind == PS_SAMPLE) {
+        if (ps->grows)
+            fprintf(o, "    /* point set %s: %d points, growing to %d, %s %s */\n", ps->name, ps->n0, ps->n,
+                    ps->boundary ? "on the boundary of" : "in", d->name ? d->name : "(anonymous)");
+        else
+            fprintf(o, "    /* point set %s: %d points %s %s */\n", ps->name, ps->n, ps->boundary ? "on the boundary of" : "in",
+                    d->name ? d->name : "(anonymous)");
+        if (ps->kind == PS_SAMPLE && redrawn(ps)) {
+            emit_ps_sampler(e, p);
+        } else if (ps->kind == PS_SAMPLE) {
             emit_sample(e, p);
         } else if (ps->kind == PS_FILE) {
             fprintf(o, "    { static const char *const cols[] = {");
@@ -749,7 +885,7 @@ static void emit_setup(Emit *e)
         }
         fprintf(o, "    hy_pointset(c, ");
         cstr(o, ps->name);
-        fprintf(o, ", %d, %d, V + %ld);\n", ps->n, ps->dim, ps->voff);
+        fprintf(o, ", %d, %d, V + %ld);\n", ps->n0, ps->dim, ps->voff);
     }
     for (int t = 0; t < c->ntrs; t++) {
         const Trainable *tr = &c->trs[t];
@@ -786,6 +922,7 @@ static void emit_setup(Emit *e)
         if (tr->has_bounds) fprintf(o, "    hy_bounds(c, %d, %.17g, %.17g);\n", t, tr->lo, tr->hi);
     }
     for (int t = 0; t < c->ntrs; t++) fprintf(o, "    hyk_po[%d] = hy_param_offset(c, %d);\n", t, t);
+    emit_counts(e);
     fprintf(o, "    /* static values */\n");
     for (NodeId i = 0; i < c->ir.nnodes; i++)
         if (e->is_static[i]) emit_node(e, e->svoff, i, "    ");
@@ -797,12 +934,18 @@ static void emit_setup(Emit *e)
             const Call *cl = &c->ir.calls[p->call];
             fprintf(o, "    { static const int comps[] = {");
             for (int q = 0; q < p->ncodes; q++) fprintf(o, "%s0x%x", q ? ", " : "", p->codes[q]);
-            fprintf(o, "};\n      hyk_plan[%d] = hy_jet_plan(c, %d, %d, %d, comps, V + %ld, V + %ld, ", p->id, cl->net,
-                    cl->ps < 0 ? 1 : c->psets[cl->ps].n, p->ncodes, p->xoff, p->outoff);
+            if (cl->ps >= 0 && c->psets[cl->ps].grows)
+                fprintf(o, "};\n      hyk_plan[%d] = hy_jet_plan_ps(c, %d, %d, %d, comps, V + %ld, V + %ld, ", p->id, cl->net,
+                        cl->ps, p->ncodes, p->xoff, p->outoff);
+            else
+                fprintf(o, "};\n      hyk_plan[%d] = hy_jet_plan(c, %d, %d, %d, comps, V + %ld, V + %ld, ", p->id, cl->net,
+                        cl->ps < 0 ? 1 : c->psets[cl->ps].n, p->ncodes, p->xoff, p->outoff);
             if (p->doff >= 0) fprintf(o, "hy_adjoints(c) + %ld, ", p->doff); else fprintf(o, "0, ");
             if (p->dxoff >= 0) fprintf(o, "hy_adjoints(c) + %ld); }\n", p->dxoff); else fprintf(o, "0); }\n");
         }
     }
+    for (int p = 0; p < c->npsets; p++)
+        if (c->psets[p].every > 0) emit_redraw(e, p, has_refresh);
     for (int l = 0; l < c->nlosses; l++) {
         fprintf(o, "    hy_loss(c, ");
         cstr(o, c->losses[l].name);
@@ -868,6 +1011,12 @@ static void emit_begin(Emit *e, Comp *c, FILE *out)
     e->o = out;
     e->file = c->diag.file;
     plan_all(e);
+    e->cnt = malloc((size_t)(c->npsets ? c->npsets : 1) * sizeof *e->cnt);
+    if (!e->cnt) HY_ICE("out of memory");
+    for (int p = 0; p < c->npsets; p++) {
+        e->any_grows |= c->psets[p].grows;
+        e->cnt[p] = c->psets[p].grows ? arena_printf(&c->arena, "hyk_n%d", p) : arena_printf(&c->arena, "%d", c->psets[p].n);
+    }
 }
 
 void emit_program(Comp *c, FILE *out, int with_prelude)
@@ -880,7 +1029,12 @@ void emit_program(Comp *c, FILE *out, int with_prelude)
     fprintf(out, "static long hyk_po[%d];    /* parameter offset of each trainable */\n", c->ntrs ? c->ntrs : 1);
     fprintf(out, "static int hyk_plan[%d];   /* runtime id of each jet plan */\n", e.nplans ? e.nplans : 1);
     for (int i = 0; i < e.nk; i++) emit_kernel(&e, &e.ks[i]);
-    emit_setup(&e);
+    uint8_t *has_refresh = calloc((size_t)c->npsets + 1, 1);
+    if (!has_refresh) HY_ICE("out of memory");
+    for (int p = 0; p < c->npsets; p++)
+        if (redrawn(&c->psets[p])) has_refresh[p] = (uint8_t)emit_refresh(&e, p);
+    emit_setup(&e, has_refresh);
+    free(has_refresh);
     free_plan(&e);
 }
 

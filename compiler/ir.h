@@ -100,6 +100,23 @@ typedef struct PointSet {
     const char **cols;      /* PS_FILE: column names to load, coordinates first [dim + extra] */
     long voff;              /* offset of its coordinates [dim][n] (+ extra [extra][n]) in V */
     Loc loc;
+    /* Redrawn point sets (PS_SAMPLE only; sema_space.c, emit.c, runtime/pointset.c):
+     * 'resample every N [by residual(...)]' redraws all n points, 'grow every N by
+     * residual(...)' appends `add` points; both at the start of every epoch E of the
+     * first phase with E > 0, E % every == 0 (E = epochs completed). */
+    long every;             /* 0: drawn once */
+    int grows;              /* 1: n is the capacity and n0 the first count (loops run over the
+                             * live count, hy_ps_count) */
+    int n0;                 /* points at the start (== n unless it grows) */
+    int add;                /* grows: points added each time */
+    int rar;                /* 1: points picked by RAR-D from the candidates of `pool` */
+    double rar_k, rar_c;    /* p ~ r^k / mean(r^k) + c */
+    int loss;               /* rar: the loss whose pointwise residual is r */
+    int pool;               /* rar: hidden point set of candidates (same domain, sampler), else -1 */
+    int npool;              /* rar: its number of candidates */
+    NodeId resid;           /* pools: r over this pool, else NO_NODE */
+    int pool_of;            /* pools: the point set served, else -1 */
+    const Expr *by;         /* the 'by' call (sema only) */
 } PointSet;
 
 typedef enum { TR_NET, TR_SCALAR } TrKind;

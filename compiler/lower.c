@@ -232,8 +232,10 @@ static int lower_args(Sema *s, const Expr *e, Ctx *cx, NodeId *out, int max)
 static NodeId reduce(Sema *s, Op op, NodeId a, Ctx *cx, Loc loc)
 {
     Ir *ir = &s->c->ir;
-    if (ir->nodes[a].ps < 0 && op == OP_SUM && cx->ps >= 0)   /* sum of a constant over n points */
+    if (ir->nodes[a].ps < 0 && op == OP_SUM && cx->ps >= 0 && !s->c->psets[cx->ps].grows)   /* constant over n points */
         return ir_binary(ir, OP_MUL, ir_const(ir, s->c->psets[cx->ps].n), a, loc);
+    if (ir->nodes[a].ps < 0 && op == OP_SUM && cx->ps >= 0)   /* a growing set: broadcast (plus zero noise), then sum */
+        a = ir_binary(ir, OP_ADD, a, ir_leaf(ir, OP_NOISE, cx->ps, (uint32_t)s->c->nnoise++, 0, loc), loc);
     return ir_unary(ir, op, a, loc);
 }
 

@@ -12,7 +12,7 @@
  * Grammar summary (newlines are whitespace; statements are keyword-led):
  *   seed INT
  *   const|domain|grid|weights NAME = expr
- *   points NAME = expr [in NAME | on expr] [grow every INT by expr]
+ *   points NAME = expr [in NAME | on expr] [grow every INT by expr] [resample every INT [by expr]]
  *   data NAME [on NAME] = expr
  *   net|param NAME = expr {optimizer expr | schedule expr | in [expr, expr]}
  *   field|let NAME [(NAME, ...)] = expr
@@ -29,7 +29,7 @@
  *   primary: NUMBER | STRING | NAME | NAME(args) | (expr)
  *   arg: expr | expr cmp expr | expr = expr | NAME: expr .. expr | expr -> expr
  *        | NAME v1 v2 ...   (ARG_OPT; values NUMBER | STRING | NAME | NAME(args))
- * Contextual words (ordinary identifiers elsewhere): schedule, grow, every, by,
+ * Contextual words (ordinary identifiers elsewhere): schedule, grow, resample, every, by,
  * warmup, x (step repetition), state (sim body).
  */
 
@@ -397,17 +397,30 @@ pt_clauses
     | pt_clauses ON expr
         { $$ = $1; if ($$->on || $$->on_expr) dup_clause(ctx, LOC(@2), "on");
           $$->on_expr = $3.e; $$->on_loc = LOC(@3); }
-    | pt_clauses IDENT IDENT int_lit IDENT expr
+    | pt_clauses IDENT IDENT int_lit
         { $$ = $1;
-          if (!is_word($2, "grow"))
-              perr(ctx, LOC(@2), "unknown clause '%s' (expected 'in', 'on' or 'grow')", $2);
+          int grow = is_word($2, "grow");
+          if (!grow && !is_word($2, "resample"))
+              perr(ctx, LOC(@2), "unknown clause '%s' (expected 'in', 'on', 'grow' or 'resample')", $2);
           else if (!is_word($3, "every"))
-              perr(ctx, LOC(@3), "expected 'every' after 'grow', not '%s'", $3);
-          else if (!is_word($5, "by"))
-              perr(ctx, LOC(@5), "expected 'by' in 'grow every N by ...', not '%s'", $5);
-          else if ($$->grow_by)
-              dup_clause(ctx, LOC(@2), "grow");
-          else { $$->grow_every = $4; $$->grow_by = $6.e; $$->grow_loc = LOC(@2); } }
+              perr(ctx, LOC(@3), "expected 'every' after '%s', not '%s'", $2, $3);
+          else if (grow ? $$->grow_loc.line != 0 : $$->resample_loc.line != 0)
+              dup_clause(ctx, LOC(@2), $2);
+          else if (grow) { $$->grow_every = $4; $$->grow_loc = LOC(@2); }
+          else { $$->resample_every = $4; $$->resample_loc = LOC(@2); } }
+    | pt_clauses IDENT expr
+        { /* 'by CALL' completes the grow/resample clause just before it */
+          $$ = $1;
+          Loc g = $$->grow_loc, r = $$->resample_loc;
+          int to_grow = g.line && (!r.line || g.line > r.line || (g.line == r.line && g.col > r.col));
+          Expr **by = to_grow ? &$$->grow_by : &$$->resample_by;
+          if (!is_word($2, "by"))
+              perr(ctx, LOC(@2), "unknown clause '%s' (expected 'in', 'on', 'grow' or 'resample')", $2);
+          else if (!g.line && !r.line)
+              perr(ctx, LOC(@2), "'by' must follow 'grow every N' or 'resample every N'");
+          else if (*by)
+              dup_clause(ctx, LOC(@2), "by");
+          else *by = $3.e; }
     ;
 
 /* train N epochs [clauses] { steps } */

@@ -161,12 +161,6 @@ static void decl_data(Sema *s, const Stmt *st)
 
 static const char *const act_names[] = {"tanh", "sin", "gelu", "softplus", "sigmoid", "swish"};
 
-/* Constructs the parser accepts for later issues but sema does not yet. */
-static void not_yet(Sema *s, const Stmt *st)
-{
-    if (st->grow_by || st->grow_every) ERR(st->grow_loc, "growing point sets are not supported yet");
-}
-
 static void decl_net(Sema *s, const Stmt *st)
 {
     const Expr *v = st->value;
@@ -407,7 +401,6 @@ int sema(Comp *c)
     s->c = c;
     int seen_train = 0;
     for (const Stmt *st = c->ast->first; st; st = st->next) {
-        not_yet(s, st);
         switch (st->kind) {
         case ST_SEED:
             if (st->count < 0) ERR(st->loc, "seed must be >= 0");
@@ -435,6 +428,7 @@ int sema(Comp *c)
             break;
         }
     }
+    sema_points_finish(s);
     if (!seen_train && c->diag.nerrors == 0 && c->nlosses > 0) {
         Loc l = {1, 1};
         ERR(l, "no 'train N epochs { step ... }' block");

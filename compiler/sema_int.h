@@ -61,6 +61,9 @@ const char *sym_suggest(Sema *s, const char *name);
 void decl_domain(Sema *s, const Stmt *st);
 void decl_points(Sema *s, const Stmt *st);
 void decl_load(Sema *s, const Stmt *st);   /* data NAME = load("file", columns ...) */
+/* After every declaration: capacities of growing point sets, the residuals
+ * and candidate pools of RAR-D ones (ir.h, PointSet). */
+void sema_points_finish(Sema *s);
 
 /* ---- training (sema_train.c) ---- */
 void sema_optimizer(Sema *s, Trainable *t, const Expr *opt, const Expr *sched);

@@ -21,6 +21,18 @@
  *   points P = ... on boundary(D, x = v)      the slice x = v (e.g. t = 0)
  *   points P = ... on boundary(D, left)       named faces: left/right (axis 1 low/high),
  *                                             bottom/top (axis 2), front/back (axis 3)
+ * Redrawn point sets (sampled ones only; ir.h's PointSet documents the fields):
+ *   ... resample every N                      all points drawn anew (round E / N)
+ *   ... resample every N by residual(L, k K, c C, pool M)
+ *                                             RAR-D with a fixed count: the n points are
+ *                                             picked from M candidates with p ~ r^k/mean(r^k) + c
+ *   ... grow every N by residual(L, k K, c C, add A, pool M)
+ *                                             RAR-D growth: A points picked from M candidates
+ *                                             are appended; the capacity n0 + A floor((E-1)/N)
+ *                                             for the E epochs of the first phase
+ * r is the pointwise value inside loss L's one reduction over the set (R of mse(R),
+ * mae(R), mean(R), sum(R)); it is evaluated on the candidates, a hidden point set
+ * "P.pool" declared after every user point set (sema_points_finish).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -39,6 +51,9 @@ static int new_pointset(Sema *s, const char *name, int domain, PsKind kind, int 
     p->n = n;
     p->dim = s->c->domains[domain].dim;
     p->loc = loc;
+    p->n0 = n;
+    p->pool = p->pool_of = p->loss = -1;
+    p->resid = NO_NODE;
     return s->c->npsets - 1;
 }
 
@@ -389,6 +404,67 @@ static int boundary_sel(Sema *s, const Expr *b, PointSet *p)
     return -1;
 }
 
+/* The 'grow every N by ...' / 'resample every N [by ...]' clauses of point
+ * set q (sampled); the loss of a residual is resolved in sema_points_finish. */
+static void points_redraw(Sema *s, const Stmt *st, int q)
+{
+    int grow = st->grow_loc.line != 0;
+    if (!grow && !st->resample_loc.line) return;
+    Loc loc = grow ? st->grow_loc : st->resample_loc;
+    if (grow && st->resample_loc.line) {
+        ERR(st->resample_loc, "a point set either grows or is resampled, not both");
+        return;
+    }
+    long every = grow ? st->grow_every : st->resample_every;
+    const Expr *by = grow ? st->grow_by : st->resample_by;
+    if (every < 1) { ERR(loc, "'%s every N' needs N >= 1 epochs", grow ? "grow" : "resample"); return; }
+    if (grow && !by) {
+        ERR(loc, "'grow every N' needs the points to add: 'grow every N by residual(LOSS, add A)'");
+        return;
+    }
+    PointSet *ps = &s->c->psets[q];
+    ps->every = every;
+    ps->grows = grow;
+    if (!by) return;
+    if (by->kind != EX_CALL || strcmp(by->name, "residual") != 0 || by->nargs < 1 ||
+        by->args[0]->kind != ARG_EXPR || by->args[0]->e->kind != EX_NAME) {
+        ERR(by->loc, "expected residual(LOSS, k K, c C%s, pool M) after 'by'", grow ? ", add A" : "");
+        ps->every = 0;
+        return;
+    }
+    static const char *const gopts[] = {"k", "c", "add", "pool", NULL}, *const ropts[] = {"k", "c", "pool", NULL};
+    int ok = check_opts(s, by, grow ? gopts : ropts);
+    for (int i = 1; i < by->nargs; i++)
+        if (by->args[i]->kind != ARG_OPT) { ERR(by->args[i]->loc, "residual takes one loss name, then options"); ok = 0; }
+    if (!grow && find_opt(by, "add")) ok = 0;   /* reported by check_opts */
+    const Arg *ka = find_opt(by, "k"), *ca = find_opt(by, "c"), *aa = find_opt(by, "add"), *pa = find_opt(by, "pool");
+    double k = ka ? const_value(s, ka->e, "the exponent k") : 1.0;
+    double cc = ca ? const_value(s, ca->e, "the constant c") : 1.0;
+    if (isnan(k) || isnan(cc)) ok = 0;
+    else if (!(k >= 0) || !isfinite(k) || k > 100) { ERR(ka->e->loc, "k must be in 0 .. 100"); ok = 0; }
+    else if (!(cc >= 0) || !isfinite(cc)) { ERR(ca->e->loc, "c must be a finite number >= 0"); ok = 0; }
+    long add = ps->n;
+    if (grow) {
+        if (!aa) { ERR(by->loc, "residual(...) of 'grow' needs the number of points to add: add A"); ok = 0; }
+        else if ((add = int_value(s, aa->e, "the number of points to add", 1, HY_MAX_POINTS)) < 0) ok = 0;
+    }
+    long pool = 10 * (add > 0 ? add : 1);
+    if (pa && (pool = int_value(s, pa->e, "the number of candidates", 1, HY_MAX_POINTS)) < 0) ok = 0;
+    else if (ok && pool < add) {
+        ERR(pa ? pa->e->loc : by->loc, "a pool of %ld candidates cannot give %ld points", pool, add);
+        ok = 0;
+    }
+    if (ok && pool > HY_MAX_POINTS) { ERR(by->loc, "a pool of %ld candidates is too large (limit %ld)", pool, HY_MAX_POINTS); ok = 0; }
+    ps = &s->c->psets[q];
+    if (!ok) { ps->every = 0; return; }
+    ps->rar = 1;
+    ps->rar_k = k;
+    ps->rar_c = cc;
+    ps->add = grow ? (int)add : 0;
+    ps->npool = (int)pool;
+    ps->by = by;
+}
+
 static const struct { const char *name; int method; } samplers[] = {
     {"random", SAMPLE_RANDOM}, {"latin", SAMPLE_LATIN}, {"sobol", SAMPLE_SOBOL}, {"halton", SAMPLE_HALTON},
 };
@@ -421,8 +497,12 @@ void decl_points(Sema *s, const Stmt *st)
         ps->bsel = p.bsel;
         ps->baxis = p.baxis;
         ps->bvalue = p.bvalue;
+        points_redraw(s, st, q);
         return;
     }
+    if (st->grow_loc.line || st->resample_loc.line)
+        ERR(st->grow_loc.line ? st->grow_loc : st->resample_loc,
+            "only sampled point sets (random, latin, sobol, halton) can be %s", st->grow_loc.line ? "grown" : "resampled");
     if (st->on_expr) {
         ERR(v->loc, "on a boundary, points are drawn by random(n), latin(n), sobol(n) or halton(n)");
         sym_declare(s, st, SYM_POINTS, -1);
@@ -558,4 +638,157 @@ void decl_load(Sema *s, const Stmt *st)
     ps->cols = cols;
     ps->extra = nval;
     y->ps = p;
+}
+
+/* ---- redrawn point sets: capacities, residuals, candidate pools ---- */
+
+/* The pointwise residual of loss l over point set q: the operand of the one
+ * reduction over q that the loss reaches through scalar nodes only (R of
+ * mse(R) = mean(R*R), of mae(R) = mean(|R|); else the operand itself).
+ * NO_NODE after an error at loc. */
+static NodeId loss_residual(Sema *s, int l, int q, Loc loc)
+{
+    Comp *c = s->c;
+    const Loss *ls = &c->losses[l];
+    uint32_t nn = c->ir.nnodes;
+    uint8_t *top = calloc(nn ? nn : 1, 1);
+    if (!top) HY_ICE("out of memory");
+    top[ls->root] = 1;
+    NodeId red = NO_NODE;
+    int many = 0;
+    for (NodeId i = ls->root + 1; i-- > 0;) {
+        if (!top[i]) continue;
+        const Node *nd = &c->ir.nodes[i];
+        if (nd->ps >= 0) continue;   /* pointwise: belongs to a reduction below */
+        if ((nd->op == OP_MEAN || nd->op == OP_SUM || nd->op == OP_MAXR) && c->ir.nodes[nd->a].ps >= 0) {
+            if (c->ir.nodes[nd->a].ps != q) continue;
+            if (red == NO_NODE) red = i;
+            else if (c->ir.nodes[red].a != nd->a) many = 1;
+            continue;
+        }
+        if (nd->op == OP_NETOUT) {
+            const Call *cl = &c->ir.calls[nd->a];
+            for (int k = 0; k < cl->nargs; k++) top[cl->args[k]] = 1;
+            continue;
+        }
+        if (nd->op == OP_CONST || nd->op == OP_COORD || nd->op == OP_PARAM || nd->op == OP_NOISE) continue;
+        if (nd->a != NO_NODE) top[nd->a] = 1;
+        if (nd->b != NO_NODE) top[nd->b] = 1;
+    }
+    free(top);
+    const char *pn = c->psets[q].name;
+    if (red == NO_NODE || many) {
+        ERR(loc, "residual(%s) needs a loss with one mean, sum or max over '%s' (e.g. loss %s = mse(R) over %s), "
+                 "but loss '%s' has %s", ls->name, pn, ls->name, pn, ls->name, many ? "several" : "none");
+        return NO_NODE;
+    }
+    NodeId r = c->ir.nodes[red].a;
+    const Node *rn = &c->ir.nodes[r];
+    if (rn->op == OP_MUL && rn->a == rn->b) r = rn->a;
+    else if (rn->op == OP_ABS) r = rn->a;
+    return r;
+}
+
+/* Node r over point set from, rebuilt over point set to: coordinates and
+ * noise of `from` become those of `to`, network calls are made at the new
+ * inputs; scalar nodes (constants, parameters, reductions) are shared. */
+static NodeId rebase(Comp *c, NodeId r, int from, int to)
+{
+    Ir *ir = &c->ir;
+    uint8_t *mark = calloc((size_t)r + 1, 1);
+    NodeId *map = malloc(((size_t)r + 1) * sizeof *map);
+    if (!mark || !map) HY_ICE("out of memory");
+    mark[r] = 1;
+    for (NodeId i = r + 1; i-- > 0;) {
+        const Node *nd = &ir->nodes[i];
+        if (!mark[i] || nd->ps < 0) continue;
+        if (nd->ps != from) HY_ICE("rebase: node %u over point set %d", i, nd->ps);
+        if (nd->op == OP_NETOUT) {
+            const Call *cl = &ir->calls[nd->a];
+            for (int k = 0; k < cl->nargs; k++) mark[cl->args[k]] = 1;
+        } else if (nd->op != OP_COORD && nd->op != OP_NOISE) {
+            if (nd->a != NO_NODE) mark[nd->a] = 1;
+            if (nd->b != NO_NODE) mark[nd->b] = 1;
+        }
+    }
+    for (NodeId i = 0; i <= r; i++) {
+        if (!mark[i]) continue;
+        Node nd = ir->nodes[i];   /* a copy: constructors may move the array */
+        if (nd.ps < 0) { map[i] = i; continue; }
+        switch (nd.op) {
+        case OP_COORD: case OP_NOISE: map[i] = ir_leaf(ir, nd.op, to, nd.aux, nd.num, nd.loc); break;
+        case OP_NETOUT: {
+            NodeId args[64];
+            const Call *cl = &ir->calls[nd.a];
+            int net = cl->net, na = cl->nargs;
+            if (na > 64) HY_ICE("rebase: %d network inputs", na);
+            for (int k = 0; k < na; k++) args[k] = map[cl->args[k]];
+            map[i] = ir_netout(ir, ir_call(ir, net, na, args), (int)nd.b, nd.aux, nd.loc);
+            break;
+        }
+        case OP_DATA: map[i] = ir_data(ir, map[nd.a], nd.aux, nd.loc); break;
+        default:
+            map[i] = nd.b == NO_NODE ? ir_unary(ir, nd.op, map[nd.a], nd.loc)
+                                     : ir_binary(ir, nd.op, map[nd.a], map[nd.b], nd.loc);
+        }
+    }
+    NodeId out = map[r];
+    free(mark);
+    free(map);
+    return out;
+}
+
+void sema_points_finish(Sema *s)
+{
+    Comp *c = s->c;
+    int nuser = c->npsets;
+    for (int q = 0; q < nuser; q++) {
+        PointSet *ps = &c->psets[q];
+        if (!ps->every) continue;
+        if (ps->grows) {
+            long E = c->epochs, events = E >= 1 ? (E - 1) / ps->every : 0;
+            double cap = (double)ps->n0 + (double)ps->add * (double)events;
+            if (cap > (double)HY_MAX_POINTS) {
+                ERR(ps->by->loc, "'%s' would grow to %.0f points in %ld epochs (limit %ld)", ps->name, cap, E, HY_MAX_POINTS);
+                ps->every = 0;
+                continue;
+            }
+            if (events == 0)
+                diag_warning(&c->diag, ps->by->loc, "'%s' never grows: %ld epochs, growth every %ld", ps->name, E, ps->every);
+            ps->n = (int)cap;
+        }
+        if (!ps->rar) continue;
+        const Expr *ln = ps->by->args[0]->e;
+        Sym *y = sym_lookup(s, ln->name);
+        if (!y || y->kind != SYM_LOSS) {
+            const char *hint = y ? NULL : sym_suggest(s, ln->name);
+            if (y) ERR(ln->loc, "'%s' is a %s, not a loss", ln->name, sym_kind_name[y->kind]);
+            else ERR(ln->loc, "unknown loss '%s'%s%s%s", ln->name, hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+            ps->every = 0;
+            continue;
+        }
+        if (y->index < 0) { ps->every = 0; continue; }   /* reported at the loss */
+        NodeId r = loss_residual(s, y->index, q, ln->loc);
+        if (r == NO_NODE) { c->psets[q].every = 0; continue; }
+        PointSet cp = c->psets[q];
+        int pool = new_pointset(s, arena_printf(&c->arena, "%s.pool", cp.name), cp.domain, PS_SAMPLE, cp.npool, cp.loc);
+        PointSet *pp = &c->psets[pool];
+        pp->method = cp.method;
+        pp->boundary = cp.boundary;
+        pp->normals = cp.normals;
+        pp->extra = cp.extra;
+        pp->bsel = cp.bsel;
+        pp->baxis = cp.baxis;
+        pp->bvalue = cp.bvalue;
+        pp->pool_of = q;
+        NodeId rp = rebase(c, r, q, pool);
+        pp = &c->psets[pool];
+        pp->resid = rp;
+        c->psets[q].pool = pool;
+        c->psets[q].loss = y->index;
+        if (c->ir.nodes[rp].ps != pool) {
+            ERR(ln->loc, "the residual of loss '%s' does not vary over the points of '%s'", ln->name, cp.name);
+            c->psets[q].every = 0;
+        }
+    }
 }

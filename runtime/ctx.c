@@ -65,6 +65,7 @@ void hy_ctx_free(HyCtx *c)
     hy_free(c->opt_state);
     hy_free(c->ex);
     rt_geom_free(c);
+    rt_ps_free(c);
     if (c->loss_log && fclose(c->loss_log) != 0)
         fprintf(stderr, "hycoc: error: closing loss log '%s': %s\n", c->loss_log_path,
                 strerror(errno));
@@ -412,6 +413,8 @@ int hy_train(HyCtx *c)
     for (long e = 1; e <= E; e++) {
         long s0, s1;
         int phase_end = rt_epoch_begin(c, e, &s0, &s1);   /* the phase's substeps */
+        if (c->cur_phase == 0)
+            hy_ps_update(c, e - 1);   /* redrawn and growing point sets (pointset.c) */
         for (long s = s0; s < s1; s++) {
             const Substep *sb = &c->sub[s];
             for (int r = 0; r < sb->repeat; r++) {

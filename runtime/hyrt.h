@@ -39,6 +39,10 @@ void hy_set_epochs(HyCtx *c, long epochs);     /* override the spec's count */
  * printing the progress log.  Returns 0, or 1 if training stopped on a
  * non-finite loss (message already printed). */
 int hy_train(HyCtx *c);
+/* Runs the point-set redraws and growth due at the start of an epoch with
+ * `epoch` epochs completed (hyrt_api.h, "redrawn and growing point sets");
+ * hy_train calls it in every epoch of the first phase. */
+void hy_ps_update(HyCtx *c, long epoch);
 /* Evaluates every expect/report line, prints the report.  Returns the number
  * of failed expects. */
 int hy_report_all(HyCtx *c);

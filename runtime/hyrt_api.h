@@ -477,6 +477,50 @@ long hy_rar_select(HyCtx *c, int stream, long counter_base, long npool, const do
 void hy_gather_points(int dim, long npool, const double *pool, long nsel, const long *chosen,
                       long nout, long at, double *out);
 
+/* ---- redrawn and growing point sets (runtime/pointset.c) ----
+ *
+ * A point set registered with hy_ps_sampler can be drawn anew during
+ * training.  Its draws are those of hy_geom_resample (interior) or
+ * hy_geom_resample_boundary (with normals) with stream = ps and round 0 at
+ * setup.  hy_ps_update(c, E) (hyrt.h; hy_train calls it at the start of
+ * every epoch of the first phase, E = epochs completed) redraws, in id
+ * order, every set with E > 0 and E % every == 0, in round E / every:
+ *   RESAMPLE  all n points drawn anew;
+ *   RAR       the candidate set `pool` is drawn anew, refresh_pool(c) and
+ *             residual(c) run, which leave the pool's residual in r[npool];
+ *             then hy_rar_select(c, ps, round * npool, npool, r, k, cc,
+ *             nsel, ...) picks nsel candidates, copied in draw order to
+ *             points n .. n+nsel-1 (growing: nsel = min(add, cap - n), then
+ *             n += nsel; nothing happens once n == cap) or to points
+ *             0 .. n-1 (add == 0: nsel = n, the count stays).
+ * Then refresh(c) runs (it recomputes whatever depends on the points).
+ * refresh and refresh_pool may be 0.  A sampler or RAR-D failure (e.g. a
+ * non-finite residual) prints "hycoc: error: point set 'NAME': ..." and
+ * exits with status 1.  Nothing is allocated after registration. */
+/* Registers point set ps (0 <= ps, the id of hy_pointset) drawn in geometry
+ * g by method (HY_SAMPLE_*, not GRID), in its interior (boundary 0) or on
+ * the selected boundary (sel, axis, value as hy_geom_sample_boundary; then
+ * normals [dim][cap] is required); storage coords [dim][cap], cap >= n.
+ * Draws points 0 .. n-1 (round 0), the live count is n. */
+void hy_ps_sampler(HyCtx *c, int ps, const char *name, int g, int method, int boundary, int sel, int axis,
+                   double value, long n, long cap, double *coords, double *normals);
+/* The live count of registered point set ps. */
+long hy_ps_count(HyCtx *c, int ps);
+/* ps (registered, cap == n) is redrawn every `every` >= 1 epochs. */
+void hy_ps_resample(HyCtx *c, int ps, long every, HyStepFn refresh);
+/* ps is redrawn every `every` >= 1 epochs by RAR-D from the candidates of
+ * pool (registered, same dimension and boundary-ness, cap == n >= nsel):
+ * add > 0 points appended each time (growth), or add == 0: all points
+ * replaced (then ps has cap == n).  k >= 0, cc >= 0 as hy_rar_select. */
+void hy_ps_rar(HyCtx *c, int ps, long every, int pool, long add, double k, double cc, HyStepFn residual,
+               const double *r, HyStepFn refresh_pool, HyStepFn refresh);
+/* hy_jet_plan over registered point set ps: buffers for its capacity, X,
+ * out, dout_adj, dX laid out with stride cap ([din][cap], ...); every
+ * hy_jet_fwd evaluates the first hy_ps_count(c, ps) points (hy_jet_bwd uses
+ * the count of the last forward). */
+int hy_jet_plan_ps(HyCtx *c, int net, int ps, int ncomp, const int *comps, const double *X, double *out,
+                   const double *dout_adj, double *dX);
+
 /* ---- elementwise kernels (n elements, in-place allowed) ---- */
 void hy_vsin(long n, const double *x, double *y);
 void hy_vcos(long n, const double *x, double *y);

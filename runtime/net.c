@@ -80,7 +80,9 @@
 
 struct JetPlan {
     int net;                  /* trainable id of the network */
-    int n;                    /* number of points */
+    int n;                    /* number of points (of the last forward) */
+    int ld;                   /* stride of X, out, dout_adj, dX, Xn: the n of the plan */
+    int ps;                   /* >= 0: n = the live count of this point set at each forward */
     int din, dout, w, depth;  /* network shape (w = hidden width) */
     int act;                  /* activation */
     int kind;                 /* trunk: HY_NET_MLP, HY_NET_MODIFIED, HY_NET_RESNET */
@@ -342,6 +344,8 @@ JetPlan *rt_jet_new(HyCtx *c, int net, int n, int ncomp, const int *comps,
     JetPlan *p = rt_xcalloc(1, sizeof *p, "jet plan");
     p->net = net;
     p->n = n;
+    p->ld = n;
+    p->ps = -1;
     p->din = t->din;
     p->dout = t->dout;
     p->w = t->width;
@@ -499,8 +503,8 @@ static void input_fwd(JetPlan *p)
     if (p->norm)
         for (int m = 0; m < din; m++) {
             const double lo = p->lo[m], hi = p->hi[m];
-            const double *x = p->X + (long)m * n;
-            double *y = p->Xn + (long)m * n;
+            const double *x = p->X + (long)m * p->ld;
+            double *y = p->Xn + (long)m * p->ld;
             for (int i = 0; i < n; i++)
                 y[i] = 2.0 * (x[i] - lo) / (hi - lo) - 1.0;
         }
@@ -512,7 +516,7 @@ static void input_fwd(JetPlan *p)
         for (long k = 0; k < F; k++) {
             double v = 0.0;
             for (int m = 0; m < din; m++)
-                v += p->Bt[k * din + m] * p->Xin[(long)m * n + i];
+                v += p->Bt[k * din + m] * p->Xin[(long)m * p->ld + i];
             cs[i * F + k] = v;
         }
     rt_vmap_sin(n * F, cs, sn);
@@ -567,7 +571,7 @@ static void proj_fwd(JetPlan *p, const double *W, const double *b, double *Z)
         for (int o = 0; o < w; o++)
             zi[o] = b[o];
         for (int m = 0; m < nin; m++) {
-            const double x = p->Xin[(long)m * n + i], *wm = Wt + (long)m * w;
+            const double x = p->Xin[(long)m * p->ld + i], *wm = Wt + (long)m * w;
             for (int o = 0; o < w; o++)
                 zi[o] += wm[o] * x;
         }
@@ -636,8 +640,16 @@ static void blend_fwd(JetPlan *p, const double *U, const double *h, const double
     }
 }
 
+void rt_jet_live(JetPlan *p, int ps) { p->ps = ps; }
+
 void rt_jet_fwd(HyCtx *c, JetPlan *p)
 {
+    if (p->ps >= 0) {
+        long live = rt_ps_live(c, p->ps);
+        if (live < 1 || live > p->ld)
+            RT_ICE("jet plan of net %d: %ld live points, capacity %d", p->net, live, p->ld);
+        p->n = (int)live;
+    }
     const Trainable *t = &c->tr[p->net];
     const double *P = c->params + t->off;
     const int n = p->n, C = p->C;
@@ -677,7 +689,7 @@ void rt_jet_fwd(HyCtx *c, JetPlan *p)
     for (int k = 0; k < p->ncomp; k++) {
         int ck = p->req[k];
         for (int o = 0; o < dout; o++) {
-            double *dst = p->out + ((long)k * dout + o) * n;
+            double *dst = p->out + ((long)k * dout + o) * p->ld;
             const double *src = p->Zo + (long)ck * n * dout + o;
             double bias = ck == 0 ? b[o] : 0.0;
             for (int i = 0; i < n; i++)
@@ -786,7 +798,7 @@ static void proj_bwd(JetPlan *p, const double *W, double *gW, double *gb, const 
         for (int o = 0; o < w; o++)
             gb[o] += dzi[o];
         for (int m = 0; m < nin; m++) {
-            double x = p->Xin[(long)m * n + i], *gm = gWt + (long)m * w;
+            double x = p->Xin[(long)m * p->ld + i], *gm = gWt + (long)m * w;
             for (int o = 0; o < w; o++)
                 gm[o] += dzi[o] * x;
         }
@@ -795,7 +807,7 @@ static void proj_bwd(JetPlan *p, const double *W, double *gW, double *gb, const 
                 double s = 0.0;
                 for (int o = 0; o < w; o++)
                     s += dzi[o] * W[o * nin + m];
-                p->dX[(long)m * n + i] += p->norm ? p->sc[m] * s : s;
+                p->dX[(long)m * p->ld + i] += p->norm ? p->sc[m] * s : s;
             }
     }
     for (int f = 1; f <= p->nf; f++) {
@@ -837,7 +849,7 @@ static void fourier_bwd(JetPlan *p)
                 vb += vv * (dG[cc * N0 + ic] * sv - dG[cc * N0 + is] * cv);
             }
             for (int m = 0; m < din; m++)
-                p->dX[(long)m * n + i] += p->sc[m] * p->Bt[k * din + m] * vb;
+                p->dX[(long)m * p->ld + i] += p->sc[m] * p->Bt[k * din + m] * vb;
         }
 }
 
@@ -858,7 +870,7 @@ void rt_jet_bwd(HyCtx *c, JetPlan *p)
     for (int k = 0; k < p->ncomp; k++) {
         int ck = p->req[k];
         for (int o = 0; o < dout; o++) {
-            const double *src = p->dout_adj + ((long)k * dout + o) * n;
+            const double *src = p->dout_adj + ((long)k * dout + o) * p->ld;
             double *dst = dZo + (long)ck * n * dout + o;
             for (int i = 0; i < n; i++)
                 dst[(long)i * dout] += src[i];

@@ -130,6 +130,14 @@ JetPlan *rt_jet_new(HyCtx *c, int net, int n, int ncomp, const int *comps,
 void rt_jet_free(JetPlan *p);
 void rt_jet_fwd(HyCtx *c, JetPlan *p);
 void rt_jet_bwd(HyCtx *c, JetPlan *p);
+/* Makes p (created for the capacity of point set ps) evaluate the live count
+ * rt_ps_live(c, ps) at every forward; X/out/dout_adj/dX keep the stride of
+ * the capacity. */
+void rt_jet_live(JetPlan *p, int ps);
+
+/* ---- redrawn and growing point sets (pointset.c) ---- */
+long rt_ps_live(HyCtx *c, int ps);      /* live count (internal error if unregistered) */
+void rt_ps_free(HyCtx *c);              /* hy_ctx_free */
 
 /* ---- optimizers (optim.c) ---- */
 /* Length in doubles of one first-order optimizer state (kind HY_OPT_*, n
@@ -251,6 +259,7 @@ struct HyCtx {
     long ntr, cap_tr;           /* count, capacity */
 
     int npointsets;             /* number of declared point sets (names only kept) */
+    struct RtPsTab *pstab;      /* redrawn and growing point sets (pointset.c), or NULL */
     struct RtGeoTab *geo;       /* geometries and sampling scratch (geom.c), or NULL */
 
     JetPlan **plans;            /* jet plans [nplans] */
