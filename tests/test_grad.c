@@ -198,8 +198,8 @@ static void check_param_grads(void)
                  "domain sq = rect(x: 0 .. 1, y: 0 .. 1, mesh 0.25)\n"
                  "net uvp = mlp(2 -> 3, width 6, depth 2, tanh, outputs u v p)\n"
                  "loss mom = mse(uvp.u * dx(uvp.u) + uvp.v * dy(uvp.u) + dx(uvp.p) - 0.1 * lap(uvp.u)) over sq\n"
-                 "loss div = mse(dx(uvp.u) + dy(uvp(x, y).v) + d(uvp.p, x, y) * uvp.p) over sq\n"
-                 "train 1 epochs { step mom, div }\n",
+                 "loss dv = mse(dx(uvp.u) + dy(uvp(x, y).v) + d(uvp.p, x, y) * uvp.p) over sq\n"
+                 "train 1 epochs { step mom, dv }\n",
                  200);
     check_params("grad/params/net-kinds",
                  "seed 7\n"
