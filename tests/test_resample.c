@@ -21,7 +21,7 @@
  *    (h = 1e-6, 1e-5 relative + 1e-8 absolute), with the live count below
  *    the capacity;
  *  - training runs are bitwise reproducible; --epochs beyond the spec stops
- *    the growth at the capacity.
+ *    the growth at the capacity; redraws allocate nothing.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -300,8 +300,11 @@ static void test_resample_rar(void)
     if (!build(&b, src, "rar-resample/build")) return;
     double *x = coords(&b, 0);
     double f0 = near_fraction(x, 0, 60);
+    hy_alloc_reset(0);
     hy_ps_update(b.ctx, 2);
+    long nalloc = hy_alloc_count();
     double f1 = near_fraction(x, 0, 60);
+    tap_check(nalloc == 0, "rar-resample/no-allocation", "%ld allocations in a redraw", nalloc);
     tap_check(hy_ps_count(b.ctx, 0) == 60 && b.c->psets[0].n == 60 && f0 < 0.35 && f1 >= 0.95,
               "rar-resample/concentrates", "count %ld; within 0.1 of the peak: %.2f before, %.2f after (want >= 0.95)",
               hy_ps_count(b.ctx, 0), f0, f1);
@@ -385,8 +388,12 @@ static void test_spec_shape(void)
     int pool = b.c->psets[0].pool;
     tap_check(b.c->psets[0].n == 3900 && pool >= 0 && b.c->psets[pool].n == 1000, "spec/burgers-capacity",
               "capacity %d (want 2000 + 100 * 19), pool %d", b.c->psets[0].n, pool >= 0 ? b.c->psets[pool].n : -1);
+    hy_alloc_reset(0);
     hy_ps_update(b.ctx, 1000);
-    tap_check(hy_ps_count(b.ctx, 0) == 2100, "spec/burgers-growth", "count %ld after epoch 1000", hy_ps_count(b.ctx, 0));
+    hy_ps_update(b.ctx, 2000);
+    long nalloc = hy_alloc_count();
+    tap_check(hy_ps_count(b.ctx, 0) == 2200 && nalloc == 0, "spec/burgers-growth",
+              "count %ld after epochs 1000 and 2000 (want 2200); %ld allocations (want 0)", hy_ps_count(b.ctx, 0), nalloc);
     unbuild(&b);
 }
 
