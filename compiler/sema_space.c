@@ -756,6 +756,9 @@ void sema_points_finish(Sema *s)
             if (events == 0)
                 diag_warning(&c->diag, ps->by->loc, "'%s' never grows: %ld epochs, growth every %ld", ps->name, E, ps->every);
             ps->n = (int)cap;
+        } else if (c->epochs >= 1 && (c->epochs - 1) / ps->every == 0) {
+            diag_warning(&c->diag, ps->loc, "'%s' is never resampled: %ld epochs, a redraw every %ld", ps->name, c->epochs,
+                         ps->every);
         }
         if (!ps->rar) continue;
         const Expr *ln = ps->by->args[0]->e;
