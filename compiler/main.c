@@ -37,6 +37,16 @@ static const char usage[] =
     "  --cc tcc|gcc       C compiler of --run: tcc in memory (default, fast start) or gcc -O2\n"
     "                     to a shared object (slower start, for long runs)\n"
     "\n"
+    "checkpoints:\n"
+    "  --save DIR         after training (also after a Ctrl-C/SIGTERM stop) write a checkpoint\n"
+    "                     to DIR: weights, optimizer/schedule/balancer state, counters, loss\n"
+    "                     history, manifest (.npz files NumPy loads); atomic: DIR is replaced\n"
+    "                     only by a complete checkpoint\n"
+    "  --resume DIR       continue from checkpoint DIR up to the end of the plan (the spec's\n"
+    "                     epochs and phases, or --epochs); bitwise the run that never stopped\n"
+    "  --until N          stop after epoch N of the plan (counted over all phases) without\n"
+    "                     changing the plan; with --save, a checkpoint to --resume from\n"
+    "\n"
     "overrides and outputs:\n"
     "  -D NAME=VALUE      override a value of the spec (repeatable): a const, seed, epochs,\n"
     "                     warmup, phaseK, a param's initial value, NAME.KEY for option KEY of\n"
@@ -75,6 +85,8 @@ typedef struct Opts {
     const char *history, *summary, *plot, *plot_format;
     int progress;           /* HY_PROGRESS_* */
     int list_overrides;     /* --list-overrides */
+    const char *save, *resume;  /* --save DIR, --resume DIR */
+    long until;             /* --until N (0: the whole plan) */
 } Opts;
 
 /* The option of the usage text closest to a (NULL if none is close). */
@@ -169,6 +181,14 @@ static int parse_opts(int argc, char **argv, Opts *o)
         } else if (!strcmp(a, "--epochs")) {
             if (parse_long(a, next, 1, 1000000000L, &v)) return -1;
             o->epochs = v; i++;
+        } else if (!strcmp(a, "--save") || !strcmp(a, "--resume")) {
+            if (!next || !*next) { fprintf(stderr, "hycoc: error: %s needs a directory name\n", a); return -1; }
+            if (!strcmp(a, "--save")) o->save = next;
+            else o->resume = next;
+            i++;
+        } else if (!strcmp(a, "--until")) {
+            if (parse_long(a, next, 1, 1000000000000L, &v)) return -1;
+            o->until = v; i++;
         } else if (!strcmp(a, "--log-every")) {
             if (parse_long(a, next, 1, 1000000000L, &v)) return -1;
             o->log_every = v; i++;
@@ -290,6 +310,7 @@ int main(int argc, char **argv)
         goto done;
     }
     if ((o.plot && plot_prepare_dir(o.plot)) || (o.summary && probe_writable(o.summary))) { status = 1; goto done; }
+    if (o.save && o.run && hy_checkpoint_probe(o.save)) { status = 1; goto done; }
     c->ast = parse_program(&c->arena, &c->diag);
     if (c->diag.nerrors) { status = 1; goto done; }
     if (overrides_apply(c, o.defs, o.ndefs)) { status = 1; goto done; }
@@ -335,7 +356,12 @@ int main(int argc, char **argv)
         status = comp_jit_cc(c, ctx, &jit, o.keep_c, o.cc);
         if (status == 0) {
             if (o.epochs) hy_set_epochs(ctx, o.epochs);
-            if (o.log && hy_set_loss_log(ctx, o.log) != 0) {
+            if (o.until) hy_set_until(ctx, o.until);
+            HyRunInfo ck_info = {o.file, src, len, -1.0, 0};
+            if (o.resume && hy_checkpoint_load(ctx, o.resume, HY_CK_ALL, &ck_info, NULL) != 0) {
+                fprintf(stderr, "hycoc: error: cannot resume from '%s' (differences above)\n", o.resume);
+                status = 1;
+            } else if (o.log && hy_set_loss_log(ctx, o.log) != 0) {
                 fprintf(stderr, "hycoc: error: cannot write loss log '%s': %s\n", o.log, strerror(errno));
                 status = 1;
             } else if (o.history && hy_set_history(ctx, o.history) != 0) {
@@ -344,6 +370,7 @@ int main(int argc, char **argv)
             } else {
                 double compile_s = now_seconds() - t_start;
                 status = hy_run(ctx);
+                if (o.save && hy_checkpoint_save(ctx, o.save, &ck_info) != 0 && status == 0) status = 1;
                 if (o.plot && plot_run(o.plot, o.plot_format, ctx) != 0 && status == 0) status = 1;
                 if (o.plot) plot_cleanup();
                 HyRunInfo info = {o.file, src, len, compile_s, status};

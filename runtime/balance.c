@@ -471,3 +471,37 @@ double rt_track_value(HyCtx *c, int j)
     const RtTrack *tk = &c->track[j];
     return tk->bal >= 0 ? c->bal[tk->bal].w[tk->id] : hy_lr(c, tk->id);
 }
+
+/* Checkpoint state (rt_ck_array): per balancer "bal.NAME", its whole value
+ * block (weights, transformed losses, ranges, lbPINNs s/m/v, histories:
+ * (8 + history rows) x nloss), and "bal.NAME.counters" = [advances, token of
+ * the last advance, values in the SoftAdapt ring, its oldest slot]. */
+void rt_bal_ck(HyCtx *c, RtCkWalk *w)
+{
+    for (long bi = 0; bi < c->nbal; bi++) {
+        RtBal *b = &c->bal[bi];
+        const int hist = b->kind == HY_BAL_SOFTADAPT ? (int)b->prm[1] : 2;
+        char name[RT_NAME_MAX + 16], what[RT_NAME_MAX + 32];
+        snprintf(name, sizeof name, "bal.%s", b->name);
+        snprintf(what, sizeof what, "state of balancer '%s'", b->name);
+        long shape[2] = {8 + hist, b->n};
+        rt_ck_array(w, name, what, b->w, 2, shape);
+        snprintf(name, sizeof name, "bal.%s.counters", b->name);
+        double k[4] = {(double)b->t, (double)b->token, b->hcount, b->hhead};
+        long four = 4;
+        if (rt_ck_array(w, name, what, k, 1, &four)) {
+            int ok = 1;
+            for (int i = 0; i < 4; i++)
+                ok &= k[i] >= 0.0 && k[i] == floor(k[i]) && k[i] < 9007199254740992.0;
+            ok &= k[2] <= hist && k[3] < hist;
+            if (!ok)
+                rt_ck_bad(w, name, "counters out of range");
+            else {
+                b->t = (long)k[0];
+                b->token = (unsigned long)k[1];
+                b->hcount = (int)k[2];
+                b->hhead = (int)k[3];
+            }
+        }
+    }
+}

@@ -85,6 +85,7 @@ void hy_set_threads(HyCtx *c, int n)
 void hy_set_log_every(HyCtx *c, long every) { c->log_every = every < 0 ? 0 : every; }
 void hy_set_quiet(HyCtx *c, int quiet) { c->quiet = quiet; }
 void hy_set_epochs(HyCtx *c, long epochs) { c->epochs_override = epochs; }
+void hy_set_until(HyCtx *c, long epoch) { c->until = epoch < 0 ? 0 : epoch; }
 void hy_epochs(HyCtx *c, long epochs) { c->epochs = epochs; }
 void hy_seed(HyCtx *c, unsigned long long seed) { c->seed = seed; }
 
@@ -403,14 +404,15 @@ int hy_train(HyCtx *c)
 {
     rt_finalize(c);
     long E = rt_total_epochs(c);   /* all phases (optim.c) */
+    long Eend = c->until > 0 && c->until < E ? c->until : E;   /* hy_set_until */
     long every = c->log_every > 0 ? c->log_every : (long)floor((double)E / 10.0 + 0.5);
     if (every < 1)
         every = 1;
     int logerr = 0;
     rt_progress_begin(c, E);   /* table header, live line, history, signal handlers */
     double t0 = rt_now();
-    c->epochs_done = 0;
-    for (long e = 1; e <= E; e++) {
+    c->epochs_done = c->epoch_start;   /* > 0 after hy_checkpoint_load */
+    for (long e = c->epoch_start + 1; e <= Eend; e++) {
         long s0, s1;
         int phase_end = rt_epoch_begin(c, e, &s0, &s1);   /* the phase's substeps */
         if (c->cur_phase == 0)
@@ -437,7 +439,9 @@ int hy_train(HyCtx *c)
         rt_epoch_end(c);
         c->epochs_done = e;
         int row = e == 1 || e % every == 0 || e == E || phase_end;
-        rt_progress_epoch(c, e, row, rt_now() - t0);   /* table row or live line; history */
+        /* a stop at hy_set_until shows its last epoch, but logs only the plan's rows, so a
+         * resumed run's log continues this one as if it had never stopped */
+        rt_progress_epoch(c, e, row || e == Eend, rt_now() - t0);   /* table row or live line */
         if (row && c->loss_log && loss_log_row(c, e) < 0)
             logerr = 1;
         if (rt_stop_requested(c))   /* SIGINT/SIGTERM: stop after this epoch */
@@ -459,7 +463,8 @@ int hy_train(HyCtx *c)
 
 double hy_epoch_seconds(HyCtx *c)
 {
-    return c->epochs_done > 0 ? c->train_seconds / (double)c->epochs_done : 0.0;
+    long run = c->epochs_done - c->epoch_start;   /* epochs of this session (resume) */
+    return run > 0 ? c->train_seconds / (double)run : 0.0;
 }
 
 /* ---- expects and reports ---- */

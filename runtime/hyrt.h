@@ -33,6 +33,10 @@ void hy_set_quiet(HyCtx *c, int quiet);        /* no progress lines on stdout */
  * same seed produce identical bytes.  Returns 0, or -1 with errno set. */
 int hy_set_loss_log(HyCtx *c, const char *path);
 void hy_set_epochs(HyCtx *c, long epochs);     /* override the spec's count */
+/* hy_train stops after global epoch `epoch` of its plan (0: at its end), as
+ * if the plan ended there but without changing it (rows, schedules and
+ * phases as in the full run); a checkpoint saved then resumes the plan. */
+void hy_set_until(HyCtx *c, long epoch);
 
 /* ---- running ---- */
 /* Trains for the planned epochs (substeps in order, each `repeat` times),
@@ -86,6 +90,49 @@ uint64_t hy_fnv1a64(const void *data, size_t n);
  * write failed, else removes it.  0, or -1 with errno set. */
 FILE *hy_atomic_open(const char *path, char **tmp);
 int hy_atomic_close(FILE *f, char *tmp, const char *path, int ok);
+
+/* ---- checkpoints (checkpoint.c has the format) ----
+ * hy_checkpoint_save writes the whole training state after hy_train (or a
+ * stop) into directory dir: weights, optimizer states, schedule and balancer
+ * state, counters, loss history and a manifest, as .npz files NumPy loads.
+ * Atomic: dir is replaced only by a complete new checkpoint (the previous one
+ * stays intact on any failure); dir must be new, empty or a checkpoint.
+ * Refused when a loss is not finite.  info gives the spec (path, bytes for
+ * its hash).  0, or -1 after a message.
+ * hy_checkpoint_probe: the same checks of dir before training (0 or -1).
+ * hy_checkpoint_load, after setup and before hy_train, checks the
+ * checkpoint against this context (format, seed, trainables with their
+ * architecture, and for HY_CK_ALL losses, every state array and the phase of
+ * the saved epoch), printing every difference; then loads the weights
+ * (HY_CK_WEIGHTS) or everything (HY_CK_ALL: hy_train then continues after
+ * the saved epoch, up to the end of its plan, and its history starts with
+ * the saved one).  meta (may be NULL) receives the manifest.  0, or -1 after
+ * messages; the context is then unusable. */
+typedef struct HyCkMeta {
+    long epoch;                 /* epochs done when saved */
+    uint64_t seed, spec_hash;   /* its seed; FNV-1a 64 of the spec's bytes */
+    char version[32];           /* hycoc version that wrote it */
+} HyCkMeta;
+enum { HY_CK_ALL = 0, HY_CK_WEIGHTS = 1 };
+int hy_checkpoint_save(HyCtx *c, const char *dir, const HyRunInfo *info);
+int hy_checkpoint_probe(const char *dir);
+int hy_checkpoint_load(HyCtx *c, const char *dir, int what, const HyRunInfo *info, HyCkMeta *meta);
+
+/* ---- networks as exporters see them (checkpoint.c) ----
+ * hy_net_info: -1 if trainable t is no network.  kind is the trunk
+ * (HY_NET_MLP, _MODIFIED, _RESNET); nfeat > 0: Fourier features; norm: inputs
+ * mapped to [-1, 1] over [lo, hi].  hy_net_layer: offsets (within the
+ * trainable's slice, which starts at off) of W [nout][nin] and b [nout] of
+ * layer l = 0..depth, or of the modified MLP's encoder U (l = -1) or V
+ * (l = -2).  hy_net_fourier_matrix: B [nfeat][din] (before the 2 pi). */
+typedef struct HyNetInfo {
+    int kind, din, dout, width, depth, act, nfeat, norm;
+    double lo[16], hi[16];
+    long off, len;
+} HyNetInfo;
+int hy_net_info(HyCtx *c, int t, HyNetInfo *out);
+void hy_net_layer(HyCtx *c, int t, int l, long *woff, long *boff, int *nin, int *nout);
+void hy_net_fourier_matrix(HyCtx *c, int t, double *B);
 
 /* ---- inspection (tests, tools) ---- */
 int hy_num_substeps(HyCtx *c);

@@ -167,6 +167,7 @@ static long phase_count(HyCtx *c, int p)
 }
 
 int rt_phase_override(HyCtx *c, int p) { return p == 0 ? -1 : c->phase[p - 1].opt_kind; }
+long rt_phase_count(HyCtx *c, int p) { return phase_count(c, p); }
 
 void rt_phase_range(HyCtx *c, int p, long *s0, long *s1)
 {

@@ -51,6 +51,9 @@ struct RtProgress {
     int ncols;
     struct sigaction old_int, old_term;
     int handlers;                /* old_* hold handlers to restore */
+    double *pre;                 /* rt_progress_preload: earlier rows [npre][prencols] */
+    long npre;
+    int prencols;
     char line[RT_LIVE_MAX + 64];
 };
 
@@ -71,6 +74,7 @@ void rt_progress_free(HyCtx *c)
         return;
     hy_free(c->prog->history_path);
     hy_free(c->prog->hist);
+    hy_free(c->prog->pre);
     hy_free(c->prog);
     c->prog = NULL;
 }
@@ -321,6 +325,20 @@ const char *hy_history_column(HyCtx *c, int j)
     return tracked_name(c, j - 1 - (int)c->nloss);
 }
 
+void rt_progress_preload(HyCtx *c, long nrows, int ncols, const double *rows)
+{
+    RtProgress *p = prog(c);
+    hy_free(p->pre);
+    p->pre = NULL;
+    p->npre = 0;
+    if (nrows < 1 || ncols < 1)
+        return;
+    p->pre = rt_xmalloc(sizeof(double) * (size_t)nrows * (size_t)ncols, "loss history");
+    memcpy(p->pre, rows, sizeof(double) * (size_t)nrows * (size_t)ncols);
+    p->npre = nrows;
+    p->prencols = ncols;
+}
+
 /* ---- begin / epoch / end ---- */
 
 void rt_progress_begin(HyCtx *c, long E)
@@ -348,6 +366,15 @@ void rt_progress_begin(HyCtx *c, long E)
         p->hist = rt_xmalloc(sizeof(double) * (size_t)p->histcap, "loss history");
     }
     p->nrows = 0;
+    for (long r = 0; p->pre && p->prencols == p->ncols && r < p->npre; r++) {   /* resumed run */
+        long e = (long)p->pre[r * p->ncols];
+        if ((e == 1 || e % p->stride == 0) && p->nrows < p->caprows)
+            memcpy(p->hist + p->nrows++ * p->ncols, p->pre + r * p->ncols,
+                   sizeof(double) * (size_t)p->ncols);
+    }
+    hy_free(p->pre);
+    p->pre = NULL;
+    p->npre = 0;
     if (p->interruptible)
         install_handlers(p);
     if (!c->quiet) {

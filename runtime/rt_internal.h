@@ -309,6 +309,8 @@ struct HyCtx {
     double lb_best;             /* its objective */
     long epochs_done;           /* epochs run by the last hy_train */
     double train_seconds;       /* wall time of the last hy_train */
+    long epoch_start;           /* checkpoint.c: epochs done before hy_train starts (resume) */
+    long until;                 /* hy_set_until: > 0: hy_train stops after this global epoch */
 };
 
 /* ---- progress, history, stop requests (progress.c) ---- */
@@ -349,6 +351,8 @@ void rt_epoch_end(HyCtx *c);
 void rt_phase_range(HyCtx *c, int p, long *s0, long *s1);
 /* The phase's optimizer override (kind < 0: none) */
 int rt_phase_override(HyCtx *c, int p);
+/* Epochs (iterations) of phase p: 0 <= p <= c->nphase. */
+long rt_phase_count(HyCtx *c, int p);
 /* One training step of substep s: weights, step function (once, or once per
  * loss for MultiAdam), clipping, schedule, optimizer, bounds; or one L-BFGS
  * step.  Returns -1, or the id of a loss that became non-finite (nothing
@@ -381,5 +385,28 @@ const char *rt_track_name(HyCtx *c, int j);
 double rt_track_value(HyCtx *c, int j);
 /* Monotonic wall clock in seconds. */
 double rt_now(void);
+
+/* ---- checkpoint state walk (checkpoint.c) ----
+ * Each module that keeps training state besides parameters and first-order
+ * optimizer states (schedule.c, balance.c) exposes it by calling
+ * rt_ck_array once per named array, in a fixed order.  The array lives in
+ * the module (data, of the given shape, at most 2-D; ndim 0: one value);
+ * when saving, its values are copied out; when loading they are copied in
+ * if the checkpoint has an array of that name and shape (then it returns 1
+ * and the module validates and unpacks them, reporting bad values with
+ * rt_ck_bad), else an error is recorded and it returns 0.  Integer
+ * counters travel as doubles (exact below 2^53): the module packs them into
+ * a local array before the call and unpacks after a successful load.
+ * `what` describes the array for messages ("DLRS state of 'phy'"). */
+typedef struct RtCkWalk RtCkWalk;
+int rt_ck_array(RtCkWalk *w, const char *name, const char *what, double *data, int ndim,
+                const long *shape);
+void rt_ck_bad(RtCkWalk *w, const char *name, const char *msg);
+void rt_sched_ck(HyCtx *c, RtCkWalk *w);   /* schedule.c: DLRS values and windows */
+void rt_bal_ck(HyCtx *c, RtCkWalk *w);     /* balance.c: weights, histories, counters */
+/* A resumed run's earlier loss history (progress.c): rows [nrows][ncols]
+ * (column 0 the epoch) kept until the next rt_progress_begin, whose history
+ * starts with those rows on its own grid when the columns match. */
+void rt_progress_preload(HyCtx *c, long nrows, int ncols, const double *rows);
 
 #endif

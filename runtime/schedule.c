@@ -245,3 +245,34 @@ void rt_sched_epoch_end(HyCtx *c, long s0, long s1)
             dlrs_push(t->sched, J);
     }
 }
+
+/* Checkpoint state (rt_ck_array): per trainable with a DLRS schedule, the
+ * array "sched.NAME" = [current value, values in the window, window...]. */
+void rt_sched_ck(HyCtx *c, RtCkWalk *w)
+{
+    for (long ti = 0; ti < c->ntr; ti++) {
+        Trainable *t = &c->tr[ti];
+        RtSched *s = t->sched;
+        if (!s || s->kind != HY_SCHED_DLRS)
+            continue;
+        char name[RT_NAME_MAX + 8], what[RT_NAME_MAX + 32];
+        snprintf(name, sizeof name, "sched.%s", t->name);
+        snprintf(what, sizeof what, "DLRS state of '%s'", t->name);
+        long len = 2 + s->w;
+        double *a = rt_xcalloc((size_t)len, sizeof(double), "checkpoint");
+        a[0] = s->lr;
+        a[1] = s->nwin;
+        memcpy(a + 2, s->win, sizeof(double) * (size_t)s->w);
+        if (rt_ck_array(w, name, what, a, 1, &len)) {
+            if (!(a[0] > 0.0) || !isfinite(a[0]) || !(a[1] >= 0.0) || a[1] >= s->w ||
+                a[1] != floor(a[1]))
+                rt_ck_bad(w, name, "value or window count out of range");
+            else {
+                s->lr = a[0];
+                s->nwin = (int)a[1];
+                memcpy(s->win, a + 2, sizeof(double) * (size_t)s->w);
+            }
+        }
+        hy_free(a);
+    }
+}
