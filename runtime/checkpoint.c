@@ -22,7 +22,8 @@
  *   state.npz      "counters" [epoch, step token], "losses" (latest values),
  *                  "lr.NAME" [lr of the last step, valid], and what the
  *                  module walks add (rt_sched_ck: "sched.NAME"; rt_bal_ck:
- *                  "bal.NAME", "bal.NAME.counters")
+ *                  "bal.NAME", "bal.NAME.counters"; rt_ps_ck: "ps.ID.NAME" with
+ *                  ".normals" and ".count" for redrawn and growing point sets)
  *   history.npz    the loss history: "epoch", "loss.NAME", "track.NAME"
  *   manifest.json  the manifest in words (names, shapes, files)
  * Random numbers need no state: every draw is a function of (seed, stream,
@@ -487,6 +488,7 @@ static void walk_state(HyCtx *c, RtCkWalk *w, int file)
     }
     rt_sched_ck(c, w);
     rt_bal_ck(c, w);
+    rt_ps_ck(c, w);
 }
 
 /* ---------------------------------------------------------------- directories */

@@ -229,3 +229,46 @@ void rt_ps_free(HyCtx *c)
     hy_free(t);
     c->pstab = NULL;
 }
+
+/* Checkpoint state (rt_ck_array): every redrawn or growing set and every
+ * RAR-D candidate pool, as "ps.ID.NAME" (its coordinates [dim][cap]),
+ * "ps.ID.NAME.normals" (boundary sets) and "ps.ID.NAME.count" [live count].
+ * After a load the refresh functions run, so the static values over the
+ * points are those of the saved run. */
+void rt_ps_ck(HyCtx *c, RtCkWalk *w)
+{
+    struct RtPsTab *t = c->pstab;
+    int loaded = 0;
+    for (long i = 0; t && i < t->n; i++) {
+        RtPs *P = &t->p[i];
+        int pool = 0;
+        for (long j = 0; j < t->n; j++)
+            pool |= t->p[j].used && t->p[j].kind == PS_RAR && t->p[j].pool == i;
+        if (!P->used || (P->kind == PS_FIXED && !pool))
+            continue;
+        char name[RT_NAME_MAX + 48], what[RT_NAME_MAX + 32];
+        snprintf(what, sizeof what, "points of point set '%s'", P->name);
+        long shape[2] = {P->dim, P->cap}, one = 1;
+        snprintf(name, sizeof name, "ps.%ld.%s", i, P->name);
+        loaded |= rt_ck_array(w, name, what, P->coords, 2, shape);
+        if (P->normals) {
+            snprintf(name, sizeof name, "ps.%ld.%s.normals", i, P->name);
+            rt_ck_array(w, name, what, P->normals, 2, shape);
+        }
+        double n = (double)P->n;
+        snprintf(name, sizeof name, "ps.%ld.%s.count", i, P->name);
+        if (rt_ck_array(w, name, what, &n, 1, &one)) {
+            if (!(n >= 1 && n <= (double)P->cap && n == (double)(long)n) || (!P->grows && n != (double)P->n))
+                rt_ck_bad(w, name, "live count out of range");
+            else
+                P->n = (long)n;
+        }
+    }
+    for (long i = 0; loaded && i < t->n; i++) {
+        RtPs *P = &t->p[i];
+        if (P->used && P->kind == PS_RAR && P->refresh_pool)
+            P->refresh_pool(c);
+        if (P->used && P->refresh)
+            P->refresh(c);
+    }
+}

@@ -404,6 +404,7 @@ int rt_ck_array(RtCkWalk *w, const char *name, const char *what, double *data, i
 void rt_ck_bad(RtCkWalk *w, const char *name, const char *msg);
 void rt_sched_ck(HyCtx *c, RtCkWalk *w);   /* schedule.c: DLRS values and windows */
 void rt_bal_ck(HyCtx *c, RtCkWalk *w);     /* balance.c: weights, histories, counters */
+void rt_ps_ck(HyCtx *c, RtCkWalk *w);      /* pointset.c: redrawn and growing point sets */
 /* A resumed run's earlier loss history (progress.c): rows [nrows][ncols]
  * (column 0 the epoch) kept until the next rt_progress_begin, whose history
  * starts with those rows on its own grid when the columns match. */

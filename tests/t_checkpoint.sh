@@ -4,7 +4,8 @@
 #    (the first run's rows followed by the resumed run's) and the --history
 #    files are byte for byte those of the run that never stopped, and so is
 #    every file of the final checkpoint; with a balancer, a schedule and an
-#    Adam-then-L-BFGS plan, stopping in each phase;
+#    Adam-then-L-BFGS plan, stopping in each phase; with point sets redrawn
+#    and grown (RAR-D) during training;
 #  - a SIGTERM stop saves too, and resuming from wherever it stopped ends in
 #    the same checkpoint;
 #  - mismatches are refused with exit 1 and say what differs: another width,
@@ -55,6 +56,29 @@ for U in 17 40 43; do   # in Adam, at the phase boundary, inside L-BFGS
     { cat "$tmp/a2.tsv"; tail -n +2 "$tmp/b2.tsv"; } > "$tmp/ab2.tsv"
     check "phases_resume_at_${U}_log" 'cmp -s "$tmp/ab2.tsv" "$tmp/c2.tsv"' "$(diff "$tmp/ab2.tsv" "$tmp/c2.tsv" | head -4; tail -3 "$tmp/b2.out")"
     check "phases_resume_at_${U}_checkpoint" 'same_dir "$tmp/ck2c" "$tmp/ck2b"' "final checkpoints differ"
+done
+
+# ---- 2b. point sets redrawn (uniform, RAR-D) and grown during training
+cat > "$tmp/rs.hyco" <<'EOF'
+seed 2
+domain st = spacetime(interval(x: 0 .. 1), t: 0 .. 1)
+points inner = random(200) in st  grow every 7 by residual(pde, k 1, c 1, add 20)
+points edge  = random(40) on boundary(st, x)  resample every 5
+points start = latin(40) on boundary(st, t = 0)  resample every 9 by residual(ic, k 2, c 0, pool 200)
+net u = mlp(2 -> 1, width 12, depth 2, tanh)
+loss pde = mse(dt(u) - 0.1 * dxx(u)) over inner
+loss bc = mse(u) over edge
+loss ic = mse(u - sin(pi*x)) over start
+train 60 epochs { step pde, bc, ic }
+EOF
+R="--quiet --log-every 5"
+$H "$tmp/rs.hyco" $R --log "$tmp/c3.tsv" --save "$tmp/ck3c" > /dev/null 2>&1
+for U in 14 27 45; do
+    rm -rf "$tmp/ck3a" "$tmp/ck3b"
+    $H "$tmp/rs.hyco" $R --until $U --log "$tmp/a3.tsv" --save "$tmp/ck3a" > /dev/null 2>&1
+    $H "$tmp/rs.hyco" $R --resume "$tmp/ck3a" --log "$tmp/b3.tsv" --save "$tmp/ck3b" > /dev/null 2>&1
+    { cat "$tmp/a3.tsv"; tail -n +2 "$tmp/b3.tsv"; } > "$tmp/ab3.tsv"
+    check "pointsets_resume_at_${U}" 'cmp -s "$tmp/ab3.tsv" "$tmp/c3.tsv" && same_dir "$tmp/ck3c" "$tmp/ck3b"' "$(diff "$tmp/ab3.tsv" "$tmp/c3.tsv" | head -4)"
 done
 
 # ---- 3. SIGTERM: saved where it stopped; resuming ends where the full run ends
