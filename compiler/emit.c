@@ -912,7 +912,9 @@ static void emit_setup(Emit *e, const uint8_t *has_refresh)
         if (tr->clip_kind)
             fprintf(o, "    hy_opt_clip(c, %d, %s, %.17g);\n", t, tr->clip_kind == HY_CLIP_NORM ? "HY_CLIP_NORM" : "HY_CLIP_VALUE",
                     tr->clip_v);
-        if (tr->sched_kind >= 0) {
+        if (tr->sched_kind == HY_SCHED_FN) {
+            fprintf(o, "    hy_schedule_fn(c, %d, hyk_sched%d);\n", t, t);
+        } else if (tr->sched_kind >= 0) {
             fprintf(o, "    { static const double s[] = {");
             for (int h = 0; h < tr->nsched; h++) fprintf(o, "%s%.17g", h ? ", " : "", tr->sched[h]);
             fprintf(o, "}; hy_schedule(c, %d, %d, %d, s); }\n", t, tr->sched_kind, tr->nsched);
@@ -1033,6 +1035,9 @@ void emit_program(Comp *c, FILE *out, int with_prelude)
     if (!has_refresh) HY_ICE("out of memory");
     for (int p = 0; p < c->npsets; p++)
         if (redrawn(&c->psets[p])) has_refresh[p] = (uint8_t)emit_refresh(&e, p);
+    for (int t = 0; t < c->ntrs; t++)   /* schedule expressions: C made by sema_train.c from checked names */
+        if (c->trs[t].sched_kind == HY_SCHED_FN)
+            fprintf(out, "\n/* schedule of %s */\nstatic double hyk_sched%d(HyCtx *c)\n{\n    const double *L = hy_loss_values(c);\n    (void)L;\n    return %s;\n}\n", c->trs[t].name, t, c->trs[t].sched_c);
     emit_setup(&e, has_refresh);
     free(has_refresh);
     free_plan(&e);

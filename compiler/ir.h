@@ -139,6 +139,8 @@ typedef struct Trainable {
     int clip_kind;                      /* 0, HY_CLIP_NORM or HY_CLIP_VALUE (chain(clip_...(v), opt)) */
     double clip_v;
     int sched_kind;                     /* -1: none; else HY_SCHED_* */
+    const char *sched_c;                /* HY_SCHED_FN: its value as a C expression of L[] and hy_epoch(c) */
+    const struct Expr *sched_expr;      /* HY_SCHED_FN: the expression as written */
     double sched[34];                   /* its parameters */
     int nsched;
     double min_lr, max_lr;              /* clamps (0 and INFINITY when not given) */

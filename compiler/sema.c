@@ -429,6 +429,7 @@ int sema(Comp *c)
         }
     }
     sema_points_finish(s);
+    sema_train_finish(s);
     if (!seen_train && c->diag.nerrors == 0 && c->nlosses > 0) {
         Loc l = {1, 1};
         ERR(l, "no 'train N epochs { step ... }' block");

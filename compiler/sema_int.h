@@ -71,6 +71,8 @@ void sema_schedule(Sema *s, Trainable *t, const Expr *e);
 void decl_weights(Sema *s, const Stmt *st);
 void decl_train(Sema *s, const Stmt *st);
 void decl_track(Sema *s, const Stmt *st);
+/* Translates schedule expressions (after every declaration). */
+void sema_train_finish(Sema *s);
 
 /* ---- lowering (lower.c) ---- */
 Domain *ps_domain(Sema *s, int ps);

@@ -185,6 +185,72 @@ void sema_optimizer(Sema *s, Trainable *t, const Expr *opt, const Expr *sched)
 
 /* ---- schedules ---- */
 
+/* A schedule written as an expression of `epoch` and the losses (e.g.
+ * where(pde > 1e-2, 1e-3, 1e-5)) becomes a C expression over L[id] (the loss
+ * values of the step being taken) and hy_epoch(c).  Only checked names and
+ * re-printed numbers reach the text, so nothing of the spec is pasted into
+ * the program.  Returns 0 after a located error. */
+static int sched_expr(Sema *s, const Expr *e, char *buf, size_t len)
+{
+    size_t used = strlen(buf);
+#define PUT(...) do { int n_ = snprintf(buf + used, len - used, __VA_ARGS__); \
+                      if (n_ < 0 || (size_t)n_ >= len - used) { ERR(e->loc, "schedule expression too long"); return 0; } \
+                      used += (size_t)n_; } while (0)
+#define SUB(x) do { if (!sched_expr(s, (x), buf, len)) return 0; used = strlen(buf); } while (0)
+    switch (e->kind) {
+    case EX_NUM: PUT("(%.17g)", e->num); return 1;
+    case EX_NAME: {
+        Sym *y = sym_lookup(s, e->name);
+        if (y && y->kind == SYM_CONST) { PUT("(%.17g)", y->value); return 1; }
+        if (y && y->kind == SYM_LOSS && y->index >= 0) { PUT("L[%d]", y->index); return 1; }
+        if (!y && strcmp(e->name, "epoch") == 0) { PUT("hy_epoch(c)"); return 1; }
+        if (!y && strcmp(e->name, "pi") == 0) { PUT("(%.17g)", M_PI); return 1; }
+        ERR(e->loc, "a schedule expression uses numbers, constants, loss names and 'epoch', not '%s'", e->name);
+        return 0;
+    }
+    case EX_NEG: PUT("(-"); SUB(e->lhs); PUT(")"); return 1;
+    case EX_BIN:
+        if (e->op == '^') { PUT("hy_pow("); SUB(e->lhs); PUT(", "); SUB(e->rhs); PUT(")"); return 1; }
+        if (e->op == '=') { ERR(e->loc, "use <= and >= to compare"); return 0; }
+        PUT("(");
+        SUB(e->lhs);
+        PUT(" %s ", e->op == 'l' ? "<=" : e->op == 'g' ? ">=" : e->op == '<' ? "<" : e->op == '>' ? ">" :
+                    e->op == '+' ? "+" : e->op == '-' ? "-" : e->op == '*' ? "*" : "/");
+        SUB(e->rhs);
+        PUT(")");
+        return 1;
+    case EX_CALL: {
+        static const char *const fns[] = {"exp", "log", "sqrt", "sin", "cos", "tanh", "abs", NULL};
+        static const char *const cfns[] = {"hy_exp", "hy_log", "hy_sqrt", "hy_sin", "hy_cos", "hy_tanh", "hy_fabs"};
+        for (int i = 0; fns[i]; i++)
+            if (strcmp(e->name, fns[i]) == 0 && e->nargs == 1 && e->args[0]->kind == ARG_EXPR) {
+                PUT("%s(", cfns[i]); SUB(e->args[0]->e); PUT(")");
+                return 1;
+            }
+        int three = strcmp(e->name, "where") == 0, two = strcmp(e->name, "min") == 0 || strcmp(e->name, "max") == 0;
+        if ((three && e->nargs == 3) || (two && e->nargs == 2)) {
+            for (int i = 0; i < e->nargs; i++)
+                if (e->args[i]->kind != ARG_EXPR) { ERR(e->args[i]->loc, "expected an expression"); return 0; }
+            const Expr *a = e->args[0]->e, *b = e->args[1]->e;
+            if (three && !(a->kind == EX_BIN && strchr("<>lg", a->op))) { ERR(a->loc, "expected a comparison"); return 0; }
+            PUT("(");
+            if (three) { SUB(a); PUT(" ? "); SUB(b); PUT(" : "); SUB(e->args[2]->e); }
+            else { PUT("("); SUB(a); PUT(e->name[1] == 'i' ? " <= " : " >= "); SUB(b); PUT(") ? "); SUB(a); PUT(" : "); SUB(b); }
+            PUT(")");
+            return 1;
+        }
+        ERR(e->loc, "'%s' in a schedule expression (expected exp, log, sqrt, sin, cos, tanh, abs, min, max or where)", e->name);
+        return 0;
+    }
+    case EX_STR: case EX_MEMBER: case EX_OVER:
+        break;
+    }
+    ERR(e->loc, "not allowed in a schedule expression");
+    return 0;
+#undef PUT
+#undef SUB
+}
+
 void sema_schedule(Sema *s, Trainable *t, const Expr *e)
 {
     static const OptSpec constant[] = {{"value", 1, R_POS}};
@@ -200,8 +266,11 @@ void sema_schedule(Sema *s, Trainable *t, const Expr *e)
         {"dlrs", HY_SCHED_DLRS, dlrs, 4},
     };
     static const char *const clamps[] = {"min_lr", "max_lr", NULL};
-    if (e->kind != EX_CALL) {
-        ERR(e->loc, "expected a schedule: constant, exponential, cosine, warmup_cosine, piecewise_constant or dlrs");
+    int known = e->kind == EX_CALL && strcmp(e->name, "piecewise_constant") == 0;
+    for (size_t i = 0; e->kind == EX_CALL && i < sizeof kinds / sizeof kinds[0]; i++) known |= strcmp(e->name, kinds[i].name) == 0;
+    if (!known) {   /* an expression of epoch and the losses: translated by sema_train_finish */
+        t->sched_kind = HY_SCHED_FN;
+        t->sched_expr = e;
         return;
     }
     const Arg *mn = find_opt(e, "min_lr"), *mx = find_opt(e, "max_lr");
@@ -246,6 +315,20 @@ void sema_schedule(Sema *s, Trainable *t, const Expr *e)
     }
     ERR(e->loc, "unknown schedule '%s' (expected constant, exponential, cosine, warmup_cosine, piecewise_constant or dlrs)",
         e->name);
+}
+
+/* Schedule expressions name losses, usually declared after the network, so
+ * they are translated once every declaration is known. */
+void sema_train_finish(Sema *s)
+{
+    for (int t = 0; t < s->c->ntrs; t++) {
+        Trainable *tr = &s->c->trs[t];
+        if (tr->sched_kind != HY_SCHED_FN || tr->sched_c) continue;
+        char *buf = arena_alloc(&s->c->arena, 8192);
+        buf[0] = 0;
+        if (sched_expr(s, tr->sched_expr, buf, 8192)) tr->sched_c = buf;
+        else tr->sched_c = "1";   /* reported */
+    }
 }
 
 /* ---- adaptive loss weights ---- */

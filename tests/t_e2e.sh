@@ -44,3 +44,9 @@ for ex in examples/full/*.hyco; do
     if [ $rc -le 1 ] && grep -q '^summary:' "$tmp/d"; then echo "ok $name/short-run"
     else echo "FAIL $name/short-run: exit $rc"; sed 's/^/    /' "$tmp/d" | tail -5; fi
 done
+# A schedule expression: the logged lr equals the formula in the spec.
+$H specs/schedule_expr.hyco --run --quiet --log "$tmp/se.tsv" --log-every 1 > /dev/null 2>&1
+if awk -F'\t' 'NR > 1 { e = $1 - 1; lr = ($2 > 1e-3 ? 1e-2 : 1e-3) * exp(-e / 2000);
+        d = $3 - lr; if (d < 0) d = -d; if (d > 1e-15 * lr) bad++; n++ }
+        END { exit !(n > 100 && bad == 0) }' "$tmp/se.tsv"; then echo "ok schedule/expression-lr"
+else echo "FAIL schedule/expression-lr: logged lr differs from where(fit > 1e-3, 1e-2, 1e-3) * exp(-epoch/2000)"; fi
