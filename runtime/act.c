@@ -103,7 +103,7 @@ VMAP(tanh)
  * No cancellation anywhere, so the relative error stays a few ulp down to
  * subnormal x; the test measures it against libm on [-30, 30] and specials. */
 #include <immintrin.h>
-__attribute__((target("avx2,fma"))) static inline __m256d tanh4(__m256d x)
+__attribute__((target("avx2,fma"), always_inline)) static inline __m256d tanh4(__m256d x)
 {
     const __m256d sign = _mm256_set1_pd(-0.0);
     __m256d ax = _mm256_andnot_pd(sign, x);
@@ -137,6 +137,11 @@ __attribute__((target("avx2,fma"))) static inline __m256d tanh4(__m256d x)
 __attribute__((target("avx2,fma"))) static void own_tanh_avx2(long n, const double *x, double *y)
 {
     long i = 0;
+    for (; i + 8 <= n; i += 8) {   /* two chains interleaved (see tanh_jet_avx2) */
+        __m256d a = tanh4(_mm256_loadu_pd(x + i)), b = tanh4(_mm256_loadu_pd(x + i + 4));
+        _mm256_storeu_pd(y + i, a);
+        _mm256_storeu_pd(y + i + 4, b);
+    }
     for (; i + 4 <= n; i += 4)
         _mm256_storeu_pd(y + i, tanh4(_mm256_loadu_pd(x + i)));
     if (i < n) {
@@ -144,6 +149,62 @@ __attribute__((target("avx2,fma"))) static void own_tanh_avx2(long n, const doub
         memcpy(t, x + i, (size_t)(n - i) * sizeof(double));
         _mm256_storeu_pd(t, tanh4(_mm256_loadu_pd(t)));
         memcpy(y + i, t, (size_t)(n - i) * sizeof(double));
+    }
+}
+
+/* tanh and its derivatives d1..d_nd in one pass (d[0] may be NULL; d[k]
+ * for k <= nd not).  Each result is rounded exactly as act_block's scalar
+ * formulas (header) under -ffp-contract=off (ISO C): separate multiplies
+ * and subtractions, in the same order, no FMA -- so this path and the
+ * portable one give bitwise the same values. */
+/* The jet formulas on one vector of tanh values t (k <= nd filled). */
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+tanh_derivs(__m256d t, int nd, __m256d v[4])
+{
+    const __m256d one = _mm256_set1_pd(1.0), m2 = _mm256_set1_pd(-2.0);
+    const __m256d six = _mm256_set1_pd(6.0), two = _mm256_set1_pd(2.0);
+    __m256d d1 = _mm256_sub_pd(one, _mm256_mul_pd(t, t));
+    v[0] = t;
+    v[1] = d1;
+    if (nd >= 2)
+        v[2] = _mm256_mul_pd(_mm256_mul_pd(m2, t), d1);
+    if (nd >= 3)
+        v[3] = _mm256_mul_pd(d1, _mm256_sub_pd(_mm256_mul_pd(_mm256_mul_pd(six, t), t), two));
+}
+
+/* tanh and its derivatives d1..d_nd in one pass (d[0] may be NULL; d[k]
+ * for 1 <= k <= nd not).  Each result is rounded exactly as act_block's
+ * scalar formulas (header) under -ffp-contract=off (ISO C): separate
+ * multiplies and subtractions in the same order, no FMA -- so this path and
+ * the portable one give bitwise the same values.  Two vectors per iteration:
+ * tanh4 is a long dependency chain, and interleaving two of them keeps the
+ * FMA pipes busy. */
+__attribute__((target("avx2,fma"))) static void tanh_jet_avx2(long n, const double *z, int nd,
+                                                              double *const d[4])
+{
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256d ta = tanh4(_mm256_loadu_pd(z + i)), tb = tanh4(_mm256_loadu_pd(z + i + 4));
+        __m256d va[4], vb[4];
+        tanh_derivs(ta, nd, va);
+        tanh_derivs(tb, nd, vb);
+        for (int k = 0; k <= nd; k++)
+            if (d[k]) {
+                _mm256_storeu_pd(d[k] + i, va[k]);
+                _mm256_storeu_pd(d[k] + i + 4, vb[k]);
+            }
+    }
+    for (; i < n; i += 4) {
+        double zt[4] = {0, 0, 0, 0}, out[4];
+        long m = n - i < 4 ? n - i : 4;
+        memcpy(zt, z + i, (size_t)m * sizeof(double));
+        __m256d v[4];
+        tanh_derivs(tanh4(_mm256_loadu_pd(zt)), nd, v);
+        for (int k = 0; k <= nd; k++)
+            if (d[k]) {
+                _mm256_storeu_pd(out, v[k]);
+                memcpy(d[k] + i, out, (size_t)m * sizeof(double));
+            }
     }
 }
 
@@ -199,6 +260,10 @@ static void act_block(int act, long m, const double *z, int nd, double *d[4])
     double t[CHUNK], u[CHUNK] = {0}, w[CHUNK];   /* u zeroed: silences a false -Wmaybe-uninitialized */
     switch (act) {
     case HY_ACT_TANH:
+        if (nd >= 1 && use_avx2()) {
+            tanh_jet_avx2(m, z, nd, d);
+            return;
+        }
         vtanh(m, z, t);
         if (d[0])
             memcpy(d[0], t, (size_t)m * sizeof(double));
@@ -387,3 +452,50 @@ EW_CLONES void rt_ewb_other(long N, double *restrict dzq, const double *restrict
         dzq[i] += das[i] * s2[i] * zp[i];
 }
 
+
+/* ---- whole activation jets (net.c), one pass over blocks of elements ----
+ * The same per-element operations, in the same order, as hy_act_eval
+ * followed by the rt_ew_* / rt_ewb_* calls over whole components (see
+ * rt_internal.h), so the results are bitwise those; but each block of
+ * CHUNK elements is finished for every component before the next, so the
+ * activation derivatives are reused from L1 instead of being re-read. */
+void rt_act_jet_fwd(int act, long N, long e0, long e1, int nd, int nf, int ns,
+                    const int (*pair)[2], const double *Z, double *A, double *S, int zpq)
+{
+    if (nd < 1 || nd > 3 || (ns > 0 && nd < 2))
+        RT_ICE("rt_act_jet_fwd: %d derivatives for %d second-order components", nd, ns);
+    for (long i0 = e0; i0 < e1; i0 += CHUNK) {
+        long m = e1 - i0 < CHUNK ? e1 - i0 : CHUNK;
+        double *d[4] = {A + i0, S + i0, nd >= 2 ? S + N + i0 : NULL,
+                        nd >= 3 ? S + 2 * N + i0 : NULL};
+        act_block(act, m, Z + i0, nd, d);
+        const double *s1 = S + i0, *s2 = S + N + i0;
+        for (int f = 1; f <= nf; f++)
+            rt_ew_mul(m, A + f * N + i0, s1, Z + f * N + i0);
+        for (int s = 0; s < ns; s++) {
+            long c = 1 + nf + s;
+            rt_ew_second(m, A + c * N + i0, s1, s2, Z + pair[s][0] * N + i0,
+                         Z + pair[s][1] * N + i0, zpq ? Z + c * N + i0 : NULL);
+        }
+    }
+}
+
+void rt_act_jet_bwd(long N, long e0, long e1, int nf, int ns, const int (*pair)[2],
+                    const double *Z, const double *S, const double *dA, double *dZ, int zpq)
+{
+    for (long i0 = e0; i0 < e1; i0 += CHUNK) {
+        long m = e1 - i0 < CHUNK ? e1 - i0 : CHUNK;
+        const double *s1 = S + i0, *s2 = S + N + i0, *s3 = S + 2 * N + i0;
+        rt_ew_mul(m, dZ + i0, dA + i0, s1);
+        for (int f = 1; f <= nf; f++)
+            rt_ewb_first(m, dZ + i0, dZ + f * N + i0, dA + f * N + i0, s1, s2, Z + f * N + i0);
+        for (int s = 0; s < ns; s++) {
+            long cs = 1 + nf + s, a = pair[s][0], b = pair[s][1];
+            rt_ewb_second(m, dZ + i0, dZ + a * N + i0, dZ + cs * N + i0, dA + cs * N + i0, s1, s2,
+                          s3, Z + a * N + i0, Z + b * N + i0, zpq ? Z + cs * N + i0 : NULL,
+                          a == b ? 2.0 : 1.0);
+            if (a != b)
+                rt_ewb_other(m, dZ + b * N + i0, dA + cs * N + i0, s2, Z + a * N + i0);
+        }
+    }
+}

@@ -1,12 +1,26 @@
-/* gemm.c -- small matrix products for the jets (AVX2/FMA register kernel).
+/* gemm.c -- small matrix products for the jets (AVX2/FMA register kernels).
  *
- * PINN layers are small (C*n rows of width 32..64): OpenBLAS spends much of
- * such a call on packing and beta scaling.  This kernel keeps a 4x8 block of
- * C in registers and streams K, with no packing; K is blocked by KC so the B
- * panel stays in cache for long K (the dW products).  Every element of C is
- * one sum over k in increasing order (blocks in order), so results are
- * deterministic and independent of thread count.  Without AVX2+FMA, it falls
- * back to cblas_dgemm.
+ * PINN layers are small (C*n rows of width 20..128): OpenBLAS spends much of
+ * such a call on packing and beta scaling, and reaches 15..20 GFLOP/s at these
+ * shapes on a core that does 45+ on large squares.  This kernel keeps a 6x8
+ * block of C in 12 AVX registers and streams K without packing (the rows of
+ * a(r, k) are contiguous in k for the forward products, and contiguous in r
+ * for the transposed dW products, so the broadcasts read cached lines).  A
+ * tail of fewer than 8 columns uses the same kernel with masked loads and
+ * stores; a tail of fewer than 6 rows the same kernel with fewer rows.
+ *
+ * Summation contract (bitwise, whatever the blocking, the row/column tails,
+ * the thread count or the instruction set):
+ *   for each K block [k0, k1) of KC, in order:
+ *       s = 0; for k in [k0, k1): s = fma(a(r,k), B[k][c], s)
+ *       C[r][c] = (accumulate || k0 > 0) ? C[r][c] + s : s
+ * tests/test_kernels.c checks exactly this against a scalar loop.
+ * With more threads (rt_gemm_threads), a large product is split by row
+ * blocks (unit-stride A) or column panels (transposed A) over a worker pool;
+ * each element is still computed by one thread in the order above, so the
+ * result is bitwise the same for every thread count.
+ * Without AVX2+FMA it falls back to cblas_dgemm (other rounding; OpenBLAS
+ * threads).
  *
  * rt_gemm:     C[r][c] (=|+=) sum_k a(r,k) B[k*ldb + c],  a(r,k) = A[r*ars + k*aks]
  *              (ars/aks strides give A or A^T without copies)
@@ -15,14 +29,16 @@
 #include <cblas.h>
 #include <immintrin.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
 #include "rt_internal.h"
 
-#define KC 256   /* K block: B panel KC x N stays in L2 */
+#define KC 256   /* K block: part of the summation contract above */
+#define MR 6     /* rows of a register block */
 
 static int cpu_ok = -1;   /* AVX2 and FMA available (checked once) */
-static int nthreads = 1;  /* hy_set_threads: > 1 sends large products to OpenBLAS */
-
-void rt_gemm_threads(int n) { nthreads = n; }
+static int nthreads = 1;  /* hy_set_threads, capped at RT_MAXT */
 
 static int avx2(void)
 {
@@ -33,128 +49,363 @@ static int avx2(void)
     return cpu_ok;
 }
 
-/* C block rows [r0, r0+mr), columns [c0, c0+8), K block [k0, k1). */
-__attribute__((target("avx2,fma"))) static inline void
-block8(long r0, long mr, long c0, long k0, long k1, const double *A, long ars, long aks,
-       const double *B, long ldb, double *C, long ldc, int acc)
+#define AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma")))
+
+/* One register block: rows [0, mr) of C at cp (mr <= MR, a constant after
+ * inlining), 8 columns (masked: the columns m0/m1 select), K block k0..k1
+ * of a at ap (already offset to row 0, k0) and b (offset to k0, column 0). */
+AVX2_INLINE void tile(const int mr, const int masked, __m256i m0, __m256i m1, long kn,
+                      const double *ap, long ars, long aks, const double *b, long ldb,
+                      double *cp, long ldc, int acc)
 {
-    const double *a0 = A + r0 * ars + k0 * aks;
-    const double *b = B + k0 * ldb + c0;
-    double *cp = C + r0 * ldc + c0;
-    if (mr == 4) {
-        __m256d c00 = _mm256_setzero_pd(), c01 = c00, c10 = c00, c11 = c00;
-        __m256d c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-        const double *ap = a0;
-        for (long k = k0; k < k1; k++, ap += aks, b += ldb) {
-            __m256d b0 = _mm256_loadu_pd(b), b1 = _mm256_loadu_pd(b + 4);
-            __m256d x = _mm256_broadcast_sd(ap);
-            c00 = _mm256_fmadd_pd(x, b0, c00);
-            c01 = _mm256_fmadd_pd(x, b1, c01);
+    const __m256d z = _mm256_setzero_pd();
+    __m256d c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z;
+    __m256d c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+    for (long k = 0; k < kn; k++, ap += aks, b += ldb) {
+        __m256d b0 = masked ? _mm256_maskload_pd(b, m0) : _mm256_loadu_pd(b);
+        __m256d b1 = masked ? _mm256_maskload_pd(b + 4, m1) : _mm256_loadu_pd(b + 4);
+        __m256d x = _mm256_broadcast_sd(ap);
+        c00 = _mm256_fmadd_pd(x, b0, c00);
+        c01 = _mm256_fmadd_pd(x, b1, c01);
+        if (mr > 1) {
             x = _mm256_broadcast_sd(ap + ars);
             c10 = _mm256_fmadd_pd(x, b0, c10);
             c11 = _mm256_fmadd_pd(x, b1, c11);
+        }
+        if (mr > 2) {
             x = _mm256_broadcast_sd(ap + 2 * ars);
             c20 = _mm256_fmadd_pd(x, b0, c20);
             c21 = _mm256_fmadd_pd(x, b1, c21);
+        }
+        if (mr > 3) {
             x = _mm256_broadcast_sd(ap + 3 * ars);
             c30 = _mm256_fmadd_pd(x, b0, c30);
             c31 = _mm256_fmadd_pd(x, b1, c31);
         }
-        if (acc) {
-            c00 = _mm256_add_pd(_mm256_loadu_pd(cp), c00);
-            c01 = _mm256_add_pd(_mm256_loadu_pd(cp + 4), c01);
-            c10 = _mm256_add_pd(_mm256_loadu_pd(cp + ldc), c10);
-            c11 = _mm256_add_pd(_mm256_loadu_pd(cp + ldc + 4), c11);
-            c20 = _mm256_add_pd(_mm256_loadu_pd(cp + 2 * ldc), c20);
-            c21 = _mm256_add_pd(_mm256_loadu_pd(cp + 2 * ldc + 4), c21);
-            c30 = _mm256_add_pd(_mm256_loadu_pd(cp + 3 * ldc), c30);
-            c31 = _mm256_add_pd(_mm256_loadu_pd(cp + 3 * ldc + 4), c31);
+        if (mr > 4) {
+            x = _mm256_broadcast_sd(ap + 4 * ars);
+            c40 = _mm256_fmadd_pd(x, b0, c40);
+            c41 = _mm256_fmadd_pd(x, b1, c41);
         }
-        _mm256_storeu_pd(cp, c00);
-        _mm256_storeu_pd(cp + 4, c01);
-        _mm256_storeu_pd(cp + ldc, c10);
-        _mm256_storeu_pd(cp + ldc + 4, c11);
-        _mm256_storeu_pd(cp + 2 * ldc, c20);
-        _mm256_storeu_pd(cp + 2 * ldc + 4, c21);
-        _mm256_storeu_pd(cp + 3 * ldc, c30);
-        _mm256_storeu_pd(cp + 3 * ldc + 4, c31);
-        return;
+        if (mr > 5) {
+            x = _mm256_broadcast_sd(ap + 5 * ars);
+            c50 = _mm256_fmadd_pd(x, b0, c50);
+            c51 = _mm256_fmadd_pd(x, b1, c51);
+        }
     }
-    for (long i = 0; i < mr; i++) {
-        __m256d s0 = _mm256_setzero_pd(), s1 = s0;
-        const double *ap = a0 + i * ars, *bp = b;
-        for (long k = k0; k < k1; k++, ap += aks, bp += ldb) {
-            __m256d x = _mm256_broadcast_sd(ap);
-            s0 = _mm256_fmadd_pd(x, _mm256_loadu_pd(bp), s0);
-            s1 = _mm256_fmadd_pd(x, _mm256_loadu_pd(bp + 4), s1);
-        }
-        double *q = cp + i * ldc;
-        if (acc) {
-            s0 = _mm256_add_pd(_mm256_loadu_pd(q), s0);
-            s1 = _mm256_add_pd(_mm256_loadu_pd(q + 4), s1);
-        }
-        _mm256_storeu_pd(q, s0);
-        _mm256_storeu_pd(q + 4, s1);
+#define ROW(i, lo, hi)                                                                   \
+    if (mr > i) {                                                                        \
+        double *q = cp + i * ldc;                                                        \
+        if (masked) {                                                                    \
+            if (acc) {                                                                   \
+                lo = _mm256_add_pd(_mm256_maskload_pd(q, m0), lo);                       \
+                hi = _mm256_add_pd(_mm256_maskload_pd(q + 4, m1), hi);                   \
+            }                                                                            \
+            _mm256_maskstore_pd(q, m0, lo);                                              \
+            _mm256_maskstore_pd(q + 4, m1, hi);                                          \
+        } else {                                                                         \
+            if (acc) {                                                                   \
+                lo = _mm256_add_pd(_mm256_loadu_pd(q), lo);                              \
+                hi = _mm256_add_pd(_mm256_loadu_pd(q + 4), hi);                          \
+            }                                                                            \
+            _mm256_storeu_pd(q, lo);                                                     \
+            _mm256_storeu_pd(q + 4, hi);                                                 \
+        }                                                                                \
+    }
+    ROW(0, c00, c01)
+    ROW(1, c10, c11)
+    ROW(2, c20, c21)
+    ROW(3, c30, c31)
+    ROW(4, c40, c41)
+    ROW(5, c50, c51)
+#undef ROW
+}
+
+/* tile() for any mr in 1..MR (the switch makes each a constant). */
+AVX2_INLINE void tile_any(long mr, const int masked, __m256i m0, __m256i m1, long kn,
+                          const double *ap, long ars, long aks, const double *b, long ldb,
+                          double *cp, long ldc, int acc)
+{
+    switch (mr) {
+    case 6: tile(6, masked, m0, m1, kn, ap, ars, aks, b, ldb, cp, ldc, acc); break;
+    case 5: tile(5, masked, m0, m1, kn, ap, ars, aks, b, ldb, cp, ldc, acc); break;
+    case 4: tile(4, masked, m0, m1, kn, ap, ars, aks, b, ldb, cp, ldc, acc); break;
+    case 3: tile(3, masked, m0, m1, kn, ap, ars, aks, b, ldb, cp, ldc, acc); break;
+    case 2: tile(2, masked, m0, m1, kn, ap, ars, aks, b, ldb, cp, ldc, acc); break;
+    default: tile(1, masked, m0, m1, kn, ap, ars, aks, b, ldb, cp, ldc, acc); break;
     }
 }
 
-/* One K block [k0, k1) of rt_gemm; acc: add to C (else overwrite).  Loop
- * order: with a unit-stride A (A streams, B small) rows outermost; with a
- * transposed A (the dW products: long K, B = activations) columns outermost
- * so one K x 8 panel of B stays in L1 across all row blocks. */
+/* Full 8-column block and masked tail block (outlined: one copy each). */
 __attribute__((target("avx2,fma"))) static void
-kern(long M, long N, long k0, long k1, const double *A, long ars, long aks, const double *B,
-     long ldb, double *C, long ldc, int acc)
+tile_full(long mr, long kn, const double *ap, long ars, long aks, const double *b, long ldb,
+          double *cp, long ldc, int acc)
 {
-    const long N8 = N & ~7L;
-    if (aks == 1) {
-        for (long r0 = 0; r0 < M; r0 += 4)
-            for (long c0 = 0; c0 < N8; c0 += 8)
-                block8(r0, M - r0 < 4 ? M - r0 : 4, c0, k0, k1, A, ars, aks, B, ldb, C, ldc, acc);
-    } else {
-        for (long c0 = 0; c0 < N8; c0 += 8)
-            for (long r0 = 0; r0 < M; r0 += 4)
-                block8(r0, M - r0 < 4 ? M - r0 : 4, c0, k0, k1, A, ars, aks, B, ldb, C, ldc, acc);
-    }
-    for (long r = 0; r < M; r++)   /* columns beyond the last multiple of 8 */
-        for (long c = N8; c < N; c++) {
-            double s = 0.0;
-            const double *ap = A + r * ars + k0 * aks;
-            for (long k = k0; k < k1; k++, ap += aks)
-                s = fma(*ap, B[k * ldb + c], s);
-            double *q = C + r * ldc + c;
-            *q = acc ? *q + s : s;
-        }
+    const __m256i none = _mm256_setzero_si256();
+    tile_any(mr, 0, none, none, kn, ap, ars, aks, b, ldb, cp, ldc, acc);
 }
+
+__attribute__((target("avx2,fma"))) static void
+tile_mask(long mr, long nt, long kn, const double *ap, long ars, long aks, const double *b,
+          long ldb, double *cp, long ldc, int acc)
+{
+    const __m256i idx0 = _mm256_setr_epi64x(0, 1, 2, 3), idx1 = _mm256_setr_epi64x(4, 5, 6, 7);
+    const __m256i lim = _mm256_set1_epi64x(nt);
+    __m256i m0 = _mm256_cmpgt_epi64(lim, idx0), m1 = _mm256_cmpgt_epi64(lim, idx1);
+    tile_any(mr, 1, m0, m1, kn, ap, ars, aks, b, ldb, cp, ldc, acc);
+}
+
+/* Packing buffers, one set per part of a parallel product: a K block of B
+ * as column panels Bp[panel][k][8] (a partial last panel padded with zeros),
+ * and for a transposed A a row chunk as row tiles Ap[tile][k][MR].  Packing
+ * makes the kernel's reads contiguous: the jet tensors have power-of-two row
+ * strides (w = 32, 64, ...), and reading a K x 8 panel of them directly maps
+ * every row onto a few L1 sets. */
+#define NC 128   /* columns of B packed at a time */
+#define MC 96    /* rows of a transposed A packed at a time (multiple of MR) */
+typedef struct Pack {
+    _Alignas(64) double b[KC * NC];
+    _Alignas(64) double a[KC * MC];
+} Pack;
+static Pack packs[RT_MAXT];
+
+static void pack_b(double *Bp, long kn, long nc, const double *B, long ldb)
+{
+    for (long c0 = 0; c0 < nc; c0 += 8) {
+        double *d = Bp + c0 * kn;
+        long w = nc - c0 < 8 ? nc - c0 : 8;
+        if (w == 8)
+            for (long k = 0; k < kn; k++, d += 8)
+                memcpy(d, B + k * ldb + c0, 8 * sizeof(double));
+        else
+            for (long k = 0; k < kn; k++, d += 8) {
+                const double *s = B + k * ldb + c0;
+                long j = 0;
+                for (; j < w; j++)
+                    d[j] = s[j];
+                for (; j < 8; j++)
+                    d[j] = 0.0;
+            }
+    }
+}
+
+static void pack_a(double *Ap, long mc, long kn, const double *A, long ars, long aks)
+{
+    for (long r0 = 0; r0 < mc; r0 += MR) {
+        double *d = Ap + r0 * kn;
+        long mr = mc - r0 < MR ? mc - r0 : MR;
+        if (mr == MR && ars == 1)
+            for (long k = 0; k < kn; k++, d += MR)
+                memcpy(d, A + r0 + k * aks, MR * sizeof(double));
+        else
+            for (long k = 0; k < kn; k++, d += MR)
+                for (long i = 0; i < mr; i++)
+                    d[i] = A[(r0 + i) * ars + k * aks];
+    }
+}
+
+/* Columns [0, nc) (B packed in pk->b) of one K block of length kn;
+ * acc: add to C (else overwrite).  With a unit-stride A (A streams, B small)
+ * row blocks outermost, so MR rows of A stay in L1 across the column panels;
+ * with a transposed A (the dW products: long K, B = activations) A is packed
+ * by chunks of MC rows and column panels are outermost, so one packed K x 8
+ * panel of B stays in L1 across the row blocks of the chunk. */
+static void kern(Pack *pk, long M, long nc, long kn, const double *A, long ars, long aks,
+                 double *C, long ldc, int acc)
+{
+    const long n8 = nc & ~7L, nt = nc - n8;
+    const double *Bp = pk->b;
+    if (aks == 1) {
+        for (long r0 = 0; r0 < M; r0 += MR) {
+            long mr = M - r0 < MR ? M - r0 : MR;
+            for (long c0 = 0; c0 < n8; c0 += 8)
+                tile_full(mr, kn, A + r0 * ars, ars, 1, Bp + c0 * kn, 8, C + r0 * ldc + c0, ldc,
+                          acc);
+            if (nt)
+                tile_mask(mr, nt, kn, A + r0 * ars, ars, 1, Bp + n8 * kn, 8, C + r0 * ldc + n8,
+                          ldc, acc);
+        }
+        return;
+    }
+    for (long m0 = 0; m0 < M; m0 += MC) {
+        long mc = M - m0 < MC ? M - m0 : MC;
+        pack_a(pk->a, mc, kn, A + m0 * ars, ars, aks);
+        for (long c0 = 0; c0 < nc; c0 += 8)
+            for (long r0 = 0; r0 < mc; r0 += MR) {
+                long mr = mc - r0 < MR ? mc - r0 : MR;
+                double *cp = C + (m0 + r0) * ldc + c0;
+                const double *ap = pk->a + r0 * kn;
+                if (c0 < n8)
+                    tile_full(mr, kn, ap, 1, MR, Bp + c0 * kn, 8, cp, ldc, acc);
+                else
+                    tile_mask(mr, nt, kn, ap, 1, MR, Bp + c0 * kn, 8, cp, ldc, acc);
+            }
+    }
+}
+
+/* The whole product on one thread with packing buffers pk (K > 0). */
+static void gemm_serial(Pack *pk, long M, long N, long K, const double *A, long ars, long aks,
+                        const double *B, long ldb, double *C, long ldc, int accumulate)
+{
+    for (long k0 = 0; k0 < K; k0 += KC) {
+        long kn = K - k0 < KC ? K - k0 : KC;
+        for (long c0 = 0; c0 < N; c0 += NC) {
+            long nc = N - c0 < NC ? N - c0 : NC;
+            pack_b(pk->b, kn, nc, B + k0 * ldb + c0, ldb);
+            kern(pk, M, nc, kn, A + k0 * aks, ars, aks, C + c0, ldc, accumulate || k0 > 0);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- threads
+ * A fixed pool of nthreads - 1 workers, started by rt_gemm_threads and kept
+ * for the life of the process.  rt_parallel(nparts, fn, arg) runs
+ * fn(arg, 0..nparts-1), part 0 on the caller, and returns when all are done.
+ * Workers sleep on a condition variable between jobs (the machine may be
+ * shared: no spinning). */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    int nworkers;               /* started workers */
+    unsigned long gen;          /* job number */
+    int nparts, pending;        /* parts of the current job, parts not finished */
+    void (*fn)(void *, int);
+    void *arg;
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
+          0, 0, 0, 0, NULL, NULL};
+
+static void *worker(void *argp)
+{
+    const int part = (int)(intptr_t)argp;
+    unsigned long seen = 0;
+    pthread_mutex_lock(&pool.mu);
+    for (;;) {
+        while (pool.gen == seen)
+            pthread_cond_wait(&pool.go, &pool.mu);
+        seen = pool.gen;
+        if (part >= pool.nparts)
+            continue;
+        void (*fn)(void *, int) = pool.fn;
+        void *arg = pool.arg;
+        pthread_mutex_unlock(&pool.mu);
+        fn(arg, part);
+        pthread_mutex_lock(&pool.mu);
+        if (--pool.pending == 0)
+            pthread_cond_signal(&pool.done);
+    }
+    return NULL;
+}
+
+void rt_gemm_threads(int n)
+{
+    nthreads = n < 1 ? 1 : n > RT_MAXT ? RT_MAXT : n;
+    pthread_mutex_lock(&pool.mu);
+    while (pool.nworkers < nthreads - 1) {
+        pthread_t th;
+        pthread_attr_t at;
+        int ok = pthread_attr_init(&at) == 0;
+        ok = ok && pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED) == 0 &&
+             pthread_create(&th, &at, worker, (void *)(intptr_t)(pool.nworkers + 1)) == 0;
+        pthread_attr_destroy(&at);
+        if (!ok)
+            break;   /* fewer workers: the parts run on the threads there are */
+        pool.nworkers++;
+    }
+    pthread_mutex_unlock(&pool.mu);
+}
+
+int rt_parallel_width(void) { return nthreads < pool.nworkers + 1 ? nthreads : pool.nworkers + 1; }
+
+void rt_parallel(int nparts, void (*fn)(void *arg, int part), void *arg)
+{
+    int width = rt_parallel_width();
+    if (nparts <= 1 || width <= 1) {
+        for (int p = 0; p < nparts; p++)
+            fn(arg, p);
+        return;
+    }
+    if (nparts > width)
+        RT_ICE("rt_parallel: %d parts on %d threads", nparts, width);
+    pthread_mutex_lock(&pool.mu);
+    pool.fn = fn;
+    pool.arg = arg;
+    pool.nparts = nparts;
+    pool.pending = nparts - 1;
+    pool.gen++;
+    pthread_cond_broadcast(&pool.go);
+    pthread_mutex_unlock(&pool.mu);
+    fn(arg, 0);
+    pthread_mutex_lock(&pool.mu);
+    while (pool.pending > 0)
+        pthread_cond_wait(&pool.done, &pool.mu);
+    pthread_mutex_unlock(&pool.mu);
+}
+
+/* A product split into parts: rows (unit-stride A) or 8-column panels
+ * (transposed A) per part, each computed by gemm_serial exactly as the
+ * single-threaded product would compute those elements. */
+typedef struct GemmJob {
+    long M, N, K, ars, aks, ldb, ldc, step;   /* step: rows or columns per part */
+    const double *A, *B;
+    double *C;
+    int acc;
+} GemmJob;
+
+static void gemm_part(void *argp, int part)
+{
+    const GemmJob *j = argp;
+    long lo = part * j->step;
+    if (j->aks == 1) {
+        long m = j->M - lo < j->step ? j->M - lo : j->step;
+        if (m > 0)
+            gemm_serial(&packs[part], m, j->N, j->K, j->A + lo * j->ars, j->ars, 1, j->B, j->ldb,
+                        j->C + lo * j->ldc, j->ldc, j->acc);
+    } else {
+        long n = j->N - lo < j->step ? j->N - lo : j->step;
+        if (n > 0)
+            gemm_serial(&packs[part], j->M, n, j->K, j->A, j->ars, j->aks, j->B + lo, j->ldb,
+                        j->C + lo, j->ldc, j->acc);
+    }
+}
+
+#define PAR_MIN 2e6   /* multiply-adds below which a product stays on one thread */
 
 void rt_gemm(long M, long N, long K, const double *A, long ars, long aks, const double *B,
              long ldb, double *C, long ldc, int accumulate)
 {
     if (M <= 0 || N <= 0)
         return;
-    if (avx2() && (nthreads <= 1 || (double)M * N * K < 4e6)) {
-        if (K <= 0) {
-            if (!accumulate)
-                for (long r = 0; r < M; r++)
-                    for (long c = 0; c < N; c++)
-                        C[r * ldc + c] = 0.0;
-            return;
-        }
-        for (long k0 = 0; k0 < K; k0 += KC) {
-            long k1 = K - k0 < KC ? K : k0 + KC;
-            kern(M, N, k0, k1, A, ars, aks, B, ldb, C, ldc, accumulate || k0 > 0);
-        }
+    if (K <= 0) {
+        if (!accumulate)
+            for (long r = 0; r < M; r++)
+                for (long c = 0; c < N; c++)
+                    C[r * ldc + c] = 0.0;
         return;
     }
-    /* portable path: OpenBLAS (a(r,k) is A or A^T with a unit stride) */
-    if (aks == 1)
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N, (int)K, 1.0, A,
-                    (int)ars, B, (int)ldb, accumulate ? 1.0 : 0.0, C, (int)ldc);
-    else if (ars == 1)
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)M, (int)N, (int)K, 1.0, A,
-                    (int)aks, B, (int)ldb, accumulate ? 1.0 : 0.0, C, (int)ldc);
-    else
-        RT_ICE("rt_gemm: A needs a unit stride");
+    if (!avx2()) {   /* portable path: OpenBLAS (a(r,k) is A or A^T with a unit stride) */
+        if (aks == 1)
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N, (int)K, 1.0,
+                        A, (int)ars, B, (int)ldb, accumulate ? 1.0 : 0.0, C, (int)ldc);
+        else if (ars == 1)
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)M, (int)N, (int)K, 1.0, A,
+                        (int)aks, B, (int)ldb, accumulate ? 1.0 : 0.0, C, (int)ldc);
+        else
+            RT_ICE("rt_gemm: A needs a unit stride");
+        return;
+    }
+    int width = rt_parallel_width();
+    if (width > 1 && (double)M * N * K >= PAR_MIN) {
+        GemmJob j = {M, N, K, ars, aks, ldb, ldc, 0, A, B, C, accumulate};
+        long units = aks == 1 ? (M + MR - 1) / MR : (N + 7) / 8;   /* row blocks or panels */
+        long per = (units + width - 1) / width;
+        j.step = per * (aks == 1 ? MR : 8);
+        int nparts = (int)((units + per - 1) / per);
+        if (nparts > 1) {
+            rt_parallel(nparts, gemm_part, &j);
+            return;
+        }
+    }
+    gemm_serial(&packs[0], M, N, K, A, ars, aks, B, ldb, C, ldc, accumulate);
 }
 
 __attribute__((target("avx2,fma"))) static void

@@ -48,8 +48,15 @@ void rt_gemm(long M, long N, long K, const double *A, long ars, long aks, const 
 /* C[r][c] = sum_k A[r*lda + k] W[c*ldw + k]  (A W^T; meant for few columns N). */
 void rt_gemm_dot(long M, long N, long K, const double *A, long lda, const double *W, long ldw,
                  double *C, long ldc);
-/* Thread count (hy_set_threads): with > 1, large products go to OpenBLAS. */
+/* Thread count (hy_set_threads; at most RT_MAXT): starts the worker pool
+ * once.  Large products are split by rows or columns over the pool; every
+ * element is computed as on one thread, so results do not depend on it. */
+#define RT_MAXT 8
 void rt_gemm_threads(int n);
+/* Runs fn(arg, p) for p = 0..nparts-1 (nparts <= rt_parallel_width()), part 0
+ * on the caller, the others on the pool; returns when all are done. */
+void rt_parallel(int nparts, void (*fn)(void *arg, int part), void *arg);
+int rt_parallel_width(void);   /* threads a job may use now (>= 1) */
 
 /* Elementwise jet kernels (act.c; formulas in net.c's header), N elements:
  * ew_mul:     y = a b
@@ -71,6 +78,16 @@ void rt_ewb_second(long N, double *restrict dz0, double *restrict dzp, double *r
                    const double *restrict zs, double scale);
 void rt_ewb_other(long N, double *restrict dzq, const double *restrict das,
                   const double *restrict s2, const double *restrict zp);
+/* A whole activation jet over elements [e0, e1) of every component (the
+ * components are blocks of N elements; 1 + nf + ns of them, second-order
+ * component 1+nf+s built from first-order components pair[s][0..1]):
+ * fwd: A (all components) and S = s1..s_nd (nd blocks of N) from Z, zpq as
+ * in net.c's act_fwd; bwd: dZ from dA.  Bitwise the same as hy_act_eval
+ * and the rt_ew_* / rt_ewb_* calls above over whole components. */
+void rt_act_jet_fwd(int act, long N, long e0, long e1, int nd, int nf, int ns,
+                    const int (*pair)[2], const double *Z, double *A, double *S, int zpq);
+void rt_act_jet_bwd(long N, long e0, long e1, int nf, int ns, const int (*pair)[2],
+                    const double *Z, const double *S, const double *dA, double *dZ, int zpq);
 
 /* ---- trainables ---- */
 enum { RT_TR_MLP = 0, RT_TR_SCALAR = 1, RT_TR_VECTOR = 2 };

@@ -1,0 +1,355 @@
+/* test_kernels.c -- the runtime's compute kernels against naive loops.
+ *
+ * rt_gemm: every shape class (row and column tails, K blocks, strided C,
+ * transposed A, accumulate) against a scalar loop that follows gemm.c's
+ * summation contract; with AVX2+FMA the match must be bitwise (tolerance 0),
+ * else (OpenBLAS fallback) within 1e-13 of sum |a b|.  Nothing outside C is
+ * written.  Thread counts 1, 2, 3 give bitwise the same products.
+ * rt_gemm_dot: within 1e-14 of sum |a w| (its own 4-lane order).
+ * rt_parallel: every part runs exactly once.
+ * hy_act_eval(tanh): values bitwise equal to hy_vtanh, derivatives bitwise
+ * equal to the header formulas evaluated in C (no contraction under ISO C),
+ * at every length around the vector width and the block size.
+ * Elementwise jet kernels: bitwise against the formulas of rt_internal.h.
+ * rt_act_jet_fwd/bwd (by sub-ranges): bitwise against the per-component
+ * calls, for every activation.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "rt_internal.h"
+#include "tap.h"
+
+static int have_avx2(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+static double *vec(long n, uint64_t stream)
+{
+    double *v = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
+    if (!v) {
+        fprintf(stderr, "test_kernels: out of memory\n");
+        exit(2);
+    }
+    for (long i = 0; i < n; i++)
+        v[i] = 2.0 * hy_rng_uniform(7, stream, (uint64_t)i) - 1.0;
+    return v;
+}
+
+/* The summation contract of gemm.c (K blocks of 256, fma chains from 0). */
+static void gemm_ref(long M, long N, long K, const double *A, long ars, long aks, const double *B,
+                     long ldb, double *C, long ldc, int acc, double *mag)
+{
+    for (long r = 0; r < M; r++)
+        for (long c = 0; c < N; c++) {
+            double v = C[r * ldc + c], m = acc ? fabs(v) : 0.0;
+            if (K <= 0 && !acc)
+                v = 0.0;
+            for (long k0 = 0; k0 < K; k0 += 256) {
+                long k1 = K - k0 < 256 ? K : k0 + 256;
+                double s = 0.0;
+                for (long k = k0; k < k1; k++) {
+                    s = fma(A[r * ars + k * aks], B[k * ldb + c], s);
+                    m += fabs(A[r * ars + k * aks] * B[k * ldb + c]);
+                }
+                v = (acc || k0 > 0) ? v + s : s;
+            }
+            C[r * ldc + c] = v;
+            mag[r * ldc + c] = m;
+        }
+}
+
+/* One product, both layouts of A; returns 0 if it matched. */
+static int gemm_case(long M, long N, long K, int trans, int acc, long pad, int exact, char *why,
+                     size_t whylen)
+{
+    long ars = trans ? 1 : K, aks = trans ? M : 1, ldb = N + pad, ldc = N + pad;
+    double *A = vec(M * K, 1), *B = vec(K * ldb, 2);
+    long csz = M * ldc + 8;   /* 8 guard elements after C */
+    double *C = vec(csz, 3), *R = vec(csz, 3), *mag = calloc((size_t)csz, sizeof(double));
+    gemm_ref(M, N, K, A, ars, aks, B, ldb, R, ldc, acc, mag);
+    rt_gemm(M, N, K, A, ars, aks, B, ldb, C, ldc, acc);
+    int bad = 0;
+    for (long r = 0; r < M && !bad; r++)
+        for (long c = 0; c < ldc && !bad; c++) {
+            long i = r * ldc + c;
+            int in = c < N;
+            double tol = exact || !in ? 0.0 : 1e-13 * (mag[i] + 1e-300);
+            if (!(fabs(C[i] - R[i]) <= tol) && !(C[i] == R[i])) {
+                snprintf(why, whylen, "M %ld N %ld K %ld trans %d acc %d pad %ld: C[%ld][%ld] = %.17g, "
+                         "want %.17g (%s)", M, N, K, trans, acc, pad, r, c, C[i], R[i],
+                         in ? "inside" : "padding written");
+                bad = 1;
+            }
+        }
+    for (long i = M * ldc; i < csz && !bad; i++)
+        if (C[i] != R[i]) {
+            snprintf(why, whylen, "M %ld N %ld K %ld: guard element %ld written", M, N, K,
+                     i - M * ldc);
+            bad = 1;
+        }
+    free(A);
+    free(B);
+    free(C);
+    free(R);
+    free(mag);
+    return bad;
+}
+
+static void test_gemm(void)
+{
+    const int exact = have_avx2();
+    const long Ms[] = {1, 2, 5, 6, 7, 13, 64, 97};
+    const long Ns[] = {1, 3, 7, 8, 9, 16, 20, 33, 64, 130};
+    const long Ks[] = {0, 1, 3, 32, 255, 256, 257, 600};
+    char why[256] = "";
+    int bad = 0, n = 0;
+    for (size_t a = 0; a < sizeof Ms / sizeof *Ms && !bad; a++)
+        for (size_t b = 0; b < sizeof Ns / sizeof *Ns && !bad; b++)
+            for (size_t k = 0; k < sizeof Ks / sizeof *Ks && !bad; k++)
+                for (int v = 0; v < 8 && !bad; v++, n++)
+                    bad = gemm_case(Ms[a], Ns[b], Ks[k], v & 1, (v >> 1) & 1, (v >> 2) ? 3 : 0,
+                                    exact, why, sizeof why);
+    tap_check(!bad, exact ? "gemm_vs_contract_bitwise" : "gemm_vs_contract_1e-13", "%s", why);
+    printf("# rt_gemm: %d shape/layout cases, %s\n", n, exact ? "bitwise" : "tolerance 1e-13");
+}
+
+/* Products large enough to be split: 1, 2 and 3 threads give the same bits. */
+static void test_gemm_threads(void)
+{
+    const long shapes[][3] = {{20481, 67, 64}, {64, 64, 20480}, {61, 131, 9000}, {3000, 9, 100}};
+    int bad = 0;
+    char why[200] = "";
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes && !bad; s++)
+        for (int trans = 0; trans < 2 && !bad; trans++) {
+            long M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+            long ars = trans ? 1 : K, aks = trans ? M : 1;
+            double *A = vec(M * K, 4), *B = vec(K * N, 5), *C1 = vec(M * N, 6);
+            double *C2 = malloc(sizeof(double) * (size_t)(M * N));
+            memcpy(C2, C1, sizeof(double) * (size_t)(M * N));
+            rt_gemm_threads(1);
+            rt_gemm(M, N, K, A, ars, aks, B, N, C1, N, trans);
+            for (int t = 2; t <= 3 && !bad; t++) {
+                double *C3 = malloc(sizeof(double) * (size_t)(M * N));
+                memcpy(C3, C2, sizeof(double) * (size_t)(M * N));
+                rt_gemm_threads(t);
+                rt_gemm(M, N, K, A, ars, aks, B, N, C3, N, trans);
+                if (memcmp(C1, C3, sizeof(double) * (size_t)(M * N)) != 0) {
+                    snprintf(why, sizeof why, "M %ld N %ld K %ld trans %d: %d threads differ", M,
+                             N, K, trans, t);
+                    bad = 1;
+                }
+                free(C3);
+            }
+            rt_gemm_threads(1);
+            free(A);
+            free(B);
+            free(C1);
+            free(C2);
+        }
+    tap_check(!bad, "gemm_threads_bitwise", "%s", why);
+}
+
+static int part_runs[RT_MAXT];
+static void count_part(void *arg, int part)
+{
+    (void)arg;
+    __atomic_add_fetch(&part_runs[part], 1, __ATOMIC_SEQ_CST);
+}
+
+static void test_parallel(void)
+{
+    int bad = 0;
+    rt_gemm_threads(4);
+    int width = rt_parallel_width();
+    for (int rep = 0; rep < 200 && !bad; rep++)
+        for (int np = 1; np <= width && !bad; np++) {
+            memset(part_runs, 0, sizeof part_runs);
+            rt_parallel(np, count_part, NULL);
+            for (int p = 0; p < RT_MAXT; p++)
+                if (part_runs[p] != (p < np))
+                    bad = 1;
+        }
+    rt_gemm_threads(1);
+    tap_check(!bad && width >= 1, "parallel_each_part_once", "width %d", width);
+}
+
+static void test_gemm_dot(void)
+{
+    const long M = 37, Ks[] = {1, 3, 4, 31, 64, 65};
+    int bad = 0;
+    for (size_t k = 0; k < sizeof Ks / sizeof *Ks; k++)
+        for (long N = 1; N <= 3; N++) {
+            long K = Ks[k];
+            double *A = vec(M * K, 8), *W = vec(N * K, 9), *C = vec(M * N, 10);
+            rt_gemm_dot(M, N, K, A, K, W, K, C, N);
+            for (long r = 0; r < M; r++)
+                for (long c = 0; c < N; c++) {
+                    double s = 0.0, m = 0.0;
+                    for (long i = 0; i < K; i++) {
+                        s += A[r * K + i] * W[c * K + i];
+                        m += fabs(A[r * K + i] * W[c * K + i]);
+                    }
+                    if (!(fabs(C[r * N + c] - s) <= 1e-14 * m))
+                        bad = 1;
+                }
+            free(A);
+            free(W);
+            free(C);
+        }
+    tap_check(!bad, "gemm_dot_vs_naive_1e-14", "a dot product differs by more than 1e-14 sum|aw|");
+}
+
+static void test_tanh_jet(void)
+{
+    const long lens[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 255, 256, 257, 1000};
+    int bad = 0;
+    char why[200] = "";
+    for (size_t li = 0; li < sizeof lens / sizeof *lens && !bad; li++) {
+        long n = lens[li];
+        double *z = vec(n, 11), *t = vec(n, 12), *d[4];
+        for (long i = 0; i < n; i++)
+            z[i] *= 8.0;   /* [-8, 8]: every regime of tanh */
+        hy_vtanh(n, z, t);
+        for (int nd = 1; nd <= 3 && !bad; nd++)
+            for (int with0 = 0; with0 < 2 && !bad; with0++) {
+                for (int k = 0; k < 4; k++)
+                    d[k] = k <= nd && (k > 0 || with0) ? vec(n, 20 + k) : NULL;
+                double *keep = d[0];
+                hy_act_eval(HY_ACT_TANH, n, z, nd, d);
+                for (long i = 0; i < n && !bad; i++) {
+                    double d1 = 1.0 - t[i] * t[i];
+                    double want[4] = {t[i], d1, -2.0 * t[i] * d1, d1 * (6.0 * t[i] * t[i] - 2.0)};
+                    for (int k = 0; k <= nd; k++)
+                        if (d[k] && memcmp(&d[k][i], &want[k], sizeof(double)) != 0) {
+                            snprintf(why, sizeof why, "n %ld nd %d: d%d[%ld] = %.17g, want %.17g",
+                                     n, nd, k, i, d[k][i], want[k]);
+                            bad = 1;
+                        }
+                }
+                for (int k = 1; k < 4; k++)
+                    free(d[k]);
+                free(keep);
+            }
+        free(z);
+        free(t);
+    }
+    tap_check(!bad, "act_tanh_jet_bitwise", "%s", why);
+}
+
+static int same(const double *a, const double *b, long n)
+{
+    return memcmp(a, b, sizeof(double) * (size_t)n) == 0;
+}
+
+static void test_ew(void)
+{
+    const long n = 1003;
+    double *s1 = vec(n, 30), *s2 = vec(n, 31), *s3 = vec(n, 32), *zp = vec(n, 33);
+    double *zq = vec(n, 34), *zs = vec(n, 35), *da = vec(n, 36);
+    double *y = vec(n, 40), *r = vec(n, 41), *y2 = vec(n, 42), *r2 = vec(n, 43);
+    double *y3 = vec(n, 44), *r3 = vec(n, 45);
+    int ok = 1;
+    rt_ew_mul(n, y, s1, zp);
+    for (long i = 0; i < n; i++)
+        r[i] = s1[i] * zp[i];
+    ok &= same(y, r, n);
+    rt_ew_second(n, y, s1, s2, zp, zq, zs);
+    for (long i = 0; i < n; i++)
+        r[i] = s2[i] * zp[i] * zq[i] + s1[i] * zs[i];
+    ok &= same(y, r, n);
+    rt_ew_second(n, y, s1, s2, zp, zq, NULL);
+    for (long i = 0; i < n; i++)
+        r[i] = s2[i] * zp[i] * zq[i];
+    ok &= same(y, r, n);
+    tap_check(ok, "ew_fwd_bitwise", "rt_ew_mul/rt_ew_second differ from the formulas");
+    ok = 1;
+    memcpy(r, y, sizeof(double) * (size_t)n);
+    rt_ewb_first(n, y, y2, da, s1, s2, zp);
+    for (long i = 0; i < n; i++) {
+        r[i] += da[i] * s2[i] * zp[i];
+        r2[i] = da[i] * s1[i];
+    }
+    ok &= same(y, r, n) && same(y2, r2, n);
+    for (int withs = 0; withs < 2; withs++) {
+        memcpy(r, y, sizeof(double) * (size_t)n);
+        memcpy(r2, y2, sizeof(double) * (size_t)n);
+        rt_ewb_second(n, y, y2, y3, da, s1, s2, s3, zp, zq, withs ? zs : NULL, 2.0);
+        for (long i = 0; i < n; i++) {
+            double g = da[i] * s2[i];
+            r[i] += withs ? da[i] * s3[i] * zp[i] * zq[i] + g * zs[i] : da[i] * s3[i] * zp[i] * zq[i];
+            r2[i] += 2.0 * g * zq[i];
+            r3[i] = da[i] * s1[i];
+        }
+        ok &= same(y, r, n) && same(y2, r2, n) && same(y3, r3, n);
+    }
+    memcpy(r, y, sizeof(double) * (size_t)n);
+    rt_ewb_other(n, y, da, s2, zp);
+    for (long i = 0; i < n; i++)
+        r[i] += da[i] * s2[i] * zp[i];
+    ok &= same(y, r, n);
+    tap_check(ok, "ew_bwd_bitwise", "a backward elementwise kernel differs from its formula");
+    double *all[] = {s1, s2, s3, zp, zq, zs, da, y, r, y2, r2, y3, r3};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        free(all[i]);
+}
+
+/* rt_act_jet_fwd/bwd over two sub-ranges vs hy_act_eval + rt_ew_* over
+ * whole components (the calls net.c made before): bitwise. */
+static void test_act_jet(void)
+{
+    const long N = 1000;
+    const int nf = 2, ns = 3, C = 1 + nf + ns;
+    const int pair[3][2] = {{1, 1}, {1, 2}, {2, 2}};
+    int ok = 1;
+    for (int act = 0; act < HY_ACT_COUNT; act++)
+        for (int zpq = 0; zpq < 2; zpq++) {
+            double *Z = vec(C * N, 50), *dA = vec(C * N, 51);
+            double *A1 = vec(C * N, 52), *S1 = vec(3 * N, 53), *A2 = vec(C * N, 54);
+            double *S2 = vec(3 * N, 55), *dZ1 = vec(C * N, 56), *dZ2 = vec(C * N, 57);
+            double *d[4] = {A1, S1, S1 + N, S1 + 2 * N};
+            hy_act_eval(act, N, Z, 3, d);
+            for (int f = 1; f <= nf; f++)
+                rt_ew_mul(N, A1 + f * N, S1, Z + f * N);
+            for (int s = 0; s < ns; s++) {
+                int c = 1 + nf + s;
+                rt_ew_second(N, A1 + c * N, S1, S1 + N, Z + pair[s][0] * N, Z + pair[s][1] * N,
+                             zpq ? Z + c * N : NULL);
+            }
+            rt_act_jet_fwd(act, N, 0, 300, 3, nf, ns, pair, Z, A2, S2, zpq);
+            rt_act_jet_fwd(act, N, 300, N, 3, nf, ns, pair, Z, A2, S2, zpq);
+            ok &= same(A1, A2, C * N) && same(S1, S2, 3 * N);
+            rt_ew_mul(N, dZ1, dA, S1);
+            for (int f = 1; f <= nf; f++)
+                rt_ewb_first(N, dZ1, dZ1 + f * N, dA + f * N, S1, S1 + N, Z + f * N);
+            for (int s = 0; s < ns; s++) {
+                int cs = 1 + nf + s, a = pair[s][0], b = pair[s][1];
+                rt_ewb_second(N, dZ1, dZ1 + a * N, dZ1 + cs * N, dA + cs * N, S1, S1 + N,
+                              S1 + 2 * N, Z + a * N, Z + b * N, zpq ? Z + cs * N : NULL,
+                              a == b ? 2.0 : 1.0);
+                if (a != b)
+                    rt_ewb_other(N, dZ1 + b * N, dA + cs * N, S1 + N, Z + a * N);
+            }
+            rt_act_jet_bwd(N, 0, 517, nf, ns, pair, Z, S1, dA, dZ2, zpq);
+            rt_act_jet_bwd(N, 517, N, nf, ns, pair, Z, S1, dA, dZ2, zpq);
+            ok &= same(dZ1, dZ2, C * N);
+            double *all[] = {Z, dA, A1, S1, A2, S2, dZ1, dZ2};
+            for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+                free(all[i]);
+        }
+    tap_check(ok, "act_jet_fused_bitwise", "rt_act_jet_fwd/bwd differ from the per-component calls");
+}
+
+int main(void)
+{
+    test_gemm();
+    test_gemm_threads();
+    test_parallel();
+    test_gemm_dot();
+    test_tanh_jet();
+    test_ew();
+    test_act_jet();
+    return tap_exit();
+}
