@@ -163,6 +163,9 @@ tile_mask(long mr, long nt, long kn, const double *ap, long ars, long aks, const
  * every row onto a few L1 sets. */
 #define NC 128   /* columns of B packed at a time */
 #define MC 96    /* rows of a transposed A packed at a time (multiple of MR) */
+#ifndef MCF
+#define MCF 48   /* rows of a unit-stride A per chunk when B is large (multiple of MR) */
+#endif
 typedef struct Pack {
     _Alignas(64) double b[KC * NC];
     _Alignas(64) double a[KC * MC];
@@ -216,14 +219,19 @@ static void kern(Pack *pk, long M, long nc, long kn, const double *A, long ars, 
     const long n8 = nc & ~7L, nt = nc - n8;
     const double *Bp = pk->b;
     if (aks == 1) {
-        for (long r0 = 0; r0 < M; r0 += MR) {
-            long mr = M - r0 < MR ? M - r0 : MR;
-            for (long c0 = 0; c0 < n8; c0 += 8)
-                tile_full(mr, kn, A + r0 * ars, ars, 1, Bp + c0 * kn, 8, C + r0 * ldc + c0, ldc,
-                          acc);
-            if (nt)
-                tile_mask(mr, nt, kn, A + r0 * ars, ars, 1, Bp + n8 * kn, 8, C + r0 * ldc + n8,
-                          ldc, acc);
+        const long mcf = kn * nc > 2048 ? MCF : MR;   /* B beyond ~16 KB: row chunks */
+        for (long m0 = 0; m0 < M; m0 += mcf) {
+            long m1 = M - m0 < mcf ? M : m0 + mcf;
+            for (long c0 = 0; c0 < nc; c0 += 8)
+                for (long r0 = m0; r0 < m1; r0 += MR) {
+                    long mr = m1 - r0 < MR ? m1 - r0 : MR;
+                    if (c0 < n8)
+                        tile_full(mr, kn, A + r0 * ars, ars, 1, Bp + c0 * kn, 8,
+                                  C + r0 * ldc + c0, ldc, acc);
+                    else
+                        tile_mask(mr, nt, kn, A + r0 * ars, ars, 1, Bp + n8 * kn, 8,
+                                  C + r0 * ldc + n8, ldc, acc);
+                }
         }
         return;
     }
