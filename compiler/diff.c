@@ -80,7 +80,7 @@ NodeId diff_coord(Comp *c, NodeId n, int ps, int k, NodeId *bad)
         r = C(0); break;
     case OP_COORD:                          /* dx_j/dx_k = [j == k] */
         r = C(nd.aux == (uint32_t)k ? 1 : 0); break;
-    case OP_NOISE: case OP_DATA:
+    case OP_NOISE: case OP_DATA: case OP_SIM:   /* samples, not functions of x */
         *bad = n; return NO_NODE;
     case OP_NETOUT: {                       /* d N_a(g(x))/dx_k = sum_j N_{a+e_j} * dg_j/dx_k */
         Call cl = ir->calls[nd.a];

@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ir.h"
+#include "sim.h"
 #include "hyrt_api.h"
 
 typedef struct Plan {
@@ -224,6 +225,7 @@ static void plan_kernel(Emit *e, Kernel *k)
                 break;
             }
             case OP_STOP: case OP_DATA: case OP_CONST: case OP_COORD: case OP_NOISE: break;
+            case OP_SIM: dep[i] = (uint8_t)sim_sample_dep(c, nd->aux, upd); break;   /* its parameters */
             case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW:
                 dep[i] = dep[nd->a] | dep[nd->b]; break;
             case OP_LT: case OP_LE: break;                  /* no gradient */
@@ -452,6 +454,9 @@ static void emit_node(Emit *e, const long *voff, NodeId i, const char *ind)
     case OP_NOISE:
         fprintf(o, "%shy_noise(c, %u, %s, %.17g, V + %ld);\n", ind, nd->aux, n, nd->num, voff[i]);
         return;
+    case OP_SIM:   /* a simulator's state: snapshots or interpolated (emit_sim.c) */
+        emit_sim_fwd(c, o, i, voff[i], n, ind);
+        return;
     case OP_CONST: case OP_COORD: case OP_PARAM: case OP_NETOUT: case OP_DATA: case OP_STOP:
         return;   /* leaves and aliases: nothing to compute */
     case OP_COUNT:
@@ -544,6 +549,9 @@ static void emit_adjoint(Emit *e, Kernel *k, NodeId i)
     case OP_PARAM:          /* handled by acc() at its parents */
     case OP_NETOUT:         /* handled per plan */
     case OP_CONST: case OP_COORD: case OP_NOISE: case OP_DATA:
+        return;
+    case OP_SIM:            /* seeds the simulator's adjoint (emit_sim.c) */
+        emit_sim_bwd(c, e->o, i, k->aoff[i], node_cnt(e, i));
         return;
     case OP_COUNT:
         break;
@@ -666,6 +674,7 @@ static void emit_kernel(Emit *e, Kernel *k)
         }
         emit_adjoint(e, k, i);
     }
+    emit_sim_kernel_end(c, o, k->active);
     fprintf(o, "}\n");
 }
 
@@ -924,6 +933,7 @@ static void emit_setup(Emit *e, const uint8_t *has_refresh)
         if (tr->has_bounds) fprintf(o, "    hy_bounds(c, %d, %.17g, %.17g);\n", t, tr->lo, tr->hi);
     }
     for (int t = 0; t < c->ntrs; t++) fprintf(o, "    hyk_po[%d] = hy_param_offset(c, %d);\n", t, t);
+    emit_sim_setup(c, o);
     emit_counts(e);
     fprintf(o, "    /* static values */\n");
     for (NodeId i = 0; i < c->ir.nnodes; i++)
@@ -990,6 +1000,7 @@ static void emit_setup(Emit *e, const uint8_t *has_refresh)
         if (c->bals[b].tracked) fprintf(o, "    hy_track_balancer(c, %d);\n", b);
     for (int t = 0; t < c->ntrack_lr; t++) fprintf(o, "    hy_track_lr(c, %d);\n", c->track_lr[t]);
     fprintf(o, "    hy_epochs(c, %ld);\n", c->epochs);
+    emit_train_sched(c, o);
     for (int q = 0; q < c->nchecks; q++) {
         const Check *k = &c->checks[q];
         if (k->is_expect) {
@@ -1038,6 +1049,7 @@ void emit_program(Comp *c, FILE *out, int with_prelude)
     for (int t = 0; t < c->ntrs; t++)   /* schedule expressions: C made by sema_train.c from checked names */
         if (c->trs[t].sched_kind == HY_SCHED_FN)
             fprintf(out, "\n/* schedule of %s */\nstatic double hyk_sched%d(HyCtx *c)\n{\n    const double *L = hy_loss_values(c);\n    (void)L;\n    return %s;\n}\n", c->trs[t].name, t, c->trs[t].sched_c);
+    emit_sim_functions(c, out);
     emit_setup(&e, has_refresh);
     free(has_refresh);
     free_plan(&e);

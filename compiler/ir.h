@@ -163,6 +163,8 @@ typedef struct Substep {
     int *bal, *bal_index;   /* per term: balancer and the loss's index in it ('w.pde * pde'), -1 none */
     int phase;              /* index into Comp.phases */
     long repeat;
+    long every;             /* runs in epochs E (1-based) with E % every == 0 ('every k'; 1 when absent) */
+    int physical;           /* updates a param: skipped during warm-up */
     int *train;             /* trainables updated (structurally non-zero gradient) */
     int ntrain;
     const char *label;      /* "pde, int_phy" */
@@ -222,6 +224,8 @@ typedef struct Comp {
     int ndata;          /* data declarations (DATA aux ids) */
     int nnoise;         /* noise streams handed out */
     struct DiffMemo *dmemo; /* diff.c: memo of derivatives already built */
+    struct SimTab *sim;     /* grids and simulators (sim.h), or NULL */
+    long warmup;            /* 'warmup N': first N epochs skip substeps with physical set */
 } Comp;
 
 /* ---- ir.c ---- */

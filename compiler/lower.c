@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sema_int.h"
+#include "sim.h"
 #include "hyrt.h"
 
 Domain *ps_domain(Sema *s, int ps) { return &s->c->domains[s->c->psets[ps].domain]; }
@@ -239,6 +240,19 @@ static NodeId reduce(Sema *s, Op op, NodeId a, Ctx *cx, Loc loc)
     return ir_unary(ir, op, a, loc);
 }
 
+/* What makes node b (from diff_coord's *bad) not differentiable: reported at loc. */
+static void not_differentiable(Sema *s, NodeId bad, Loc loc, const char *what)
+{
+    const Node *b = &s->c->ir.nodes[bad];
+    if (b->op == OP_NETOUT && s->c->ir.calls[b->a].net < 0)   /* a simulator's state (sim.h) */
+        ERR(loc, "the finite-difference stencils of a simulator go to order 2: no derivatives of a state above that");
+    else if (b->op == OP_NETOUT)
+        ERR(loc, "derivatives of a network of order above %d are not supported yet", HY_MAX_JET_ORDER);
+    else
+        ERR(loc, "cannot differentiate %s: it contains %s, which are samples, not functions of the coordinates", what,
+            b->op == OP_NOISE ? "noise" : b->op == OP_SIM ? "a simulator's values" : "data");
+}
+
 /* Derivative of node a by the coordinates listed (indices into the domain). */
 static NodeId derive(Sema *s, NodeId a, const int *ks, int nk, Ctx *cx, Loc loc, const char *what)
 {
@@ -248,12 +262,7 @@ static NodeId derive(Sema *s, NodeId a, const int *ks, int nk, Ctx *cx, Loc loc,
         NodeId before = a;
         a = diff_coord(s->c, a, cx->ps, ks[i], &bad);
         if (a == NO_NODE) {
-            Node *b = &ir->nodes[bad];
-            if (b->op == OP_NETOUT)
-                ERR(loc, "derivatives of a network of order above %d are not supported yet", HY_MAX_JET_ORDER);
-            else
-                ERR(loc, "cannot differentiate %s: it contains %s, which are samples, not functions of the coordinates",
-                    what, b->op == OP_NOISE ? "noise" : "data");
+            not_differentiable(s, bad, loc, what);
             return NO_NODE;
         }
         if (ir_is_const(ir, a, 0) && ir->nodes[before].op != OP_CONST && ir->nodes[before].trainable_dep) {
@@ -269,13 +278,7 @@ static NodeId derive_quiet(Sema *s, NodeId a, int k, Ctx *cx, Loc loc)
 {
     NodeId bad = NO_NODE;
     NodeId r = diff_coord(s->c, a, cx->ps, k, &bad);
-    if (r == NO_NODE) {
-        if (s->c->ir.nodes[bad].op == OP_NETOUT)
-            ERR(loc, "derivatives of a network of order above %d are not supported yet", HY_MAX_JET_ORDER);
-        else
-            ERR(loc, "cannot differentiate: it contains %s, which are samples, not functions of the coordinates",
-                s->c->ir.nodes[bad].op == OP_NOISE ? "noise" : "data");
-    }
+    if (r == NO_NODE) not_differentiable(s, bad, loc, "the expression");
     return r;
 }
 
@@ -404,7 +407,14 @@ static NodeId lower_member(Sema *s, const Expr *e, Ctx *cx)
         if (k < 0) { ERR(e->loc, "'%s' is not a coordinate of point set '%s'", e->name, s->c->psets[cx->ps].name); return NO_NODE; }
         return ir_leaf(&s->c->ir, OP_COORD, cx->ps, (uint32_t)(s->c->psets[cx->ps].dim + k), 0, e->loc);
     }
-    ERR(e->loc, "'.%s': only outputs of networks and normal components (normal.x) can be selected with '.'", e->name);
+    if (y && y->kind == SYM_POINTS && l->kind == EX_NAME && y->index >= 0) {   /* s.u of a simulator (sim.c) */
+        NodeId r;
+        if (sim_member(s, y->index, e, cx, &r)) return r;
+    }
+    if (y && y->kind == SYM_POINTS && l->kind == EX_NAME && y->index < 0 && y->st->kind == ST_SIM)
+        return NO_NODE;   /* its declaration failed (reported) */
+    ERR(e->loc, "'.%s': only outputs of networks, states of simulators and normal components (normal.x) can be selected "
+                "with '.'", e->name);
     return NO_NODE;
 }
 

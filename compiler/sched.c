@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ir.h"
+#include "sim.h"
 
 /* Marks trainables reachable from n, not descending into stop(). */
 static void walk(const Comp *c, NodeId n, uint8_t *seen, uint8_t *tr)
@@ -30,6 +31,9 @@ static void walk(const Comp *c, NodeId n, uint8_t *seen, uint8_t *tr)
         return;
     }
     case OP_DATA: case OP_CONST: case OP_COORD: case OP_NOISE:
+        return;
+    case OP_SIM:                /* the parameters of the simulator */
+        sim_sample_deps(c, nd->aux, tr);
         return;
     case OP_LT: case OP_LE:     /* piecewise constant: no gradient */
         return;
@@ -77,7 +81,8 @@ void sched_reach(const Comp *c, NodeId root, uint8_t *mark)
             for (int k = 0; k < cl->nargs; k++) mark[cl->args[k]] = 1;
             continue;
         }
-        if (nd->op == OP_CONST || nd->op == OP_COORD || nd->op == OP_PARAM || nd->op == OP_NOISE) continue;
+        if (nd->op == OP_CONST || nd->op == OP_COORD || nd->op == OP_PARAM || nd->op == OP_NOISE || nd->op == OP_SIM)
+            continue;
         if (nd->a != NO_NODE) mark[nd->a] = 1;
         if (nd->b != NO_NODE) mark[nd->b] = 1;
     }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sema_int.h"
+#include "sim.h"
 #include "hyrt_api.h"
 
 const char *const sym_kind_name[] = {
@@ -423,9 +424,10 @@ int sema(Comp *c)
         case ST_EXPECT: case ST_REPORT: decl_check(s, st); break;
         case ST_WEIGHTS: decl_weights(s, st); break;
         case ST_TRACK: decl_track(s, st); break;
-        case ST_GRID: case ST_SIM: case ST_STATE: case ST_SIMSTEP: case ST_EQN:
-            ERR(st->loc, "'%s' statements are not supported yet", ast_stmt_keyword(st->kind));
-            break;
+        case ST_GRID: decl_grid(s, st); break;
+        case ST_SIM: decl_sim(s, st); break;
+        case ST_STATE: case ST_SIMSTEP: case ST_EQN:   /* only inside a sim body (parser.y) */
+            HY_ICE("a sim body statement at the top level");
         }
     }
     sema_points_finish(s);

@@ -64,6 +64,10 @@ void decl_load(Sema *s, const Stmt *st);   /* data NAME = load("file", columns .
 /* After every declaration: capacities of growing point sets, the residuals
  * and candidate pools of RAR-D ones (ir.h, PointSet). */
 void sema_points_finish(Sema *s);
+/* A new domain (copied from d) / point set, as the declarations above make
+ * them (sim.c builds its grids and snapshot sets with these); return the index. */
+int sema_add_domain(Sema *s, const Domain *d);
+int sema_new_pointset(Sema *s, const char *name, int domain, PsKind kind, int n, Loc loc);
 
 /* ---- training (sema_train.c) ---- */
 void sema_optimizer(Sema *s, Trainable *t, const Expr *opt, const Expr *sched);

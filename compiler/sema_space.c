@@ -63,6 +63,12 @@ static int add_domain(Sema *s, const Domain *d)
     return s->c->ndomains - 1;
 }
 
+int sema_add_domain(Sema *s, const Domain *d) { return add_domain(s, d); }
+int sema_new_pointset(Sema *s, const char *name, int domain, PsKind kind, int n, Loc loc)
+{
+    return new_pointset(s, name, domain, kind, n, loc);
+}
+
 static const char *callee(const Expr *v) { return v->kind == EX_CALL ? v->name : ""; }
 
 /* interval/rect/box: axis ranges. */

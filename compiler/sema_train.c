@@ -485,7 +485,12 @@ static void train_phase(Sema *s, const Stmt *st, int phase)
             ERR(sp->repeat_loc, "repetition count must be in 1 .. 1000000");
             continue;
         }
-        if (sp->every) ERR(sp->every_loc, "'every k' substeps are not supported yet");
+        ss.every = 1;
+        if (sp->every_loc.line) {
+            if (phase > 0) ERR(sp->every_loc, "'every k' belongs to the substeps of the first phase");
+            else if (sp->every < 1 || sp->every > 1000000) ERR(sp->every_loc, "'every k' needs 1 <= k <= 1000000");
+            else ss.every = sp->every;
+        }
         int ok = 1;
         size_t lablen = 1;
         for (int j = 0; j < sp->nnames; j++) lablen += 64;
@@ -522,7 +527,8 @@ static void train_phase(Sema *s, const Stmt *st, int phase)
         if (!ok) continue;
         *GROW(s->c->steps, s->c->nsteps) = ss;
         sched_substep(s->c, s->c->nsteps - 1);
-        const Substep *done = &s->c->steps[s->c->nsteps - 1];
+        Substep *done = &s->c->steps[s->c->nsteps - 1];
+        for (int t = 0; t < done->ntrain; t++) done->physical |= s->c->trs[done->train[t]].kind == TR_SCALAR;
         if (done->ntrain == 0)
             ERR(sp->loc, "this step's losses reach no network or parameter (everything is behind stop() or constant)");
         const Phase *ph = &s->c->phases[phase];
@@ -542,7 +548,11 @@ void decl_train(Sema *s, const Stmt *st)
         ERR(st->loc, "a second train block: continue with 'then N iterations { ... }' instead");
         return;
     }
-    if (st->warmup) ERR(st->loc, "warm-up epochs are not supported yet");
+    if (st->warmup < 0 || st->warmup >= st->count) {
+        ERR(st->loc, "'warmup N' needs 0 <= N < the number of epochs (%ld)", st->count);
+        return;
+    }
+    s->c->warmup = st->warmup;
     int phase = 0;
     for (const Stmt *p = st; p; p = p->then, phase++) {
         if (p->count < 1) { ERR(p->loc, "the number of %s must be at least 1", p->iterations ? "iterations" : "epochs"); return; }

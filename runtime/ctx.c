@@ -49,6 +49,7 @@ void hy_ctx_free(HyCtx *c)
     hy_free(c->params);
     hy_free(c->grads);
     rt_optim_free(c);   /* optimizer, schedule and balancer allocations */
+    rt_sim_free(c);
     hy_free(c->tr);
     for (long i = 0; i < c->nplans; i++)
         rt_jet_free(c->plans[i]);
@@ -290,6 +291,24 @@ void hy_substep(HyCtx *c, const char *label, int repeat, int ntrain, const int *
     c->nsub++;
 }
 
+void hy_substep_every(HyCtx *c, int s, long every, int physical)
+{
+    if (s < 0 || s >= c->nsub || every < 1)
+        RT_ICE("hy_substep_every: substep %d of %ld, every %ld", s, c->nsub, every);
+    c->sub[s].every = every;
+    c->sub[s].physical = physical != 0;
+}
+
+void hy_warmup(HyCtx *c, long epochs) { c->warmup = epochs < 0 ? 0 : epochs; }
+
+/* Does substep s run in global epoch e (1-based)? */
+static int substep_due(const HyCtx *c, const Substep *sb, long e)
+{
+    if (sb->physical && e <= c->warmup)
+        return 0;
+    return sb->every <= 1 || e % sb->every == 0;
+}
+
 static void add_expect(HyCtx *c, const char *text, int cmp, double bound, HyEvalFn fn)
 {
     rt_grow((void **)&c->ex, &c->cap_ex, c->nex, sizeof(Expect), "expects");
@@ -419,6 +438,8 @@ int hy_train(HyCtx *c)
             hy_ps_update(c, e - 1);   /* redrawn and growing point sets (pointset.c) */
         for (long s = s0; s < s1; s++) {
             const Substep *sb = &c->sub[s];
+            if (!substep_due(c, sb, e))   /* 'every k', warm-up (hy_substep_every) */
+                continue;
             for (int r = 0; r < sb->repeat; r++) {
                 int bad = rt_train_step(c, s);   /* optim.c: step fn, optimizers */
                 if (bad >= 0) {

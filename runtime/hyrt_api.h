@@ -178,6 +178,13 @@ const double *hy_step_weights(HyCtx *c);
 void hy_substep(HyCtx *c, const char *label, int repeat, int ntrain, const int *trainables,
                 int nloss, const int *losses, HyStepFn fn);
 void hy_epochs(HyCtx *c, long epochs);
+/* The hybrid schedule: substep s (0-based, hy_substep order) runs only in
+ * the epochs E (1-based, counted over all phases) with E % every == 0
+ * (every >= 1); when physical is set, also not in the warm-up epochs E <=
+ * hy_warmup's count.  A skipped substep leaves everything untouched (its
+ * losses keep their last values). */
+void hy_substep_every(HyCtx *c, int s, long every, int physical);
+void hy_warmup(HyCtx *c, long epochs);
 /* An expect line: passes when fn(c) <cmp> bound.  text is shown in reports. */
 void hy_expect(HyCtx *c, const char *text, int cmp, double bound, HyEvalFn fn);
 /* A reported quantity (no pass/fail). */
@@ -538,5 +545,79 @@ double hy_tanh(double x);
 double hy_sqrt(double x);
 double hy_fabs(double x);
 double hy_pow(double x, double y);
+
+/* ---- simulators (runtime/sim.c; a .hyco 'sim' block) ----
+ *
+ * A simulator advances nf fields U [nf][N] on a uniform grid of N points,
+ * dU/dt = F(U, p), by explicit Euler or classic RK4 with a fixed dt for
+ * `steps` steps, and keeps the states at steps k * save, k = 0 .. nsnap =
+ * steps / save (the snapshots; time t_k = k save dt).  Grid: dim 1 or 2 axes
+ * of n[a] nodes lo[a], lo[a] + h[a], ..., hi[a] (hi the last node, given as
+ * computed by the compiler); point (ix, iy) has index ix * n[1] + iy (n[1]
+ * = 1 in 1-D); the runtime's coordinates X [dim][N] are hy_fill_linspace of
+ * each axis.  Boundaries (all sides alike):
+ *   HY_SIM_PERIODIC   node n[a] is node 0 (h = period / n)
+ *   HY_SIM_DIRICHLET  the edge nodes hold bcval (their F is 0; the initial
+ *                     state there is bcval); only interior nodes are free
+ *   HY_SIM_NEUMANN    zero normal derivative: the stencil's ghost node
+ *                     mirrors the first interior one (u_{-1} = u_1)
+ * Stencils see neighbours through nb [3^dim][N]: nb[o * N + i] is the index
+ * of the node at offset o of point i, o = dx + 1 in 1-D and (dx + 1) * 3 +
+ * (dy + 1) in 2-D (dx, dy in -1 .. 1), boundaries applied.
+ * The emitted functions (pointers and scalars only):
+ *   init      U [nf][N] = the initial state (Dirichlet edges are then reset)
+ *   rhs       F[f * N + i] = F_f at the free points i = act[0 .. nact) (the
+ *             other entries are zero on entry and must stay so)
+ *   adj       at the free points: Ub += J^T W (J = dF/dU, through the
+ *             stencils) and G[offset of p] += W . dF/dp for every parameter
+ *   init_adj  G[offset of p] += Ub0 . dU0/dp over the free points (0 when the
+ *             initial state depends on no parameter)
+ * Gradients are exact: hy_sim_backward is the discrete adjoint of the steps
+ * taken (formulas in sim.c).  A simulation is rerun by the first sample
+ * after a parameter it depends on (hy_sim_depends) changed bitwise. */
+enum { HY_SIM_PERIODIC = 0, HY_SIM_DIRICHLET = 1, HY_SIM_NEUMANN = 2 };
+enum { HY_SIM_EULER = 0, HY_SIM_RK4 = 1 };
+typedef void (*HySimInitFn)(HyCtx *c, const double *X, double *U, long N);
+typedef void (*HySimRhsFn)(HyCtx *c, const double *X, const double *U, double *F, long N, long nact,
+                           const long *act, const long *nb);
+typedef void (*HySimAdjFn)(HyCtx *c, const double *X, const double *U, const double *W, double *Ub, double *G,
+                           long N, long nact, const long *act, const long *nb);
+typedef void (*HySimInitAdjFn)(HyCtx *c, const double *X, const double *Ub0, double *G, long N, long nact,
+                               const long *act);
+/* Declares a simulator (boundary kind bc, nf >= 1 fields); returns its id.
+ * Axes need n >= 2 (Dirichlet: n >= 3) and h > 0. */
+int hy_sim(HyCtx *c, const char *name, int dim, const long *n, const double *lo, const double *hi,
+           const double *h, int bc, double bcval, int nf);
+/* Time stepping: method HY_SIM_*, dt > 0, steps >= 1, 1 <= save <= steps. */
+void hy_sim_steps(HyCtx *c, int sim, int method, double dt, long steps, long save);
+void hy_sim_fns(HyCtx *c, int sim, HySimInitFn init, HySimRhsFn rhs, HySimAdjFn adj, HySimInitAdjFn init_adj);
+/* The trainables (ids) whose parameters F or the initial state read. */
+void hy_sim_depends(HyCtx *c, int sim, int ntr, const int *trs);
+/* Bytes of kept states above which the adjoint keeps every K-th state and
+ * recomputes the rest (K = ceil(sqrt(steps))); default 256 MiB.  Set before
+ * the first run.  The gradients are bitwise the same either way. */
+void hy_sim_budget(HyCtx *c, long bytes);
+/* Runs the simulation now (normally the samplers run it when needed). */
+void hy_sim_run(HyCtx *c, int sim);
+/* out[i] = field at (x[i], y[i], t[i]) (y ignored, may be 0, in 1-D): linear
+ * in time between snapshots, (bi)linear in space; periodic axes wrap,
+ * others clamp to the grid; t is clamped to [0, steps dt]. */
+void hy_sim_sample(HyCtx *c, int sim, int field, long n, const double *x, const double *y, const double *t,
+                   double *out);
+/* Accumulates the adjoint of those values (g [n]) into the snapshots' seeds. */
+void hy_sim_sample_adj(HyCtx *c, int sim, int field, long n, const double *x, const double *y,
+                       const double *t, const double *g);
+/* The snapshots 1 .. nsnap themselves: out[i * nsnap + k - 1] = field at
+ * grid point i, time t_k (the order of the compiler's snapshot point set). */
+void hy_sim_snapshots(HyCtx *c, int sim, int field, double *out);
+void hy_sim_snapshots_adj(HyCtx *c, int sim, int field, const double *g);
+/* For every simulator with seeds: the adjoint sweep; adds d(loss)/dp to
+ * hy_grads and clears the seeds. */
+void hy_sim_backward(HyCtx *c);
+/* Inspection: the snapshots [nsnap + 1][nf][N] (k = 0 is the initial state)
+ * of the current parameters; counters of runs, adjoint sweeps, and the
+ * kept-state stride K. */
+const double *hy_sim_state(HyCtx *c, int sim, long *nsnap, long *npoints, int *nfields);
+void hy_sim_stats(HyCtx *c, int sim, long *runs, long *sweeps, long *kept_every);
 
 #endif

@@ -244,6 +244,8 @@ typedef struct Substep {
     long *state_off;            /* per train[k]: offset of its state in c->opt_state */
     double *w;                  /* weight of each loss's term [nloss] (1 unless weighted) */
     int phase;                  /* training phase (hy_phase); 0 = the first */
+    long every;                 /* hy_substep_every: runs when the global epoch % every == 0 (0: always) */
+    int physical;               /* hy_substep_every: skipped during the warm-up epochs */
     double *coef;               /* hy_substep_term: term k weighs coef[k] * (tbal[k] >= 0 ? */
     int *tbal, *tidx;           /*   weight tidx[k] of balancer tbal[k] : 1); NULL: all 1 */
     int nbal_terms;             /* terms with a balancer */
@@ -295,6 +297,8 @@ struct HyCtx {
 
     Expect *ex;                 /* expects and reports in declaration order [nex] */
     long nex, cap_ex;
+    struct RtSimTab *sims;      /* simulators (sim.c), or NULL */
+    long warmup;                /* hy_warmup: epochs 1 .. warmup skip physical substeps */
 
     long epochs;                /* planned epochs (hy_epochs / hy_set_epochs) */
     long epochs_override;       /* > 0: hy_set_epochs value, wins over hy_epochs */
@@ -347,6 +351,8 @@ void rt_progress_free(HyCtx *c);
 
 /* Frees the geometry table (geom.c); called by hy_ctx_free. */
 void rt_geom_free(HyCtx *c);
+/* Frees the simulators (sim.c); called by hy_ctx_free. */
+void rt_sim_free(HyCtx *c);
 /* Lays out the optimizer state block if not yet done (idempotent). */
 void rt_finalize(HyCtx *c);
 

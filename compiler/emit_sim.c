@@ -1,0 +1,408 @@
+/* emit_sim.c -- the C of the simulators (sim.h) and of the hybrid schedule.
+ *
+ * Requires: sema succeeded (sim.c built every Sim); emit.c has planned the
+ * storage (PointSet.voff) and declared hyk_po.  Guarantees, per simulator
+ * S with fields f = 0 .. nf-1 on a grid of N nodes (contracts in
+ * hyrt_api.h, "simulators"):
+ *   hyk_simS_init      U[f N + i] = init_f at node i (X: the grid's coordinates)
+ *   hyk_simS_rhs       F[f N + i] = rhs_f at the free nodes act[q]: the jets of
+ *                      the states are the stencils of sim_stencil applied through
+ *                      nb, then the IR of rhs_f, one C statement per node
+ *   hyk_simS_adj       with b_j = sum_f W[f N + i] d(rhs_f)/d(jet j) (the
+ *                      symbolic partials of sim_partial, evaluated at the node),
+ *                      Ub[nb of each stencil entry of j] += weight * b_j, and
+ *                      G[hyk_po[p]] += sum over nodes of sum_f W d(rhs_f)/dp
+ *   hyk_simS_init_adj  (only if an initial state reads a parameter)
+ *                      G[hyk_po[p]] += sum over free nodes of Ub0 . d(init)/dp
+ * Values that do not vary over the grid (parameters, constants) are
+ * computed once before the loop over nodes.  An OP_SIM node s.u over P is
+ * one call: hy_sim_snapshots (P = the snapshot set) or hy_sim_sample at P's
+ * coordinates; its adjoint is the matching *_adj call, and a substep with
+ * an active one ends its reverse sweep with hy_sim_backward.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "sim.h"
+#include "hyrt_api.h"
+
+typedef struct SEmit {
+    Comp *c;
+    FILE *o;
+    const Sim *sm;
+    int sim;
+    const Grid *g;
+    uint8_t *need;      /* [nnodes] nodes to compute */
+} SEmit;
+
+/* The C name of node i's value at node i of the loop. */
+static const char *ref(SEmit *e, NodeId i, char *buf, size_t len)
+{
+    const Node *nd = &e->c->ir.nodes[i];
+    switch (nd->op) {
+    case OP_CONST: snprintf(buf, len, "%.17g", nd->num); break;
+    case OP_PARAM: snprintf(buf, len, "P[hyk_po[%u]]", nd->aux); break;
+    case OP_COORD: snprintf(buf, len, "X[%u * N + i]", nd->aux); break;
+    case OP_NETOUT: snprintf(buf, len, "j%u", i); break;
+    case OP_STOP: return ref(e, nd->a, buf, len);
+    default: snprintf(buf, len, "t%u", i); break;
+    }
+    return buf;
+}
+
+/* Marks what roots need (through stop; jets are leaves). */
+static void mark(SEmit *e, const NodeId *roots, int nroots)
+{
+    uint32_t nn = e->c->ir.nnodes;
+    free(e->need);
+    e->need = calloc(nn ? nn : 1, 1);
+    if (!e->need) HY_ICE("out of memory");
+    for (int r = 0; r < nroots; r++) e->need[roots[r]] = 1;
+    for (NodeId i = nn; i-- > 0;) {
+        if (!e->need[i]) continue;
+        const Node *nd = &e->c->ir.nodes[i];
+        if (nd->op == OP_NETOUT || nd->op == OP_CONST || nd->op == OP_COORD || nd->op == OP_PARAM) continue;
+        if (nd->a != NO_NODE) e->need[nd->a] = 1;
+        if (nd->b != NO_NODE) e->need[nd->b] = 1;
+    }
+}
+
+/* One statement computing node i (not a leaf). */
+static void emit_one(SEmit *e, NodeId i, const char *ind)
+{
+    const Node *nd = &e->c->ir.nodes[i];
+    char A[64] = "", B[64] = "", R[64];
+    if (nd->a != NO_NODE) ref(e, nd->a, A, sizeof A);
+    if (nd->b != NO_NODE) ref(e, nd->b, B, sizeof B);
+    ref(e, i, R, sizeof R);
+    FILE *o = e->o;
+    const char *fn = NULL;
+    switch (nd->op) {
+    case OP_ADD: fprintf(o, "%sconst double %s = %s + %s;\n", ind, R, A, B); return;
+    case OP_SUB: fprintf(o, "%sconst double %s = %s - %s;\n", ind, R, A, B); return;
+    case OP_MUL: fprintf(o, "%sconst double %s = %s * %s;\n", ind, R, A, B); return;
+    case OP_DIV: fprintf(o, "%sconst double %s = %s / %s;\n", ind, R, A, B); return;
+    case OP_POW: fprintf(o, "%sconst double %s = hy_pow(%s, %s);\n", ind, R, A, B); return;
+    case OP_NEG: fprintf(o, "%sconst double %s = -(%s);\n", ind, R, A); return;
+    case OP_ABS: fprintf(o, "%sconst double %s = hy_fabs(%s);\n", ind, R, A); return;
+    case OP_SIGN: fprintf(o, "%sconst double %s = (double)((%s > 0) - (%s < 0));\n", ind, R, A, A); return;
+    case OP_LT: fprintf(o, "%sconst double %s = (double)(%s < %s);\n", ind, R, A, B); return;
+    case OP_LE: fprintf(o, "%sconst double %s = (double)(%s <= %s);\n", ind, R, A, B); return;
+    case OP_SEL: fprintf(o, "%sconst double %s = %s != 0 ? %s : 0.0;\n", ind, R, A, B); return;
+    case OP_SELN: fprintf(o, "%sconst double %s = %s != 0 ? 0.0 : %s;\n", ind, R, A, B); return;
+    case OP_SIN: fn = "sin"; break;
+    case OP_COS: fn = "cos"; break;
+    case OP_EXP: fn = "exp"; break;
+    case OP_LOG: fn = "log"; break;
+    case OP_TANH: fn = "tanh"; break;
+    case OP_SQRT: fn = "sqrt"; break;
+    case OP_CONST: case OP_COORD: case OP_PARAM: case OP_NETOUT: case OP_STOP:
+        return;   /* leaves and aliases */
+    case OP_NOISE: case OP_DATA: case OP_MEAN: case OP_SUM: case OP_MAXR: case OP_SIM: case OP_COUNT:
+        HY_ICE("emit_sim: %s in a simulator expression", op_name(nd->op));
+    }
+    fprintf(o, "%sconst double %s = hy_%s(%s);\n", ind, R, fn, A);
+}
+
+/* The scalar nodes (hoisted, before the loop) or the pointwise ones. */
+static void emit_nodes(SEmit *e, int pointwise, const char *ind)
+{
+    for (NodeId i = 0; i < e->c->ir.nnodes; i++) {
+        if (!e->need[i]) continue;
+        const Node *nd = &e->c->ir.nodes[i];
+        if ((nd->ps >= 0) != pointwise) continue;
+        emit_one(e, i, ind);
+    }
+}
+
+/* Field of a pseudo call of this sim, or -1. */
+static int field_of_call(const SEmit *e, int call)
+{
+    for (int f = 0; f < e->sm->nf; f++)
+        if (e->sm->f[f].call == call) return f;
+    return -1;
+}
+
+/* U[f N + nb[o N + i]] as C (the centre: U[f N + i]). */
+static void stencil_ref(SEmit *e, int f, int o, char *buf, size_t len, const char *arr)
+{
+    int centre = e->g->dim == 1 ? 1 : 4;
+    if (o == centre) snprintf(buf, len, "%s[%d * N + i]", arr, f);
+    else snprintf(buf, len, "%s[%d * N + nb[%d * N + i]]", arr, f, o);
+}
+
+/* The jets the marked nodes use. */
+static void emit_jets(SEmit *e, const char *ind)
+{
+    for (NodeId i = 0; i < e->c->ir.nnodes; i++) {
+        const Node *nd = &e->c->ir.nodes[i];
+        if (!e->need[i] || nd->op != OP_NETOUT) continue;
+        int f = field_of_call(e, (int)nd->a);
+        if (f < 0) HY_ICE("emit_sim: a jet of another call");
+        int off[4];
+        double w[4];
+        int m = sim_stencil(e->g, nd->aux, off, w);
+        if (m < 0) HY_ICE("emit_sim: no stencil for jet 0x%x", nd->aux);
+        fprintf(e->o, "%sconst double j%u = ", ind, i);
+        for (int q = 0; q < m; q++) {
+            char u[64];
+            stencil_ref(e, f, off[q], u, sizeof u, "U");
+            if (w[q] == 1) fprintf(e->o, "%s%s", q ? " + " : "", u);
+            else fprintf(e->o, "%s%.17g * %s", q ? " + " : "", w[q], u);
+        }
+        fprintf(e->o, ";   /* %s, jet 0x%x */\n", e->sm->f[f].name, nd->aux);
+    }
+}
+
+static void emit_init(SEmit *e, int s)
+{
+    const Sim *sm = e->sm;
+    FILE *o = e->o;
+    NodeId roots[64];
+    for (int f = 0; f < sm->nf; f++) roots[f] = sm->f[f].init;
+    mark(e, roots, sm->nf);
+    fprintf(o, "\n/* simulator %s: initial states */\n", sm->name);
+    fprintf(o, "static void hyk_sim%d_init(HyCtx *c, const double *X, double *U, long N)\n{\n", s);
+    fprintf(o, "    const double *P = hy_params(c);\n    long i;\n    (void)P; (void)X;\n");
+    emit_nodes(e, 0, "    ");
+    fprintf(o, "    for (i = 0; i < N; i++) {\n");
+    emit_nodes(e, 1, "        ");
+    char R[64];
+    for (int f = 0; f < sm->nf; f++)
+        fprintf(o, "        U[%d * N + i] = %s;   /* %s */\n", f, ref(e, sm->f[f].init, R, sizeof R), sm->f[f].name);
+    fprintf(o, "    }\n}\n");
+}
+
+static void emit_rhs(SEmit *e, int s)
+{
+    const Sim *sm = e->sm;
+    FILE *o = e->o;
+    NodeId roots[64];
+    for (int f = 0; f < sm->nf; f++) roots[f] = sm->f[f].rhs;
+    mark(e, roots, sm->nf);
+    fprintf(o, "\n/* simulator %s: right-hand sides at the free nodes */\n", sm->name);
+    fprintf(o, "static void hyk_sim%d_rhs(HyCtx *c, const double *X, const double *U, double *F, long N, long nact,\n"
+               "                         const long *act, const long *nb)\n{\n", s);
+    fprintf(o, "    const double *P = hy_params(c);\n    long q, i;\n    (void)P; (void)X; (void)nb;\n");
+    emit_nodes(e, 0, "    ");
+    fprintf(o, "    for (q = 0; q < nact; q++) {\n        i = act[q];\n");
+    emit_jets(e, "        ");
+    emit_nodes(e, 1, "        ");
+    char R[64];
+    for (int f = 0; f < sm->nf; f++) {
+        const Node *rn = &e->c->ir.nodes[sm->f[f].rhs];
+        if (rn->loc.line > 0) fprintf(o, "#line %d \"%s\"\n", rn->loc.line, e->c->diag.file);
+        fprintf(o, "        F[%d * N + i] = %s;   /* dt(%s) */\n", f, ref(e, sm->f[f].rhs, R, sizeof R), sm->f[f].name);
+    }
+    fprintf(o, "    }\n}\n");
+}
+
+static void emit_adj(SEmit *e, int s)
+{
+    Comp *c = e->c;
+    const Sim *sm = e->sm;
+    FILE *o = e->o;
+    const int nl = sm->nleaf, nj = sm->njet, np = nl - nj;
+    const NodeId *part = sm->part;
+    NodeId *roots = malloc(sizeof(NodeId) * (size_t)(sm->nf * nl + 1));
+    if (!roots) HY_ICE("out of memory");
+    int nr = 0;
+    for (int q = 0; q < sm->nf * nl; q++)
+        if (!ir_is_const(&c->ir, part[q], 0)) roots[nr++] = part[q];
+    mark(e, roots, nr);
+    free(roots);
+    fprintf(o, "\n/* simulator %s: Ub += (dF/dU)^T W and G += (dF/dp)^T W at the free nodes */\n", sm->name);
+    fprintf(o, "static void hyk_sim%d_adj(HyCtx *c, const double *X, const double *U, const double *W, double *Ub,\n"
+               "                         double *G, long N, long nact, const long *act, const long *nb)\n{\n", s);
+    fprintf(o, "    const double *P = hy_params(c);\n    long q, i;\n    (void)P; (void)X; (void)U; (void)nb; (void)Ub; (void)W;\n");
+    for (int l = 0; l < np; l++) fprintf(o, "    double g%d = 0;\n", l);
+    emit_nodes(e, 0, "    ");
+    fprintf(o, "    for (q = 0; q < nact; q++) {\n        i = act[q];\n");
+    emit_jets(e, "        ");
+    emit_nodes(e, 1, "        ");
+    for (int f = 0; f < sm->nf; f++) fprintf(o, "        const double w%d = W[%d * N + i];\n", f, f);
+    char R[64];
+    for (int l = 0; l < nl; l++) {
+        int any = 0;
+        for (int f = 0; f < sm->nf; f++) any |= !ir_is_const(&c->ir, part[f * nl + l], 0);
+        if (!any) continue;
+        if (l < nj) fprintf(o, "        const double b%d =", l);
+        else fprintf(o, "        g%d +=", l - nj);
+        int first = 1;
+        for (int f = 0; f < sm->nf; f++) {
+            if (ir_is_const(&c->ir, part[f * nl + l], 0)) continue;
+            fprintf(o, "%s w%d * %s", first ? "" : " +", f, ref(e, part[f * nl + l], R, sizeof R));
+            first = 0;
+        }
+        fprintf(o, ";\n");
+        if (l >= nj) continue;
+        const Node *jn = &c->ir.nodes[sm->leaf[l]];
+        int fj = field_of_call(e, (int)jn->a);
+        int off[4];
+        double w[4];
+        int m = sim_stencil(e->g, jn->aux, off, w);
+        for (int qq = 0; qq < m; qq++) {
+            char u[64];
+            stencil_ref(e, fj, off[qq], u, sizeof u, "Ub");
+            if (w[qq] == 1) fprintf(o, "        %s += b%d;\n", u, l);
+            else fprintf(o, "        %s += %.17g * b%d;\n", u, w[qq], l);
+        }
+    }
+    fprintf(o, "    }\n");
+    for (int l = 0; l < np; l++) {
+        uint32_t t = c->ir.nodes[sm->leaf[nj + l]].aux;
+        fprintf(o, "    G[hyk_po[%u]] += g%d;   /* %s */\n", t, l, c->trs[t].name);
+    }
+    fprintf(o, "}\n");
+}
+
+/* The adjoint of the initial states; returns 0 (and emits nothing) when no
+ * parameter has a non-zero partial there. */
+static int emit_init_adj(SEmit *e, int s)
+{
+    Comp *c = e->c;
+    const Sim *sm = e->sm;
+    FILE *o = e->o;
+    const int np = sm->nileaf;
+    const NodeId *part = sm->ipart;
+    NodeId *rr = malloc(sizeof(NodeId) * (size_t)(sm->nf * np + 1));
+    if (!rr) HY_ICE("out of memory");
+    int nr = 0;
+    for (int q = 0; q < sm->nf * np; q++)
+        if (!ir_is_const(&c->ir, part[q], 0)) rr[nr++] = part[q];
+    if (!nr) { free(rr); return 0; }
+    mark(e, rr, nr);
+    free(rr);
+    fprintf(o, "\n/* simulator %s: G += (dU0/dp)^T Ub0 at the free nodes */\n", sm->name);
+    fprintf(o, "static void hyk_sim%d_init_adj(HyCtx *c, const double *X, const double *Ub0, double *G, long N,\n"
+               "                              long nact, const long *act)\n{\n", s);
+    fprintf(o, "    const double *P = hy_params(c);\n    long q, i;\n    (void)P; (void)X;\n");
+    for (int l = 0; l < np; l++) fprintf(o, "    double g%d = 0;\n", l);
+    emit_nodes(e, 0, "    ");
+    fprintf(o, "    for (q = 0; q < nact; q++) {\n        i = act[q];\n");
+    emit_nodes(e, 1, "        ");
+    char R[64];
+    for (int f = 0; f < sm->nf; f++)
+        for (int l = 0; l < np; l++)
+            if (!ir_is_const(&c->ir, part[f * np + l], 0))
+                fprintf(o, "        g%d += Ub0[%d * N + i] * %s;\n", l, f, ref(e, part[f * np + l], R, sizeof R));
+    fprintf(o, "    }\n");
+    for (int l = 0; l < np; l++) fprintf(o, "    G[hyk_po[%u]] += g%d;\n", c->ir.nodes[sm->ileaf[l]].aux, l);
+    fprintf(o, "}\n");
+    return 1;
+}
+
+/* 1 when an initial state of sim s has a non-zero parameter partial. */
+static int has_init_adj(const Comp *c, int s)
+{
+    const Sim *sm = &c->sim->sims[s];
+    for (int q = 0; q < sm->nf * sm->nileaf; q++)
+        if (!ir_is_const(&c->ir, sm->ipart[q], 0)) return 1;
+    return 0;
+}
+
+void emit_sim_functions(Comp *c, FILE *o)
+{
+    if (!c->sim) return;
+    for (int s = 0; s < c->sim->nsims; s++) {
+        const Sim *sm = &c->sim->sims[s];
+        SEmit e;
+        memset(&e, 0, sizeof e);
+        e.c = c;
+        e.o = o;
+        e.sm = sm;
+        e.sim = s;
+        e.g = &c->sim->grids[sm->grid];
+        emit_init(&e, s);
+        emit_rhs(&e, s);
+        emit_adj(&e, s);
+        emit_init_adj(&e, s);
+        free(e.need);
+    }
+}
+
+void emit_sim_setup(Comp *c, FILE *o)
+{
+    if (!c->sim) return;
+    static const char *const bc_c[] = {"HY_SIM_PERIODIC", "HY_SIM_DIRICHLET", "HY_SIM_NEUMANN"};
+    for (int s = 0; s < c->sim->nsims; s++) {
+        const Sim *sm = &c->sim->sims[s];
+        const Grid *g = &c->sim->grids[sm->grid];
+        fprintf(o, "    /* simulator %s on %s: %ld nodes, %d state%s, %s dt %.17g, %ld steps, snapshots every %ld */\n",
+                sm->name, g->name, g->n[0] * g->n[1], sm->nf, sm->nf == 1 ? "" : "s",
+                sm->method == HY_SIM_RK4 ? "RK4" : "Euler", sm->dt, sm->steps, sm->save);
+        fprintf(o, "    { static const long n[] = {%ld, %ld};\n", g->n[0], g->n[1]);
+        fprintf(o, "      static const double lo[] = {%.17g, %.17g}, hi[] = {%.17g, %.17g}, h[] = {%.17g, %.17g};\n",
+                g->lo[0], g->lo[1], g->hi[0], g->hi[1], g->h[0], g->h[1]);
+        fprintf(o, "      hy_sim(c, \"%s\", %d, n, lo, hi, h, %s, %.17g, %d); }\n", sm->name, g->dim, bc_c[g->bc], g->bcval,
+                sm->nf);
+        fprintf(o, "    hy_sim_steps(c, %d, %s, %.17g, %ld, %ld);\n", s, sm->method == HY_SIM_RK4 ? "HY_SIM_RK4" : "HY_SIM_EULER",
+                sm->dt, sm->steps, sm->save);
+        fprintf(o, "    hy_sim_fns(c, %d, hyk_sim%d_init, hyk_sim%d_rhs, hyk_sim%d_adj, ", s, s, s, s);
+        if (has_init_adj(c, s)) fprintf(o, "hyk_sim%d_init_adj);\n", s);
+        else fprintf(o, "0);\n");
+        if (sm->ndeps) {
+            fprintf(o, "    { static const int tr[] = {");
+            for (int k = 0; k < sm->ndeps; k++) fprintf(o, "%s%d", k ? ", " : "", sm->deps[k]);
+            fprintf(o, "}; hy_sim_depends(c, %d, %d, tr); }\n", s, sm->ndeps);
+        } else {
+            fprintf(o, "    hy_sim_depends(c, %d, 0, 0);\n", s);
+        }
+    }
+}
+
+void emit_sim_fwd(Comp *c, FILE *o, NodeId i, long voff, const char *cnt, const char *ind)
+{
+    const Node *nd = &c->ir.nodes[i];
+    const SimSample *sp = &c->sim->samples[nd->aux];
+    const Sim *sm = &c->sim->sims[sp->sim];
+    const Grid *g = &c->sim->grids[sm->grid];
+    if (sp->direct) {
+        fprintf(o, "%shy_sim_snapshots(c, %d, %d, V + %ld);   /* %s.%s */\n", ind, sp->sim, sp->field, voff, sm->name,
+                sm->f[sp->field].name);
+        return;
+    }
+    const PointSet *p = &c->psets[sp->ps];
+    long cx = p->voff + (long)sp->coord[0] * p->n, ct = p->voff + (long)sp->coord[g->dim] * p->n;
+    char y[48] = "0";
+    if (g->dim == 2) snprintf(y, sizeof y, "V + %ld", p->voff + (long)sp->coord[1] * p->n);
+    fprintf(o, "%shy_sim_sample(c, %d, %d, %s, V + %ld, %s, V + %ld, V + %ld);   /* %s.%s at %s */\n", ind, sp->sim,
+            sp->field, cnt, cx, y, ct, voff, sm->name, sm->f[sp->field].name, p->name);
+}
+
+void emit_sim_bwd(Comp *c, FILE *o, NodeId i, long aoff, const char *cnt)
+{
+    const Node *nd = &c->ir.nodes[i];
+    const SimSample *sp = &c->sim->samples[nd->aux];
+    const Sim *sm = &c->sim->sims[sp->sim];
+    const Grid *g = &c->sim->grids[sm->grid];
+    if (sp->direct) {
+        fprintf(o, "    hy_sim_snapshots_adj(c, %d, %d, A + %ld);\n", sp->sim, sp->field, aoff);
+        return;
+    }
+    const PointSet *p = &c->psets[sp->ps];
+    long cx = p->voff + (long)sp->coord[0] * p->n, ct = p->voff + (long)sp->coord[g->dim] * p->n;
+    char y[48] = "0";
+    if (g->dim == 2) snprintf(y, sizeof y, "V + %ld", p->voff + (long)sp->coord[1] * p->n);
+    fprintf(o, "    hy_sim_sample_adj(c, %d, %d, %s, V + %ld, %s, V + %ld, A + %ld);\n", sp->sim, sp->field, cnt, cx, y, ct,
+            aoff);
+}
+
+void emit_sim_kernel_end(Comp *c, FILE *o, const uint8_t *active)
+{
+    for (NodeId i = 0; i < c->ir.nnodes; i++)
+        if (active[i] && c->ir.nodes[i].op == OP_SIM) {
+            fprintf(o, "    hy_sim_backward(c);   /* simulator adjoints into G */\n");
+            return;
+        }
+}
+
+void emit_train_sched(Comp *c, FILE *o)
+{
+    if (c->warmup > 0) fprintf(o, "    hy_warmup(c, %ld);\n", c->warmup);
+    for (int s = 0; s < c->nsteps; s++) {
+        const Substep *st = &c->steps[s];
+        if (st->every > 1 || (c->warmup > 0 && st->physical))
+            fprintf(o, "    hy_substep_every(c, %d, %ld, %d);   /* %s */\n", s, st->every > 1 ? st->every : 1, st->physical,
+                    st->label);
+    }
+}

@@ -1,0 +1,253 @@
+/* test_hybrid.c -- simulators in the language, end to end (parse -> sema ->
+ * emit -> libtcc -> runtime/sim.c), and the hybrid schedule.
+ *
+ *   gradients  d(loss)/d(param) of a substep whose losses read s.u (the
+ *              emitted right-hand side, its symbolic adjoint, the runtime's
+ *              discrete adjoint and the interpolation adjoint) against
+ *              central differences of the same loss recomputed by full
+ *              reruns, h = 1e-4 relative; tolerance 1e-6 relative plus the
+ *              rounding noise of the difference (64 eps (|L+| + |L-|) / 2h).
+ *              Euler and RK4; periodic, Dirichlet, Neumann; 1-D and 2-D with
+ *              two states and two parameters; a parameter in the initial
+ *              state; snapshots ('over s') and scattered points.
+ *   stability  the warning for an unstable step (with its location, the
+ *              stable dt it proposes really being stable), for a parameter
+ *              bound that makes it unstable, and none for a stable block.
+ *   schedule   'warmup N' skips the substeps that update a param in epochs
+ *              1..N, 'every k' runs a substep in the epochs divisible by k
+ *              (counted with SGD steps of a unit gradient).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "tap.h"
+#include "ir.h"
+#include "hyrt.h"
+
+typedef struct Built {
+    Comp *c;
+    HyCtx *ctx;
+    void *jit;
+    char *diag_text;
+    size_t diag_len;
+    FILE *diag;
+} Built;
+
+static void unbuild(Built *b)
+{
+    if (b->ctx) hy_ctx_free(b->ctx);
+    jit_free(b->jit);
+    comp_free(b->c);
+    fclose(b->diag);
+    free(b->diag_text);
+    memset(b, 0, sizeof *b);
+}
+
+/* 0: built and set up; else records FAIL name with the diagnostics. */
+static int build(Built *b, const char *src, const char *name)
+{
+    memset(b, 0, sizeof *b);
+    b->diag = open_memstream(&b->diag_text, &b->diag_len);
+    b->c = comp_new("test.hyco", src, strlen(src), b->diag);
+    int r = comp_front(b->c);
+    if (!r) {
+        b->ctx = hy_ctx_new();
+        hy_set_quiet(b->ctx, 1);
+        r = comp_jit(b->c, b->ctx, &b->jit, NULL);
+    }
+    fflush(b->diag);
+    if (r) {
+        tap_check(0, name, "did not compile: %.*s", (int)b->diag_len, b->diag_text ? b->diag_text : "");
+        unbuild(b);
+    }
+    return r;
+}
+
+/* Gradient of substep 0 against central differences in every scalar trainable. */
+static void grad_check(const char *src, const char *name)
+{
+    Built b;
+    if (build(&b, src, name)) return;
+    HyCtx *c = b.ctx;
+    int nt = hy_num_trainables(c);
+    double g[16];
+    hy_substep_eval(c, 0);
+    for (int t = 0; t < nt && t < 16; t++) g[t] = hy_grads(c)[hy_param_offset(c, t)];
+    int ok = 1;
+    char why[256] = "";
+    for (int t = 0; t < nt && t < 16; t++) {
+        if (hy_param_count(c, t) != 1) continue;
+        double *P = hy_params(c);
+        long off = hy_param_offset(c, t);
+        double p0 = P[off], h = 1e-4 * (fabs(p0) > 1e-2 ? fabs(p0) : 1e-2);
+        P[off] = p0 + h;
+        double Lp = hy_substep_eval(c, 0);
+        P[off] = p0 - h;
+        double Lm = hy_substep_eval(c, 0);
+        P[off] = p0;
+        double fd = (Lp - Lm) / (2 * h), noise = 64 * 2.3e-16 * (fabs(Lp) + fabs(Lm)) / (2 * h);
+        if (!tap_close(g[t], fd, 1e-6, 1e-12 + noise) && ok) {
+            ok = 0;
+            snprintf(why, sizeof why, "trainable %d: adjoint %.12g, finite differences %.12g", t, g[t], fd);
+        }
+        if (fabs(fd) < 1e-8 && ok) {
+            ok = 0;
+            snprintf(why, sizeof why, "trainable %d: gradient %.3g is too small to test anything", t, fd);
+        }
+    }
+    tap_check(ok, name, "%s", why);
+    unbuild(&b);
+}
+
+static void test_gradients(void)
+{
+    static const char *const grids[3] = {"periodic(x: 0 .. 2, n 24)", "dirichlet(x: 0 .. 2, n 25)",
+                                         "neumann(x: 0 .. 2, n 25)"};
+    static const char *const gname[3] = {"periodic", "dirichlet", "neumann"};
+    for (int gk = 0; gk < 3; gk++)
+        for (int m = 0; m < 2; m++) {
+            char src[2048], name[96];
+            snprintf(src, sizeof src,
+                     "grid g = %s\n"
+                     "param nu = 0.05 in [0.001, 0.1] optimizer adam(lr 1e-3)\n"
+                     "param a = 0.9 optimizer adam(lr 1e-2)\n"
+                     "sim s on g {\n"
+                     "    state u = -a * sin(pi*x) + 0.2 * cos(pi*x/2)\n"
+                     "    step %s dt 1e-3 save every 20 steps 60\n"
+                     "    dt(u) = nu * dxx(u) - u * dx(u) + 0.1 * sin(x) * u^2\n"
+                     "}\n"
+                     "domain box1 = rect(x: 0 .. 2, t: 0 .. 0.06)\n"
+                     "points p = random(40) in box1\n"
+                     "loss l = mse(s.u - 0.3 * x) over p + 0.1 * mean(s.u^2) over s\n"
+                     "train 1 epochs { step l }\n",
+                     grids[gk], m ? "rk4" : "euler");
+            snprintf(name, sizeof name, "hybrid/grad/%s_%s", gname[gk], m ? "rk4" : "euler");
+            grad_check(src, name);
+        }
+    /* 2-D, two states, two parameters, a mixed derivative and the Laplacian */
+    static const char *const g2[3] = {"periodic(x: 0 .. 1, y: 0 .. 1, n 9 7)",
+                                      "dirichlet(x: 0 .. 1, y: 0 .. 1, n 9 7, value 0.2)",
+                                      "neumann(x: 0 .. 1, y: 0 .. 1, n 9)"};
+    for (int gk = 0; gk < 3; gk++) {
+        char src[2048], name[96];
+        snprintf(src, sizeof src,
+                 "grid g = %s\n"
+                 "param du = 0.02 optimizer adam(lr 1e-3)\n"
+                 "param dv = 0.01 optimizer adam(lr 1e-3)\n"
+                 "sim gs on g {\n"
+                 "    state u = 1 - 0.5 * exp(-10 * ((x - 0.3)^2 + (y - 0.6)^2))\n"
+                 "    state v = 0.25 * exp(-12 * ((x - 0.5)^2 + (y - 0.4)^2)) + 0.1 * x * y\n"
+                 "    step %s dt 2e-3 save every 10 steps 40\n"
+                 "    dt(u) = du * lap(u) - u * v^2 + 0.04 * (1 - u) + 0.01 * dxy(u)\n"
+                 "    dt(v) = dv * lap(v) + u * v^2 - 0.1 * v\n"
+                 "}\n"
+                 "domain box1 = box(x: 0 .. 1, y: 0 .. 1, t: 0 .. 0.08)\n"
+                 "points p = halton(50) in box1\n"
+                 "loss l = mse(gs.u - x * y) over p + mse(gs.v - 0.1) over p + 0.1 * mean(gs.v * gs.u) over gs\n"
+                 "train 1 epochs { step l }\n",
+                 g2[gk], gk == 1 ? "euler" : "rk4");
+        snprintf(name, sizeof name, "hybrid/grad/2d_%s", gname[gk]);
+        grad_check(src, name);
+    }
+}
+
+/* Compiles src and returns its diagnostics (malloc'd), or NULL if it did not pass sema. */
+static char *diagnostics(const char *src)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *d = open_memstream(&text, &len);
+    Comp *c = comp_new("test.hyco", src, strlen(src), d);
+    int r = comp_front(c);
+    comp_free(c);
+    fclose(d);
+    if (r) { free(text); return NULL; }
+    return text;
+}
+
+static void test_stability(void)
+{
+    const char *fmt =
+        "grid g = periodic(x: 0 .. 2, n %d)\n"
+        "param nu = 0.02 in [0.001, %g]\n"
+        "sim s on g {\n"
+        "    state u = -sin(pi*x)\n"
+        "    step %s dt %g steps %d\n"
+        "    dt(u) = nu * dxx(u) - u * dx(u)\n"
+        "}\n"
+        "loss l = mse(s.u) over s\n"
+        "train 1 epochs { step l }\n";
+    char src[1024];
+    /* 512 nodes, RK4, dt 1e-3: diffusion number 4 nu dt / h^2 = 5.2 > 2.79 */
+    snprintf(src, sizeof src, fmt, 512, 0.02, "rk4", 1e-3, 300);
+    char *d = diagnostics(src);
+    int ok = d && strstr(d, "test.hyco:5:5: warning: simulator 's' may be unstable") && strstr(d, "dt <= ");
+    double dtmax = 0;
+    const char *p = d ? strstr(d, "dt <= ") : NULL;
+    if (p) dtmax = atof(p + 6);
+    tap_check(ok, "hybrid/stability/warns", "diagnostics: %s", d ? d : "(errors)");
+    free(d);
+    /* the proposed dt is stable: no warning with it */
+    snprintf(src, sizeof src, fmt, 512, 0.02, "rk4", dtmax * 0.999, 300);
+    d = diagnostics(src);
+    tap_check(dtmax > 1e-4 && dtmax < 1e-3 && d && !strstr(d, "warning"), "hybrid/stability/proposed-dt",
+              "dt %g: %s", dtmax, d ? d : "(errors)");
+    free(d);
+    /* stable with the initial value, not with the upper bound 0.5 */
+    snprintf(src, sizeof src, fmt, 128, 0.5, "rk4", 1e-3, 300);
+    d = diagnostics(src);
+    tap_check(d && strstr(d, "with nu = 0.5 (its upper bound)"), "hybrid/stability/bound", "diagnostics: %s",
+              d ? d : "(errors)");
+    free(d);
+    /* the spec's setting: no warning */
+    snprintf(src, sizeof src, fmt, 128, 0.1, "rk4", 1e-3, 300);
+    d = diagnostics(src);
+    tap_check(d && !strstr(d, "warning"), "hybrid/stability/quiet", "diagnostics: %s", d ? d : "(errors)");
+    free(d);
+    /* Euler with central advection and no diffusion amplifies every mode */
+    snprintf(src, sizeof src, fmt, 64, 0.1, "euler", 1e-2, 100);
+    char *e = strstr(src, "nu * dxx(u)");
+    memcpy(e, "nu * u     ", 11);   /* a growth rate instead of diffusion: allowed, advection is not */
+    d = diagnostics(src);
+    tap_check(d && strstr(d, "Euler with dt = 0.01"), "hybrid/stability/euler-advection", "diagnostics: %s",
+              d ? d : "(errors)");
+    free(d);
+}
+
+/* warmup/every: SGD with lr 1 on loss -a moves a by 1 per step taken. */
+static void test_schedule(void)
+{
+    static const struct { const char *clause, *every; double want; } cases[] = {
+        {"", "", 10}, {"warmup 3", "", 7}, {"", "every 2", 5}, {"warmup 3", "every 2", 4}, {"warmup 9", "every 5", 1},
+    };
+    for (size_t q = 0; q < sizeof cases / sizeof cases[0]; q++) {
+        char src[1024], name[96];
+        snprintf(src, sizeof src,
+                 "domain line = interval(x: 0 .. 1, mesh 0.5)\n"
+                 "net n = mlp(1 -> 1, width 2, depth 1) optimizer sgd(lr 0.1)\n"
+                 "param a = 0 optimizer sgd(lr 1)\n"
+                 "loss ln = mse(n - 1) over line\n"
+                 "loss la = -a\n"
+                 "train 10 epochs %s { step ln; step la %s }\n",
+                 cases[q].clause, cases[q].every);
+        snprintf(name, sizeof name, "hybrid/schedule/%s%s%s", *cases[q].clause ? cases[q].clause : "plain",
+                 *cases[q].every ? "+" : "", cases[q].every);
+        for (char *s = name; *s; s++) if (*s == ' ') *s = '_';
+        Built b;
+        if (build(&b, src, name)) continue;
+        hy_train(b.ctx);
+        double a = hy_params(b.ctx)[hy_param_offset(b.ctx, 1)];
+        long len0, len1;
+        hy_opt_state(b.ctx, 0, 0, &len0);
+        hy_opt_state(b.ctx, 1, 1, &len1);
+        tap_check(a == cases[q].want, name, "a = %g after training, want %g", a, cases[q].want);
+        unbuild(&b);
+    }
+}
+
+int main(void)
+{
+    test_gradients();
+    test_stability();
+    test_schedule();
+    return tap_failed ? 1 : 0;
+}
