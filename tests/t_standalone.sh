@@ -8,7 +8,7 @@
 #   cc -O2                                 bitwise (x86-64 baseline has no FMA)
 #   cc -O2 -march=native -ffp-contract=off bitwise
 #   cc -O2 -march=native  (FMA contraction on FMA machines)
-#                          within 1e-12 relative over the first 200 epochs; over
+#                          within 1e-12 relative over the first 100 epochs; over
 #                          long runs training can amplify the rounding difference
 #                          (measured: 1.6e-4 after 4500 epochs of bench/pinn_poisson1d,
 #                          7e-10 after 300 epochs of examples/allen_cahn_front)
@@ -116,13 +116,17 @@ for ex in examples/*.hyco specs/*.hyco; do
         "$tmp/$n.natoff" --quiet --log "$tmp/$n.natoff.tsv" > /dev/null 2>&1
         same "$n/native-no-contract" "$tmp/$n.run.tsv" "$tmp/$n.natoff.tsv"
     fi
-    # with FMA contraction: close, over 200 epochs
+    # with FMA contraction: close, over 100 epochs
     if build "$n.nat" $CC $SAN -O2 -march=native "$c" $flags; then
-        "$tmp/$n.nat" --quiet --epochs 200 --log "$tmp/$n.nat.tsv" > /dev/null 2>&1
-        "$HI" "$ex" --quiet --epochs 200 --log "$tmp/$n.run1k.tsv" > /dev/null 2>&1
-        m=$(maxrel "$tmp/$n.run1k.tsv" "$tmp/$n.nat.tsv")
+        "$tmp/$n.nat" --quiet --epochs 100 --log "$tmp/$n.nat.tsv" > /dev/null 2>&1
+        "$HI" "$ex" --quiet --epochs 100 --log "$tmp/$n.run1k.tsv" > /dev/null 2>&1
+        # rows of the first 100 epochs only: a later L-BFGS phase's line search turns
+        # last-bit differences into different accepted steps (both runs are valid)
+        awk -F'\t' 'NR == 1 || $1 <= 100' "$tmp/$n.run1k.tsv" > "$tmp/$n.a.tsv"
+        awk -F'\t' 'NR == 1 || $1 <= 100' "$tmp/$n.nat.tsv" > "$tmp/$n.b.tsv"
+        m=$(maxrel "$tmp/$n.a.tsv" "$tmp/$n.b.tsv")
         if [ "$m" != shape ] && awk -v m="$m" 'BEGIN { exit !(m <= 1e-12) }'; then echo "ok standalone/$n/fma # max rel $m"
-        else echo "FAIL standalone/$n/fma: max relative difference $m > 1e-12 over 200 epochs"; fi
+        else echo "FAIL standalone/$n/fma: max relative difference $m > 1e-12 over 100 epochs"; fi
     fi
     if [ -z "$SAN" ] && command -v clang > /dev/null 2>&1 && build "$n.clang" clang -O2 "$c" $flags; then
         "$tmp/$n.clang" --quiet --log "$tmp/$n.clang.tsv" > /dev/null 2>&1
