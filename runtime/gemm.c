@@ -207,17 +207,17 @@ static void pack_a(double *Ap, long mc, long kn, const double *A, long ars, long
     }
 }
 
-/* Columns [0, nc) (B packed in pk->b) of one K block of length kn;
+/* Columns [0, nc) (B packed in Bp) of one K block of length kn (Ap: room
+ * for packing a transposed A);
  * acc: add to C (else overwrite).  With a unit-stride A (A streams, B small)
  * row blocks outermost, so MR rows of A stay in L1 across the column panels;
  * with a transposed A (the dW products: long K, B = activations) A is packed
  * by chunks of MC rows and column panels are outermost, so one packed K x 8
  * panel of B stays in L1 across the row blocks of the chunk. */
-static void kern(Pack *pk, long M, long nc, long kn, const double *A, long ars, long aks,
-                 double *C, long ldc, int acc)
+static void kern(const double *Bp, double *Ap, long M, long nc, long kn, const double *A,
+                 long ars, long aks, double *C, long ldc, int acc)
 {
     const long n8 = nc & ~7L, nt = nc - n8;
-    const double *Bp = pk->b;
     if (aks == 1) {
         const long mcf = kn * nc > 2048 ? MCF : MR;   /* B beyond ~16 KB: row chunks */
         for (long m0 = 0; m0 < M; m0 += mcf) {
@@ -237,12 +237,12 @@ static void kern(Pack *pk, long M, long nc, long kn, const double *A, long ars, 
     }
     for (long m0 = 0; m0 < M; m0 += MC) {
         long mc = M - m0 < MC ? M - m0 : MC;
-        pack_a(pk->a, mc, kn, A + m0 * ars, ars, aks);
+        pack_a(Ap, mc, kn, A + m0 * ars, ars, aks);
         for (long c0 = 0; c0 < nc; c0 += 8)
             for (long r0 = 0; r0 < mc; r0 += MR) {
                 long mr = mc - r0 < MR ? mc - r0 : MR;
                 double *cp = C + (m0 + r0) * ldc + c0;
-                const double *ap = pk->a + r0 * kn;
+                const double *ap = Ap + r0 * kn;
                 if (c0 < n8)
                     tile_full(mr, kn, ap, 1, MR, Bp + c0 * kn, 8, cp, ldc, acc);
                 else
@@ -260,7 +260,8 @@ static void gemm_serial(Pack *pk, long M, long N, long K, const double *A, long 
         for (long c0 = 0; c0 < N; c0 += NC) {
             long nc = N - c0 < NC ? N - c0 : NC;
             pack_b(pk->b, kn, nc, B + k0 * ldb + c0, ldb);
-            kern(pk, M, nc, kn, A + k0 * aks, ars, aks, C + c0, ldc, accumulate || k0 > 0);
+            kern(pk->b, pk->a, M, nc, kn, A + k0 * aks, ars, aks, C + c0, ldc,
+                 accumulate || k0 > 0);
         }
     }
 }
@@ -282,10 +283,15 @@ static struct {
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
           0, 0, 0, 0, NULL, NULL};
 
+static _Thread_local int tl_id;       /* 0 on the caller, k on worker k: its Pack */
+static _Thread_local int tl_in_job;   /* inside a part: nested work stays serial */
+
 static void *worker(void *argp)
 {
     const int part = (int)(intptr_t)argp;
     unsigned long seen = 0;
+    tl_id = part;
+    tl_in_job = 1;
     pthread_mutex_lock(&pool.mu);
     for (;;) {
         while (pool.gen == seen)
@@ -322,7 +328,12 @@ void rt_gemm_threads(int n)
     pthread_mutex_unlock(&pool.mu);
 }
 
-int rt_parallel_width(void) { return nthreads < pool.nworkers + 1 ? nthreads : pool.nworkers + 1; }
+int rt_parallel_width(void)
+{
+    if (tl_in_job)
+        return 1;
+    return nthreads < pool.nworkers + 1 ? nthreads : pool.nworkers + 1;
+}
 
 void rt_parallel(int nparts, void (*fn)(void *arg, int part), void *arg)
 {
@@ -342,7 +353,9 @@ void rt_parallel(int nparts, void (*fn)(void *arg, int part), void *arg)
     pool.gen++;
     pthread_cond_broadcast(&pool.go);
     pthread_mutex_unlock(&pool.mu);
+    tl_in_job = 1;
     fn(arg, 0);
+    tl_in_job = 0;
     pthread_mutex_lock(&pool.mu);
     while (pool.pending > 0)
         pthread_cond_wait(&pool.done, &pool.mu);
@@ -413,7 +426,7 @@ void rt_gemm(long M, long N, long K, const double *A, long ars, long aks, const 
             return;
         }
     }
-    gemm_serial(&packs[0], M, N, K, A, ars, aks, B, ldb, C, ldc, accumulate);
+    gemm_serial(&packs[tl_id], M, N, K, A, ars, aks, B, ldb, C, ldc, accumulate);
 }
 
 __attribute__((target("avx2,fma"))) static void

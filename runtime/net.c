@@ -594,17 +594,9 @@ static void proj_fwd(JetPlan *p, const double *W, const double *b, double *Z)
  * components are zero (a first layer on raw inputs). */
 static void act_fwd(JetPlan *p, const double *Z, double *A, double *S, int zpq)
 {
-    long N = (long)p->n * p->w;
-    double *d[4] = {A, S, p->nd >= 2 ? S + N : NULL, p->nd >= 3 ? S + 2 * N : NULL};
-    hy_act_eval(p->act, N, Z, p->nd, d);
-    const double *s1 = S, *s2 = S + N;
-    for (int f = 1; f <= p->nf; f++)
-        rt_ew_mul(N, A + f * N, s1, Z + f * N);
-    for (int s = 0; s < p->ns; s++) {   /* order: higher components add terms here */
-        int c = 1 + p->nf + s;
-        rt_ew_second(N, A + c * N, s1, s2, Z + p->pair[s][0] * N, Z + p->pair[s][1] * N,
-                     zpq ? Z + c * N : NULL);
-    }
+    long N = (long)p->n * p->w;   /* order: higher components add terms in act.c */
+    rt_act_jet_fwd(p->act, N, 0, N, p->nd, p->nf, p->ns, (const int (*)[2])p->pair, Z, A, S,
+                   zpq);
 }
 
 /* Hidden linear map Z = A_prev W^T + b over all C*n rows (W [w][w]). */
@@ -705,19 +697,8 @@ void rt_jet_fwd(HyCtx *c, JetPlan *p)
 static void act_bwd(JetPlan *p, const double *Z, const double *S, const double *dA, double *dZ,
                     int zpq)
 {
-    const long N = (long)p->n * p->w;
-    const double *s1 = S, *s2 = S + N, *s3 = S + 2 * N;
-    rt_ew_mul(N, dZ, dA, s1);
-    for (int f = 1; f <= p->nf; f++)
-        rt_ewb_first(N, dZ, dZ + f * N, dA + f * N, s1, s2, Z + f * N);
-    for (int s = 0; s < p->ns; s++) {   /* order: higher components add terms here */
-        int cs = 1 + p->nf + s, a = p->pair[s][0], b = p->pair[s][1];
-        /* pure second (a == b): d(s2 z_a^2)/dz_a = 2 s2 z_a */
-        rt_ewb_second(N, dZ, dZ + a * N, dZ + cs * N, dA + cs * N, s1, s2, s3, Z + a * N,
-                      Z + b * N, zpq ? Z + cs * N : NULL, a == b ? 2.0 : 1.0);
-        if (a != b)
-            rt_ewb_other(N, dZ + b * N, dA + cs * N, s2, Z + a * N);
-    }
+    const long N = (long)p->n * p->w;   /* order: higher components add terms in act.c */
+    rt_act_jet_bwd(N, 0, N, p->nf, p->ns, (const int (*)[2])p->pair, Z, S, dA, dZ, zpq);
 }
 
 /* Reverse of blend_fwd for ybar Yb: hbar Hb (written); Ubar += ybar - Dbar,

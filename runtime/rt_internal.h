@@ -56,7 +56,7 @@ void rt_gemm_threads(int n);
 /* Runs fn(arg, p) for p = 0..nparts-1 (nparts <= rt_parallel_width()), part 0
  * on the caller, the others on the pool; returns when all are done. */
 void rt_parallel(int nparts, void (*fn)(void *arg, int part), void *arg);
-int rt_parallel_width(void);   /* threads a job may use now (>= 1) */
+int rt_parallel_width(void);   /* threads a job may use now (1 inside a part) */
 
 /* Elementwise jet kernels (act.c; formulas in net.c's header), N elements:
  * ew_mul:     y = a b

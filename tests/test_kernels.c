@@ -12,7 +12,8 @@
  * at every length around the vector width and the block size.
  * Elementwise jet kernels: bitwise against the formulas of rt_internal.h.
  * rt_act_jet_fwd/bwd (by sub-ranges): bitwise against the per-component
- * calls, for every activation.
+ * calls, for every activation, and for 1, 2, 3 threads; rt_gemm called
+ * inside a parallel part (nested) stays serial and bitwise.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -342,6 +343,69 @@ static void test_act_jet(void)
     tap_check(ok, "act_jet_fused_bitwise", "rt_act_jet_fwd/bwd differ from the per-component calls");
 }
 
+/* Thread counts 1, 2, 3: rt_act_jet_fwd/bwd over a range large enough to be
+ * split give the same bits; a product inside a part (nested) runs serially
+ * on that thread and still matches. */
+typedef struct NestJob {
+    long M, N, K;
+    const double *A, *B;
+    double *C[RT_MAXT];
+} NestJob;
+
+static void nest_part(void *arg, int part)
+{
+    NestJob *j = arg;
+    rt_gemm(j->M, j->N, j->K, j->A, j->K, 1, j->B, j->N, j->C[part], j->N, 0);
+}
+
+static void test_threads_jet(void)
+{
+    const long N = 40000;
+    const int nf = 2, ns = 2, C = 1 + nf + ns;
+    const int pair[2][2] = {{1, 1}, {2, 2}};
+    double *Z = vec(C * N, 60), *dA = vec(C * N, 61);
+    double *A[3], *S[3], *dZ[3];
+    int ok = 1;
+    for (int t = 1; t <= 3; t++) {
+        A[t - 1] = vec(C * N, 62), S[t - 1] = vec(3 * N, 63), dZ[t - 1] = vec(C * N, 64);
+        rt_gemm_threads(t);
+        rt_act_jet_fwd(HY_ACT_TANH, N, 0, N, 3, nf, ns, pair, Z, A[t - 1], S[t - 1], 1);
+        rt_act_jet_bwd(N, 0, N, nf, ns, pair, Z, S[t - 1], dA, dZ[t - 1], 1);
+        if (t > 1)
+            ok &= same(A[0], A[t - 1], C * N) && same(S[0], S[t - 1], 3 * N) &&
+                  same(dZ[0], dZ[t - 1], C * N);
+    }
+    tap_check(ok, "act_jet_threads_bitwise", "2 or 3 threads differ from 1");
+    NestJob j = {3000, 37, 64, NULL, NULL, {NULL}};
+    double *Aa = vec(j.M * j.K, 65), *Bb = vec(j.K * j.N, 66), *R = vec(j.M * j.N, 67);
+    j.A = Aa;
+    j.B = Bb;
+    rt_gemm_threads(1);
+    rt_gemm(j.M, j.N, j.K, Aa, j.K, 1, Bb, j.N, R, j.N, 0);
+    rt_gemm_threads(3);
+    int width = rt_parallel_width();
+    for (int p = 0; p < width; p++)
+        j.C[p] = vec(j.M * j.N, 68);
+    rt_parallel(width, nest_part, &j);
+    ok = 1;
+    for (int p = 0; p < width; p++) {
+        ok &= same(R, j.C[p], j.M * j.N);
+        free(j.C[p]);
+    }
+    rt_gemm_threads(1);
+    tap_check(ok, "gemm_nested_in_part_bitwise", "a product inside a parallel part differs");
+    for (int t = 0; t < 3; t++) {
+        free(A[t]);
+        free(S[t]);
+        free(dZ[t]);
+    }
+    free(Z);
+    free(dA);
+    free(Aa);
+    free(Bb);
+    free(R);
+}
+
 int main(void)
 {
     test_gemm();
@@ -351,5 +415,6 @@ int main(void)
     test_tanh_jet();
     test_ew();
     test_act_jet();
+    test_threads_jet();
     return tap_exit();
 }
