@@ -3,12 +3,15 @@
 #
 #   sh bench/compare_optimizers.sh [OUT.md]        (HYCOC=path/to/hycoc, default ./hycoc)
 #
-# Each problem is written three times, differing only in the network's optimizer and the
+# Each problem is written four times, differing only in the network's optimizer and the
 # train block, with the same seed, points, network and total count N of epochs/iterations:
 #   adam        adam(lr 1) + cosine(N, 3e-3 -> 1e-5), N epochs
 #   adam+lbfgs  the same Adam for N - M epochs (cosine over N - M), then M L-BFGS iterations
 #               (history 50, full batch)
-#   multiadam   multiadam(lr 1) + the same cosine, N epochs (one moment pair per loss term)
+#   adam 0.99   adam(lr 1, beta1 0.99, beta2 0.99) + the same cosine, N epochs: Adam with
+#               MultiAdam's default betas, i.e. MultiAdam with all terms in one group
+#   multiadam   multiadam(lr 1) + the same cosine, N epochs (one moment pair per loss term;
+#               one backward pass per term, so each epoch costs about K Adam epochs)
 # Problems: the L-shape Poisson of examples/poisson_lshape.hyco (2 loss terms) and the
 # Kovasznay flow of examples/kovasznay.hyco (4 loss terms), copied here so that edits of the
 # examples do not change this benchmark.
@@ -74,6 +77,8 @@ variant() {
             opt="optimizer adam(lr 1) schedule cosine(steps $a, lr0 3e-3, lr_end 1e-5)"
             train="train $a epochs { step $step }
 then $m iterations optimizer lbfgs(history 50) { step $step }" ;;
+    adam99) opt="optimizer adam(lr 1, beta1 0.99, beta2 0.99) schedule cosine(steps $n, lr0 3e-3, lr_end 1e-5)"
+            train="train $n epochs { step $step }" ;;
     multi)  opt="optimizer multiadam(lr 1) schedule cosine(steps $n, lr0 3e-3, lr_end 1e-5)"
             train="train $n epochs { step $step }" ;;
     esac
@@ -106,11 +111,12 @@ table() {
 $p
 EOF
         n=$((n / DIV)) m=$((m / DIV))
-        for k in adam lbfgs multi; do
+        for k in adam lbfgs adam99 multi; do
             variant "${id}_$k" "$tmp/$id.in" "$n" "$m" "$step" "$k"
             case $k in
             adam)  label=Adam; budget="$n epochs" ;;
             lbfgs) label="Adam → L-BFGS"; budget="$((n - m)) epochs + $m L-BFGS iterations" ;;
+            adam99) label="Adam, betas 0.99 / 0.99"; budget="$n epochs" ;;
             multi) label=MultiAdam; budget="$n epochs" ;;
             esac
             echo "| $title | $label | $budget | $(run "${id}_$k") |"
