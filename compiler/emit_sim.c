@@ -15,7 +15,9 @@
  *   hyk_simS_init_adj  (only if an initial state reads a parameter)
  *                      G[hyk_po[p]] += sum over free nodes of Ub0 . d(init)/dp
  * Values that do not vary over the grid (parameters, constants) are
- * computed once before the loop over nodes.  An OP_SIM node s.u over P is
+ * computed once before the loop over nodes.  The functions are compiled
+ * without FMA contraction (HYK_NOCONTRACT, FP_CONTRACT OFF), so a standalone
+ * build with -march=native gives the bits of the JIT.  An OP_SIM node s.u over P is
  * one call: hy_sim_snapshots (P = the snapshot set) or hy_sim_sample at P's
  * coordinates; its adjoint is the matching *_adj call, and a substep with
  * an active one ends its reverse sweep with hy_sim_backward.
@@ -161,7 +163,7 @@ static void emit_init(SEmit *e, int s)
     for (int f = 0; f < sm->nf; f++) roots[f] = sm->f[f].init;
     mark(e, roots, sm->nf);
     fprintf(o, "\n/* simulator %s: initial states */\n", sm->name);
-    fprintf(o, "static void hyk_sim%d_init(HyCtx *c, const double *X, double *U, long N)\n{\n", s);
+    fprintf(o, "HYK_NOCONTRACT static void hyk_sim%d_init(HyCtx *c, const double *X, double *U, long N)\n{\n", s);
     fprintf(o, "    const double *P = hy_params(c);\n    long i;\n    (void)P; (void)X;\n");
     emit_nodes(e, 0, "    ");
     fprintf(o, "    for (i = 0; i < N; i++) {\n");
@@ -180,7 +182,7 @@ static void emit_rhs(SEmit *e, int s)
     for (int f = 0; f < sm->nf; f++) roots[f] = sm->f[f].rhs;
     mark(e, roots, sm->nf);
     fprintf(o, "\n/* simulator %s: right-hand sides at the free nodes */\n", sm->name);
-    fprintf(o, "static void hyk_sim%d_rhs(HyCtx *c, const double *X, const double *U, double *F, long N, long nact,\n"
+    fprintf(o, "HYK_NOCONTRACT static void hyk_sim%d_rhs(HyCtx *c, const double *X, const double *U, double *F, long N, long nact,\n"
                "                         const long *act, const long *nb)\n{\n", s);
     fprintf(o, "    const double *P = hy_params(c);\n    long q, i;\n    (void)P; (void)X; (void)nb;\n");
     emit_nodes(e, 0, "    ");
@@ -211,7 +213,7 @@ static void emit_adj(SEmit *e, int s)
     mark(e, roots, nr);
     free(roots);
     fprintf(o, "\n/* simulator %s: Ub += (dF/dU)^T W and G += (dF/dp)^T W at the free nodes */\n", sm->name);
-    fprintf(o, "static void hyk_sim%d_adj(HyCtx *c, const double *X, const double *U, const double *W, double *Ub,\n"
+    fprintf(o, "HYK_NOCONTRACT static void hyk_sim%d_adj(HyCtx *c, const double *X, const double *U, const double *W, double *Ub,\n"
                "                         double *G, long N, long nact, const long *act, const long *nb)\n{\n", s);
     fprintf(o, "    const double *P = hy_params(c);\n    long q, i;\n    (void)P; (void)X; (void)U; (void)nb; (void)Ub; (void)W;\n");
     for (int l = 0; l < np; l++) fprintf(o, "    double g%d = 0;\n", l);
@@ -273,7 +275,7 @@ static int emit_init_adj(SEmit *e, int s)
     mark(e, rr, nr);
     free(rr);
     fprintf(o, "\n/* simulator %s: G += (dU0/dp)^T Ub0 at the free nodes */\n", sm->name);
-    fprintf(o, "static void hyk_sim%d_init_adj(HyCtx *c, const double *X, const double *Ub0, double *G, long N,\n"
+    fprintf(o, "HYK_NOCONTRACT static void hyk_sim%d_init_adj(HyCtx *c, const double *X, const double *Ub0, double *G, long N,\n"
                "                              long nact, const long *act)\n{\n", s);
     fprintf(o, "    const double *P = hy_params(c);\n    long q, i;\n    (void)P; (void)X;\n");
     for (int l = 0; l < np; l++) fprintf(o, "    double g%d = 0;\n", l);
@@ -302,7 +304,16 @@ static int has_init_adj(const Comp *c, int s)
 
 void emit_sim_functions(Comp *c, FILE *o)
 {
-    if (!c->sim) return;
+    if (!c->sim || !c->sim->nsims) return;
+    /* Products and sums of the simulator's locals must not be fused into FMAs:
+     * a run amplifies the different rounding (a hybrid training diverges from
+     * the unfused one within tens of epochs), and the results should not
+     * depend on the compiler's flags.  GCC fuses across statements unless
+     * told per function; clang within an expression unless told per file. */
+    fprintf(o, "\n#if defined(__GNUC__) && !defined(__clang__) && !defined(__TINYC__)\n"
+               "#define HYK_NOCONTRACT __attribute__((optimize(\"fp-contract=off\")))\n"
+               "#else\n#define HYK_NOCONTRACT\n#endif\n"
+               "#if defined(__clang__)\n#pragma STDC FP_CONTRACT OFF\n#endif\n");
     for (int s = 0; s < c->sim->nsims; s++) {
         const Sim *sm = &c->sim->sims[s];
         SEmit e;
@@ -398,6 +409,7 @@ void emit_sim_kernel_end(Comp *c, FILE *o, const uint8_t *active)
 
 void emit_train_sched(Comp *c, FILE *o)
 {
+    for (int k = 0; k < c->ntrack_par; k++) fprintf(o, "    hy_track_param(c, %d);\n", c->track_par[k]);
     if (c->warmup > 0) fprintf(o, "    hy_warmup(c, %ld);\n", c->warmup);
     for (int s = 0; s < c->nsteps; s++) {
         const Substep *st = &c->steps[s];

@@ -221,6 +221,8 @@ typedef struct Comp {
     Balancer *bals;     int nbals;
     int *track_lr;      /* trainables whose lr is tracked */
     int ntrack_lr;
+    int *track_par;     /* scalar params whose value is tracked ('track nu') */
+    int ntrack_par;
     int ndata;          /* data declarations (DATA aux ids) */
     int nnoise;         /* noise streams handed out */
     struct DiffMemo *dmemo; /* diff.c: memo of derivatives already built */

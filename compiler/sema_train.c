@@ -585,8 +585,15 @@ void decl_track(Sema *s, const Stmt *st)
             s->c->track_lr = arena_alloc(&s->c->arena, (size_t)(s->c->ntrs + 1) * sizeof *s->c->track_lr);
             s->c->ntrack_lr = 0;
             for (int t = 0; t < s->c->ntrs; t++) s->c->track_lr[s->c->ntrack_lr++] = t;
+        } else if (y && y->kind == SYM_PARAM) {   /* its value, one column per epoch row */
+            if (!s->c->track_par) s->c->track_par = arena_alloc(&s->c->arena, 64 * sizeof *s->c->track_par);
+            int have = 0;
+            for (int k = 0; k < s->c->ntrack_par; k++) have |= s->c->track_par[k] == y->index;
+            if (have) continue;
+            if (s->c->ntrack_par == 64) { ERR(st->param_locs[i], "at most 64 tracked parameters"); continue; }
+            s->c->track_par[s->c->ntrack_par++] = y->index;
         } else {
-            ERR(st->param_locs[i], "can track adaptive weights (a 'weights' name) and 'lr', not '%s'", n);
+            ERR(st->param_locs[i], "can track adaptive weights (a 'weights' name), 'lr' and params, not '%s'", n);
         }
     }
 }

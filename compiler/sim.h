@@ -126,7 +126,7 @@ int sim_sample_dep(const Comp *c, uint32_t aux, const uint8_t *upd);
 void emit_sim_functions(Comp *c, FILE *o);
 /* hyk_setup: registers the simulators (after the trainables and hyk_po). */
 void emit_sim_setup(Comp *c, FILE *o);
-/* hyk_setup, last: 'every k' and 'warmup N' of the training schedule. */
+/* hyk_setup, last: tracked params, 'every k' and 'warmup N' of the training schedule. */
 void emit_train_sched(Comp *c, FILE *o);
 /* Forward code of OP_SIM node i (value at V + voff, count cnt as C). */
 void emit_sim_fwd(Comp *c, FILE *o, NodeId i, long voff, const char *cnt, const char *ind);

@@ -65,7 +65,7 @@ typedef struct RtBal {
 
 typedef struct RtTrack {
     char name[2 * RT_NAME_MAX + 4];
-    int bal;                    /* balancer id, or -1: lr of trainable `id` */
+    int bal;                    /* balancer id, or -1: lr of trainable `id`, -2: its first parameter */
     int id;                     /* weight index / trainable id */
 } RtTrack;
 
@@ -455,6 +455,16 @@ void hy_track_lr(HyCtx *c, int t)
     tk->id = t;
 }
 
+void hy_track_param(HyCtx *c, int t)
+{
+    if (t < 0 || t >= c->ntr)
+        RT_ICE("hy_track_param: no trainable %d", t);
+    RtTrack *tk = add_track(c);
+    snprintf(tk->name, sizeof tk->name, "%s", c->tr[t].name);
+    tk->bal = -2;
+    tk->id = t;
+}
+
 int rt_track_count(HyCtx *c) { return (int)c->ntrack; }
 
 const char *rt_track_name(HyCtx *c, int j)
@@ -469,6 +479,8 @@ double rt_track_value(HyCtx *c, int j)
     if (j < 0 || j >= c->ntrack)
         RT_ICE("no tracked column %d", j);
     const RtTrack *tk = &c->track[j];
+    if (tk->bal == -2)
+        return c->params[c->tr[tk->id].off];
     return tk->bal >= 0 ? c->bal[tk->bal].w[tk->id] : hy_lr(c, tk->id);
 }
 

@@ -325,6 +325,9 @@ void hy_substep_term(HyCtx *c, int substep, int k, double coef, int balancer, in
  * "lr.<trainable>" with hy_lr. */
 void hy_track_balancer(HyCtx *c, int b);
 void hy_track_lr(HyCtx *c, int t);
+/* One column named after trainable t with its (first) parameter's value:
+ * a recovered physical parameter per recorded epoch ('track nu'). */
+void hy_track_param(HyCtx *c, int t);
 
 /* ---- geometry and sampling (runtime/geom.c, runtime/sample.c) ----
  *

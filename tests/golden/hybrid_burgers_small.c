@@ -178,13 +178,13 @@ static double hyk_check1(HyCtx *c)
     double *L = hy_loss_values(c);
     long i;
     (void)A; (void)P; (void)G; (void)L; (void)i;
-#line 27 "examples/hybrid_burgers_small.hyco"
+#line 28 "examples/hybrid_burgers_small.hyco"
     /* n60 sub */
     V[3650] = P[hyk_po[0]] - 0.02;
-#line 27 "examples/hybrid_burgers_small.hyco"
+#line 28 "examples/hybrid_burgers_small.hyco"
     /* n61 abs */
     V[3651] = hy_fabs(V[3650]);
-#line 27 "examples/hybrid_burgers_small.hyco"
+#line 28 "examples/hybrid_burgers_small.hyco"
     /* n63 mul */
     V[3653] = 50 * V[3651];
     return V[3653];
@@ -206,13 +206,13 @@ static double hyk_check2(HyCtx *c)
 #line 21 "examples/hybrid_burgers_small.hyco"
     /* n50 mul */
     for (i = 0; i < 240; i++) V[4129 + i] = V[3889 + i] * V[3889 + i];
-#line 28 "examples/hybrid_burgers_small.hyco"
+#line 29 "examples/hybrid_burgers_small.hyco"
     /* n64 sum */
     { double s = 0; for (i = 0; i < 240; i++) s += V[4129 + i]; V[4369] = s; }
-#line 28 "examples/hybrid_burgers_small.hyco"
+#line 29 "examples/hybrid_burgers_small.hyco"
     /* n67 div */
     V[4370] = V[4369] / V[3648];
-#line 28 "examples/hybrid_burgers_small.hyco"
+#line 29 "examples/hybrid_burgers_small.hyco"
     /* n68 sqrt */
     V[4371] = hy_sqrt(V[4370]);
     return V[4371];
@@ -232,20 +232,29 @@ static double hyk_check3(HyCtx *c)
 #line 20 "examples/hybrid_burgers_small.hyco"
     /* n34 mul */
     for (i = 0; i < 240; i++) V[4129 + i] = V[3889 + i] * V[3889 + i];
-#line 29 "examples/hybrid_burgers_small.hyco"
+#line 30 "examples/hybrid_burgers_small.hyco"
     /* n69 sum */
     { double s = 0; for (i = 0; i < 240; i++) s += V[4129 + i]; V[4369] = s; }
-#line 29 "examples/hybrid_burgers_small.hyco"
+#line 30 "examples/hybrid_burgers_small.hyco"
     /* n70 div */
     V[4370] = V[4369] / V[3648];
-#line 29 "examples/hybrid_burgers_small.hyco"
+#line 30 "examples/hybrid_burgers_small.hyco"
     /* n71 sqrt */
     V[4371] = hy_sqrt(V[4370]);
     return V[4371];
 }
 
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__TINYC__)
+#define HYK_NOCONTRACT __attribute__((optimize("fp-contract=off")))
+#else
+#define HYK_NOCONTRACT
+#endif
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 /* simulator burgers: initial states */
-static void hyk_sim0_init(HyCtx *c, const double *X, double *U, long N)
+HYK_NOCONTRACT static void hyk_sim0_init(HyCtx *c, const double *X, double *U, long N)
 {
     const double *P = hy_params(c);
     long i;
@@ -259,7 +268,7 @@ static void hyk_sim0_init(HyCtx *c, const double *X, double *U, long N)
 }
 
 /* simulator burgers: right-hand sides at the free nodes */
-static void hyk_sim0_rhs(HyCtx *c, const double *X, const double *U, double *F, long N, long nact,
+HYK_NOCONTRACT static void hyk_sim0_rhs(HyCtx *c, const double *X, const double *U, double *F, long N, long nact,
                          const long *act, const long *nb)
 {
     const double *P = hy_params(c);
@@ -279,7 +288,7 @@ static void hyk_sim0_rhs(HyCtx *c, const double *X, const double *U, double *F, 
 }
 
 /* simulator burgers: Ub += (dF/dU)^T W and G += (dF/dp)^T W at the free nodes */
-static void hyk_sim0_adj(HyCtx *c, const double *X, const double *U, const double *W, double *Ub,
+HYK_NOCONTRACT static void hyk_sim0_adj(HyCtx *c, const double *X, const double *U, const double *W, double *Ub,
                          double *G, long N, long nact, const long *act, const long *nb)
 {
     const double *P = hy_params(c);
@@ -351,10 +360,10 @@ void hyk_setup(HyCtx *c)
     hy_sim_fns(c, 0, hyk_sim0_init, hyk_sim0_rhs, hyk_sim0_adj, 0);
     { static const int tr[] = {0}; hy_sim_depends(c, 0, 1, tr); }
     /* static values */
-#line 28 "examples/hybrid_burgers_small.hyco"
+#line 29 "examples/hybrid_burgers_small.hyco"
     /* n65 mul */
     for (i = 0; i < 240; i++) V[3408 + i] = V[3168 + i] * V[3168 + i];
-#line 28 "examples/hybrid_burgers_small.hyco"
+#line 29 "examples/hybrid_burgers_small.hyco"
     /* n66 sum */
     { double s = 0; for (i = 0; i < 240; i++) s += V[3408 + i]; V[3648] = s; }
     /* network evaluations (jet plans) */
@@ -373,6 +382,7 @@ void hyk_setup(HyCtx *c)
     { static const int tr[] = {0}, ls[] = {1};
       hy_substep(c, "phys_fit", 1, 1, tr, 1, ls, hyk_step1); }
     hy_epochs(c, 25);
+    hy_track_param(c, 0);
     hy_warmup(c, 2);
     hy_substep_every(c, 1, 1, 1);   /* phys_fit */
     hy_report(c, "nu", hyk_check0);
