@@ -228,6 +228,7 @@ typedef struct Comp {
     struct DiffMemo *dmemo; /* diff.c: memo of derivatives already built */
     struct SimTab *sim;     /* grids and simulators (sim.h), or NULL */
     long warmup;            /* 'warmup N': first N epochs skip substeps with physical set */
+    struct ExportReq *xreq; /* --export/--eval request (export.c), lowered last by sema */
 } Comp;
 
 /* ---- ir.c ---- */
@@ -302,6 +303,51 @@ char *comp_emit_string(Comp *c, int with_prelude);   /* malloc'd C source */
 int comp_jit(Comp *c, HyCtx *ctx, void **jit, const char *keep_path);  /* 0, or 2 */
 int comp_jit_cc(Comp *c, HyCtx *ctx, void **jit, const char *keep_path, const char *cc);  /* jit_setup_cc */
 void comp_free(Comp *c);
+
+/* ---- export.c, sema_export.c: trained fields outside hycoc ---- */
+/* One expression to export or evaluate (a field, or e.g. dxx(u)).  export.c
+ * fills text, src and expr (parsed from src, an item's own source text) and
+ * cname; sema_export.c fills the rest: root, its IR at one point of point
+ * set ps, whose dim coordinates are the parameters of `field` (declared on
+ * line field_line of the spec).  root is NO_NODE after an error. */
+typedef struct ExportItem {
+    const char *text;       /* as given on the command line */
+    const char *src;        /* the source text parsed for it (diagnostics) */
+    const Expr *expr;
+    const char *cname;      /* C function name */
+    NodeId root;
+    int ps, dim;
+    const char **coords;    /* coordinate names [dim] */
+    const char *field;
+    int field_line;
+} ExportItem;
+typedef struct ExportReq {
+    ExportItem *items;
+    int n;
+} ExportReq;
+/* Lowers c->xreq's items (called by sema when c->xreq is set). */
+struct Sema;
+void sema_export(struct Sema *s);
+/* What --export / --eval asked for (main.c fills it). */
+typedef struct ExportOpts {
+    const char *file;       /* the spec, its bytes */
+    const char *src;
+    size_t len;
+    const struct Override *defs;   /* -D overrides [ndefs] */
+    int ndefs;
+    long long seed;         /* --seed, or -1 */
+    const char *const *exprs;      /* --export EXPR... or the one --eval EXPR */
+    int nexprs;
+    int eval;               /* 1: --eval (print values), 0: --export (write C) */
+    const char *derivs;     /* --derivs d1,d2,... (with one --export) or NULL */
+    const char *name;       /* --name (with one --export) or NULL */
+    const char *weights;    /* --weights DIR or NULL (untrained initial weights) */
+    const char *out;        /* -o: the C file (--export), the CSV (--eval; NULL: stdout) */
+    const char *at;         /* --eval: table of points */
+    const char *keep_c;     /* --keep-c */
+} ExportOpts;
+/* Runs --export or --eval: the process exit status (0, 1 user error, 2 internal). */
+int export_command(const ExportOpts *o);
 
 /* ---- emit_main.c: standalone programs ---- */
 /* Writes the whole training program as one C file with its own main() (see

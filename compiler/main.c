@@ -47,6 +47,17 @@ static const char usage[] =
     "  --until N          stop after epoch N of the plan (counted over all phases) without\n"
     "                     changing the plan; with --save, a checkpoint to --resume from\n"
     "\n"
+    "deployment (instead of training):\n"
+    "  --export EXPR      write dependency-free C99 (only <math.h>) computing a trained field\n"
+    "                     or an expression of one (u, dxx(u), ...) to -o FILE.c, with FILE.h:\n"
+    "                     double NAME(const double *x) and NAME_batch(n, x, out); repeatable\n"
+    "  --derivs D1,D2     also D1(EXPR), ... of every --export/--eval EXPR (C: NAME_D1, ...)\n"
+    "  --name NAME        the C name of the one --export (default: from EXPR)\n"
+    "  --weights DIR      the checkpoint (--save) whose weights --export/--eval use\n"
+    "  --eval EXPR        print EXPR at the points of --at FILE (columns named by the\n"
+    "                     field's coordinates), computed by hycoc's runtime; -o: as CSV\n"
+    "  --at FILE          the points for --eval: CSV, text, .npy or .npz\n"
+    "\n"
     "overrides and outputs:\n"
     "  -D NAME=VALUE      override a value of the spec (repeatable): a const, seed, epochs,\n"
     "                     warmup, phaseK, a param's initial value, NAME.KEY for option KEY of\n"
@@ -87,6 +98,9 @@ typedef struct Opts {
     int list_overrides;     /* --list-overrides */
     const char *save, *resume;  /* --save DIR, --resume DIR */
     long until;             /* --until N (0: the whole plan) */
+    const char *xexprs[64]; /* --export / --eval expressions [nxexprs] */
+    int nxexprs, nexport, neval;
+    const char *derivs, *xname, *weights, *at;   /* --derivs, --name, --weights, --at */
 } Opts;
 
 /* The option of the usage text closest to a (NULL if none is close). */
@@ -186,6 +200,20 @@ static int parse_opts(int argc, char **argv, Opts *o)
             if (!strcmp(a, "--save")) o->save = next;
             else o->resume = next;
             i++;
+        } else if (!strcmp(a, "--export") || !strcmp(a, "--eval")) {
+            if (!next || !*next) { fprintf(stderr, "hycoc: error: %s needs an expression, e.g. %s u\n", a, a); return -1; }
+            if (o->nxexprs == 64) { fprintf(stderr, "hycoc: error: more than 64 --export/--eval expressions\n"); return -1; }
+            o->xexprs[o->nxexprs++] = next;
+            if (!strcmp(a, "--export")) o->nexport++;
+            else o->neval++;
+            i++;
+        } else if (!strcmp(a, "--derivs") || !strcmp(a, "--name") || !strcmp(a, "--weights") || !strcmp(a, "--at")) {
+            if (!next || !*next) { fprintf(stderr, "hycoc: error: %s needs a value\n", a); return -1; }
+            if (!strcmp(a, "--derivs")) o->derivs = next;
+            else if (!strcmp(a, "--name")) o->xname = next;
+            else if (!strcmp(a, "--weights")) o->weights = next;
+            else o->at = next;
+            i++;
         } else if (!strcmp(a, "--until")) {
             if (parse_long(a, next, 1, 1000000000000L, &v)) return -1;
             o->until = v; i++;
@@ -240,6 +268,23 @@ static int parse_opts(int argc, char **argv, Opts *o)
     }
     if (!o->file && (o->cflags || o->libs)) return 0;
     if (!o->file) { fprintf(stderr, "hycoc: error: no input file (see hycoc --help)\n"); return -1; }
+    if (o->nexport && o->neval) { fprintf(stderr, "hycoc: error: --export and --eval go in separate runs\n"); return -1; }
+    if (o->nxexprs && (o->check || o->dump || o->emit_c || o->list_overrides || o->run)) {
+        fprintf(stderr, "hycoc: error: --%s does not train or compile a program; give it alone\n", o->nexport ? "export" : "eval");
+        return -1;
+    }
+    if (!o->nxexprs && (o->derivs || o->xname || o->weights || o->at)) {
+        fprintf(stderr, "hycoc: error: %s applies to --export and --eval\n",
+                o->derivs ? "--derivs" : o->xname ? "--name" : o->weights ? "--weights" : "--at");
+        return -1;
+    }
+    if (o->xname && o->nxexprs != 1) {
+        fprintf(stderr, "hycoc: error: --name needs exactly one --export expression\n");
+        return -1;
+    }
+    if (o->nexport && !o->out) { fprintf(stderr, "hycoc: error: --export needs -o FILE.c (the header goes to FILE.h)\n"); return -1; }
+    if (o->neval && !o->at) { fprintf(stderr, "hycoc: error: --eval needs --at FILE with the points\n"); return -1; }
+    if (o->nxexprs) return 0;
     if (!o->check && !o->dump && !o->emit_c && !o->list_overrides) o->run = 1;
     if (o->out && !o->dump) { fprintf(stderr, "hycoc: error: -o applies to --dump (runs write --history, --summary, --plot)\n"); return -1; }
     return 0;
@@ -299,6 +344,14 @@ int main(int argc, char **argv)
     size_t len;
     char *src = read_file(o.file, &len);
     if (!src) { free(o.defs); return 1; }
+    if (o.nxexprs) {   /* --export / --eval (export.c) */
+        ExportOpts xo = {o.file, src, len, o.defs, o.ndefs, o.seed, o.xexprs, o.nxexprs, o.neval > 0,
+                         o.derivs, o.xname, o.weights, o.out, o.at, o.keep_c};
+        int xs = export_command(&xo);
+        free(src);
+        free(o.defs);
+        return xs;
+    }
     Comp *c = comp_new(o.file, src, len, stderr);
     int status = 0;
     FILE *dout = stdout;    /* --dump output: stdout, or -o FILE (written atomically) */

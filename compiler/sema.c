@@ -431,6 +431,8 @@ int sema(Comp *c)
         }
     }
     sema_points_finish(s);
+    if (c->xreq && c->diag.nerrors == 0)
+        sema_export(s);   /* --export/--eval expressions, after every declaration (sema_export.c) */
     sema_train_finish(s);
     if (!seen_train && c->diag.nerrors == 0 && c->nlosses > 0) {
         Loc l = {1, 1};

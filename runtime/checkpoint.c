@@ -255,6 +255,16 @@ static int walk_close(RtCkWalk *w, const char *kind)
     return w->nerr;
 }
 
+/* Frees a load walk's archive without reporting anything. */
+static void walk_free(RtCkWalk *w)
+{
+    hy_arrays_free(w->narr, w->arr);
+    hy_free(w->used);
+    w->arr = NULL;
+    w->used = NULL;
+    w->narr = 0;
+}
+
 static const HyArray *find_array(int n, const HyArray *a, const char *name)
 {
     for (int i = 0; i < n; i++)
@@ -885,7 +895,7 @@ static int check_manifest(HyCtx *c, const char *dir, int what, const HyRunInfo *
                    HY_VERSION, CK_FORMAT);
         else
             ck_err(&w, "no valid 'format' entry: not a hycoc checkpoint");
-        walk_close(&w, "");
+        walk_free(&w);
         return -1;
     }
     double ver[3];
@@ -900,7 +910,7 @@ static int check_manifest(HyCtx *c, const char *dir, int what, const HyRunInfo *
         !(ep->data[0] >= 0 && ep->data[0] < 1e15 && ep->data[0] == floor(ep->data[0])) || !pl ||
         pl->size < 1 || !th || th->size != 1) {
         ck_err(&w, "incomplete manifest (version, seed, spec_hash, epoch, plan, threads)");
-        walk_close(&w, "");
+        walk_free(&w);
         return -1;
     }
     long D = (long)ep->data[0];
@@ -1000,8 +1010,7 @@ static int check_manifest(HyCtx *c, const char *dir, int what, const HyRunInfo *
         hy_free(plan);
     }
     int nerr = w.nerr;
-    hy_arrays_free(w.narr, w.arr);
-    hy_free(w.used);
+    walk_free(&w);
     return nerr ? -1 : 0;
 }
 
@@ -1039,8 +1048,7 @@ static int load_history(HyCtx *c, const char *dir)
                 dir, c->epoch_start + 1);
     }
     hy_free(cols);
-    hy_arrays_free(w.narr, w.arr);
-    hy_free(w.used);
+    walk_free(&w);
     return 0;
 }
 

@@ -323,6 +323,35 @@ static void test_reject(const char *tmp)
     if (w)
         w[6] = '9';
     tap_check(load_fails(other, -1, dir) == 1, "checkpoint/rejects_other_width", "loaded");
+    /* a newer format: refused, with the formats named */
+    {
+        char copy[560], mp[700], err[256];
+        snprintf(copy, sizeof copy, "%s/fmt", tmp);
+        snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s'", copy, dir, copy);
+        snprintf(mp, sizeof mp, "%s/manifest.npz", copy);
+        int n = 0, ok = system(cmd) == 0;
+        HyArray *arr = NULL;
+        ok = ok && hy_npz_read(mp, &n, &arr, err, sizeof err) == 0;
+        if (ok) {
+            const char *names[64];
+            int nd[64];
+            const long *shp[64];
+            const double *dat[64];
+            for (int i = 0; i < n && i < 64; i++) {
+                names[i] = arr[i].name;
+                nd[i] = arr[i].ndim;
+                shp[i] = arr[i].shape;
+                dat[i] = arr[i].data;
+                if (!strcmp(arr[i].name, "format"))
+                    arr[i].data[0] = 2;
+            }
+            ok = n <= 64 && hy_npz_write(mp, n, names, nd, shp, dat, err, sizeof err) == 0;
+            hy_arrays_free(n, arr);
+        }
+        tap_check(ok && load_fails(spec, -1, copy) == 1, "checkpoint/rejects_newer_format",
+                  "a format-2 checkpoint loaded (or could not be made: %s)", ok ? "" : err);
+        rm_rf(copy);
+    }
     /* damaged files: one flipped byte in the middle, a truncation, a missing file */
     static const char *damage[] = {"flip", "truncate", "remove"};
     for (int k = 0; k < 3; k++)
