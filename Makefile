@@ -29,7 +29,9 @@ CC_OBJ  := $(CC_SRC:compiler/%.c=$(BUILD)/cc/%.o) $(BUILD)/cc/lexer.o $(BUILD)/c
 TESTS_C := $(wildcard tests/test_*.c)
 TEST_BIN:= $(TESTS_C:tests/%.c=$(BUILD)/%)
 
-all: hycoc
+# $(BUILD)/hycoc is named too: with .SECONDARY, an up-to-date ./hycoc would
+# otherwise keep make from building a fresh BUILD directory.
+all: $(BUILD)/hycoc hycoc
 
 hycoc: $(BUILD)/hycoc
 	cp $< $@
