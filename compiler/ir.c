@@ -2,7 +2,9 @@
  *
  * Requires: operands already exist (so children have smaller indices).
  * Guarantees: no two nodes with the same (op, ps, a, b, aux, num); a node
- * whose operands are all constants is itself a constant; algebraic
+ * whose operands are all constants is itself a constant, unless its value
+ * is not finite (inf, nan: the node stays an operation, evaluated at run
+ * time, so no constant of the IR is ever inf or nan); algebraic
  * identities with 0 and 1 are folded (x+0, x*1, x*0, x/1, x^1, x^0, --x);
  * commutative ops have their operands ordered (constants first) so that
  * a*b and b*a are one node.
@@ -24,6 +26,7 @@ void ir_init(Ir *ir)
 {
     memset(ir, 0, sizeof *ir);
     ir->hcap = 1024;
+    ir->max_nodes = HY_MAX_NODES;
     ir->htab = malloc(ir->hcap * sizeof *ir->htab);
     if (!ir->htab) HY_ICE("out of memory");
     memset(ir->htab, 0xff, ir->hcap * sizeof *ir->htab);
@@ -33,6 +36,7 @@ void ir_free(Ir *ir)
 {
     for (int i = 0; i < ir->ncalls; i++) free(ir->calls[i].args);
     free(ir->calls);
+    free(ir->chtab);
     free(ir->nodes);
     free(ir->htab);
     memset(ir, 0, sizeof *ir);
@@ -49,7 +53,14 @@ static uint64_t node_hash(const Node *n)
     uint64_t bits;
     memcpy(&bits, &n->num, sizeof bits);
     uint64_t h = mix(mix(mix(mix(mix(mix(0, n->op), (uint64_t)(uint32_t)n->ps), n->a), n->b), n->aux), bits);
-    return h ^ (h >> 29);
+    /* Final avalanche (MurmurHash3's fmix64): the table index takes the low
+     * bits, and the multiplications above only carry bits upward (integral
+     * constants differ in high bits only). */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
 }
 
 static int node_eq(const Node *x, const Node *y)
@@ -88,8 +99,12 @@ static NodeId intern(Ir *ir, Node *n)
         ir->nodes = realloc(ir->nodes, ir->cap * sizeof *ir->nodes);
         if (!ir->nodes) HY_ICE("out of memory");
     }
-    if (ir->nnodes >= 0x7fffffff) HY_ICE("IR too large");
+    if (ir->nnodes >= ir->max_nodes) {
+        if (ir->full) longjmp(*ir->full, 1);
+        HY_ICE("IR too large (%u nodes)", ir->nnodes);
+    }
     NodeId id = ir->nnodes++;
+    if (n->loc.line > 0) ir->last_loc = n->loc;
     n->trainable_dep = 0;
     if (n->op == OP_PARAM || n->op == OP_NETOUT || n->op == OP_SIM) n->trainable_dep = 1;
     if (n->op != OP_NETOUT && n->op != OP_DATA) {
@@ -175,7 +190,10 @@ NodeId ir_unary(Ir *ir, Op op, NodeId a, Loc loc)
 {
     const Node *na = &ir->nodes[a];
     int reduction = (op == OP_MEAN || op == OP_SUM || op == OP_MAXR);
-    if (is_const(ir, a) && op != OP_SUM) return ir_const(ir, fold(op, na->num, 0));
+    if (is_const(ir, a) && op != OP_SUM) {
+        double v = fold(op, na->num, 0);
+        if (isfinite(v)) return ir_const(ir, v);
+    }
     if (reduction && na->ps < 0) {
         /* reducing a scalar: mean/max of one value is the value; sum too. */
         return a;
@@ -190,7 +208,10 @@ NodeId ir_unary(Ir *ir, Op op, NodeId a, Loc loc)
 NodeId ir_binary(Ir *ir, Op op, NodeId a, NodeId b, Loc loc)
 {
     int ca = is_const(ir, a), cb = is_const(ir, b);
-    if (ca && cb) return ir_const(ir, fold(op, ir->nodes[a].num, ir->nodes[b].num));
+    if (ca && cb) {
+        double v = fold(op, ir->nodes[a].num, ir->nodes[b].num);
+        if (isfinite(v)) return ir_const(ir, v);
+    }
     switch (op) {
     case OP_ADD:
         if (ir_is_const(ir, a, 0)) return b;
@@ -214,16 +235,17 @@ NodeId ir_binary(Ir *ir, Op op, NodeId a, NodeId b, Loc loc)
         if (ir_is_const(ir, b, -1)) return ir_unary(ir, OP_NEG, a, loc);
         if (cb || (!ca && b < a)) { NodeId t = a; a = b; b = t; ca = is_const(ir, a); }
         /* c1 * (c2 * x) -> (c1*c2) * x keeps constant chains short */
-        if (ca && ir->nodes[b].op == OP_MUL && is_const(ir, ir->nodes[b].a))
+        if (ca && ir->nodes[b].op == OP_MUL && is_const(ir, ir->nodes[b].a) &&
+            isfinite(ir->nodes[a].num * ir->nodes[ir->nodes[b].a].num))
             return ir_binary(ir, OP_MUL, ir_const(ir, ir->nodes[a].num * ir->nodes[ir->nodes[b].a].num),
                              ir->nodes[b].b, loc);
         if (ir->nodes[a].op == OP_NEG && ir->nodes[b].op == OP_NEG)
             return ir_binary(ir, OP_MUL, ir->nodes[a].a, ir->nodes[b].a, loc);
         break;
     case OP_DIV:
-        if (ir_is_const(ir, a, 0)) return ir_const(ir, 0);
+        if (ir_is_const(ir, a, 0) && !ir_is_const(ir, b, 0)) return ir_const(ir, 0);
         if (ir_is_const(ir, b, 1)) return a;
-        if (cb && ir->nodes[b].num != 0) return ir_binary(ir, OP_MUL, ir_const(ir, 1.0 / ir->nodes[b].num), a, loc);
+        if (cb && ir->nodes[b].num != 0 && isfinite(1.0 / ir->nodes[b].num)) return ir_binary(ir, OP_MUL, ir_const(ir, 1.0 / ir->nodes[b].num), a, loc);
         break;
     case OP_POW:
         if (ir_is_const(ir, b, 1)) return a;
@@ -261,11 +283,39 @@ int ir_call(Ir *ir, int net, int nargs, const NodeId *args)
         ps = ir_join_ps(ps, ir->nodes[args[i]].ps);
         if (ps == -2) HY_ICE("ir_call: arguments over different point sets");
     }
-    for (int i = 0; i < ir->ncalls; i++) {
-        Call *c = &ir->calls[i];
-        if (c->net == net && c->nargs == nargs && memcmp(c->args, args, nargs * sizeof *args) == 0)
-            return i;
+    /* Hash-consed through chtab (open addressing, NO_NODE = empty). */
+    uint64_t hk = mix(mix(0, (uint64_t)net), (uint64_t)nargs);
+    for (int i = 0; i < nargs; i++) hk = mix(hk, args[i]);
+    hk ^= hk >> 33;
+    hk *= 0xff51afd7ed558ccdULL;
+    hk ^= hk >> 33;
+    if (!ir->chtab || 2 * (uint32_t)(ir->ncalls + 1) > ir->chcap) {
+        uint32_t ncap = ir->chcap ? 2 * ir->chcap : 64;
+        uint32_t *nt = malloc(ncap * sizeof *nt);
+        if (!nt) HY_ICE("out of memory");
+        memset(nt, 0xff, ncap * sizeof *nt);
+        for (int i = 0; i < ir->ncalls; i++) {
+            const Call *c = &ir->calls[i];
+            uint64_t h = mix(mix(0, (uint64_t)c->net), (uint64_t)c->nargs);
+            for (int k = 0; k < c->nargs; k++) h = mix(h, c->args[k]);
+            h ^= h >> 33;
+            h *= 0xff51afd7ed558ccdULL;
+            h ^= h >> 33;
+            uint32_t j = (uint32_t)h & (ncap - 1);
+            while (nt[j] != NO_NODE) j = (j + 1) & (ncap - 1);
+            nt[j] = (uint32_t)i;
+        }
+        free(ir->chtab);
+        ir->chtab = nt;
+        ir->chcap = ncap;
     }
+    uint32_t slot = (uint32_t)hk & (ir->chcap - 1);
+    for (; ir->chtab[slot] != NO_NODE; slot = (slot + 1) & (ir->chcap - 1)) {
+        Call *c = &ir->calls[ir->chtab[slot]];
+        if (c->net == net && c->nargs == nargs && memcmp(c->args, args, nargs * sizeof *args) == 0)
+            return (int)ir->chtab[slot];
+    }
+    ir->chtab[slot] = (uint32_t)ir->ncalls;
     if (ir->ncalls == ir->callcap) {
         ir->callcap = ir->callcap ? ir->callcap * 2 : 16;
         ir->calls = realloc(ir->calls, ir->callcap * sizeof *ir->calls);

@@ -10,7 +10,13 @@
 #ifndef HYCOC_IR_H
 #define HYCOC_IR_H
 
+#include <setjmp.h>
 #include "hycoc.h"
+
+/* Nodes of the IR of one program (documented limit, docs/reliability.md):
+ * enough for any hand-written spec, small enough that compiling it stays
+ * well under a second per 100 000 nodes and a few hundred MB. */
+#define HY_MAX_NODES 1000000u
 
 typedef enum {
 #define OP(name, arity, str) OP_##name,
@@ -47,6 +53,12 @@ typedef struct Ir {
     uint32_t hcap;
     Call *calls;
     int ncalls, callcap;
+    uint32_t *chtab;    /* hash of call indices (NO_NODE = empty) */
+    uint32_t chcap;
+    uint32_t max_nodes; /* cap on nnodes (HY_MAX_NODES unless a test lowers it) */
+    jmp_buf *full;      /* set by sema: a constructor that would pass the cap jumps here
+                         * (NULL: that is an internal error) */
+    Loc last_loc;       /* location of the newest located node (of the expression being built) */
 } Ir;
 
 /* ---- declarations after sema ---- */
@@ -268,6 +280,11 @@ NodeId diff_coord(Comp *c, NodeId n, int ps, int k, NodeId *bad);
 /* Checks the AST and lowers it into c (IR, declarations, schedule).  Returns
  * 0 on success; on error the diagnostics have been printed. */
 int sema(Comp *c);
+
+/* ---- limits.c ---- */
+/* After a successful sema: reports (located) a program over the documented
+ * size limits (parameters, code size, working memory).  Returns 0 or 1. */
+int sema_limits(Comp *c);
 
 /* ---- sched.c ---- */
 /* For substep s: the trainables its losses reach with a structurally non-zero

@@ -53,8 +53,90 @@ NodeId combine(Sema *s, Op op, NodeId a, NodeId b, Loc loc)
     return ir_binary(ir, op, a, b, loc);
 }
 
-/* Inlines a field/let body with its parameters bound to args[]. */
+/* Memo of inlined bodies: the result depends only on the body, the
+ * arguments, the point set and the inlining depth (inline_body sets every
+ * other field of the context), so a definition used k times costs one
+ * inlining, not k (without it, "let f_i = f_{i-1} * f_{i-1}" is exponential). */
+typedef struct InlineMemo {
+    const Sym *y;
+    int ps, depth, nargs;
+    NodeId args[16];
+    NodeId result;
+    uint64_t hash;
+    struct InlineMemo *next;
+} InlineMemo;
+
+static uint64_t imemo_hash(const Sym *y, const NodeId *args, int nargs, const Ctx *cx)
+{
+    uint64_t h = (uint64_t)(uintptr_t)y * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(cx->ps + 2) * 0xc2b2ae3d27d4eb4fULL ^
+                 (uint64_t)cx->depth;
+    for (int i = 0; i < nargs; i++) h = (h ^ args[i]) * 0x100000001b3ULL;
+    h ^= h >> 33;   /* MurmurHash3's fmix64: every input bit reaches the low bits */
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
+}
+
+/* The chain link where (y, args, ps, depth) is or would go. */
+static InlineMemo **imemo_slot(Sema *s, const Sym *y, const NodeId *args, int nargs, const Ctx *cx, uint64_t h)
+{
+    InlineMemo **p = &s->imemo[h & (s->imemo_cap - 1)];
+    for (; *p; p = &(*p)->next) {
+        const InlineMemo *m = *p;
+        if (m->hash == h && m->y == y && m->ps == cx->ps && m->depth == cx->depth && m->nargs == nargs &&
+            (nargs == 0 || !memcmp(m->args, args, (size_t)nargs * sizeof *args)))
+            break;
+    }
+    return p;
+}
+
+/* Room for one more entry: the table doubles when it holds as many entries
+ * as buckets (arena memory; the old buckets are left behind). */
+static void imemo_reserve(Sema *s)
+{
+    if (s->imemo && s->imemo_n < s->imemo_cap) return;
+    uint32_t ncap = s->imemo_cap ? 2 * s->imemo_cap : 1024;
+    InlineMemo **nb = arena_alloc(&s->c->arena, ncap * sizeof *nb);
+    for (uint32_t b = 0; b < s->imemo_cap; b++)
+        for (InlineMemo *m = s->imemo[b], *next; m; m = next) {
+            next = m->next;
+            m->next = nb[m->hash & (ncap - 1)];
+            nb[m->hash & (ncap - 1)] = m;
+        }
+    s->imemo = nb;
+    s->imemo_cap = ncap;
+}
+
+static NodeId inline_body_now(Sema *s, const Sym *y, const NodeId *args, Loc loc, Ctx *cx);
+
+/* Inlines a field/let body with its parameters bound to args[] (memoized). */
 static NodeId inline_body(Sema *s, const Sym *y, const NodeId *args, Loc loc, Ctx *cx)
+{
+    int nargs = y->st->nparams > 0 ? y->st->nparams : 0;
+    if (nargs > 16) return inline_body_now(s, y, args, loc, cx);
+    uint64_t h = imemo_hash(y, args, nargs, cx);
+    imemo_reserve(s);
+    InlineMemo **p = imemo_slot(s, y, args, nargs, cx, h);
+    if (*p) return (*p)->result;
+    NodeId r = inline_body_now(s, y, args, loc, cx);
+    InlineMemo *m = arena_alloc(&s->c->arena, sizeof *m);
+    m->y = y;
+    m->ps = cx->ps;
+    m->depth = cx->depth;
+    m->nargs = nargs;
+    if (nargs) memcpy(m->args, args, (size_t)nargs * sizeof *args);
+    m->result = r;
+    m->hash = h;
+    imemo_reserve(s);   /* lowering the body may have added entries */
+    p = imemo_slot(s, y, args, nargs, cx, h);
+    m->next = *p;
+    *p = m;
+    s->imemo_n++;
+    return r;
+}
+
+static NodeId inline_body_now(Sema *s, const Sym *y, const NodeId *args, Loc loc, Ctx *cx)
 {
     const Stmt *st = y->st;
     if (cx->depth > 64) {
@@ -769,6 +851,18 @@ NodeId lower(Sema *s, const Expr *e, Ctx *cx)
 
 /* ---- declarations ---- */
 
+/* 1 if n is built of constants only: an operation left unfolded because its
+ * value is not finite (ir.c). */
+static int only_constants(const Ir *ir, NodeId n, int depth)
+{
+    const Node *nd = &ir->nodes[n];
+    if (nd->op == OP_CONST) return 1;
+    if (depth > 64 || nd->op == OP_COORD || nd->op == OP_PARAM || nd->op == OP_NETOUT || nd->op == OP_NOISE ||
+        nd->op == OP_DATA || nd->a == NO_NODE)
+        return 0;
+    return only_constants(ir, nd->a, depth + 1) && (nd->b == NO_NODE || only_constants(ir, nd->b, depth + 1));
+}
+
 /* Evaluates a constant expression; reports and returns NAN if it is not one. */
 double const_value(Sema *s, const Expr *e, const char *what)
 {
@@ -777,7 +871,9 @@ double const_value(Sema *s, const Expr *e, const char *what)
     NodeId n = lower(s, e, &cx);
     if (n == NO_NODE) return NAN;
     if (s->c->ir.nodes[n].op != OP_CONST) {
-        if (s->c->diag.nerrors == before) ERR(e->loc, "%s must be a constant", what);
+        if (s->c->diag.nerrors == before && only_constants(&s->c->ir, n, 0))
+            ERR(e->loc, "%s is not a finite number (it overflows, or is 0/0, log(0), ...)", what);
+        else if (s->c->diag.nerrors == before) ERR(e->loc, "%s must be a constant", what);
         return NAN;
     }
     return s->c->ir.nodes[n].num;

@@ -76,7 +76,10 @@ Sym *sym_declare(Sema *s, const Stmt *st, SymKind kind, int index)
 
 void *sema_grow(Comp *c, void *arr, int n, size_t elt)
 {
-    void *na = arena_alloc(&c->arena, (size_t)(n + 1) * elt);
+    /* Capacity is implicit: the next power of two >= n (at least 4), so the
+     * array is copied only when n reaches one; total work and memory O(n). */
+    if (n >= 4 && (n & (n - 1)) != 0) return arr;
+    void *na = arena_alloc(&c->arena, (size_t)(n < 4 ? 4 : 2 * n) * elt);
     if (n) memcpy(na, arr, (size_t)n * elt);
     return na;
 }
@@ -103,10 +106,19 @@ const char *sym_suggest(Sema *s, const char *name)
 {
     const char *best = NULL;
     int bd = 3;
+    if (s->c->diag.nerrors > 20) return NULL;   /* bounded work: a hint per error scans every name */
+    size_t ln = strlen(name);
     for (int h = 0; h < NSYMHASH; h++)
         for (Sym *y = s->tab[h]; y; y = y->next) {
+            size_t ly = strlen(y->name);
+            if ((ly > ln ? ly - ln : ln - ly) > (size_t)bd) continue;   /* distance >= length difference */
             int d = levenshtein(name, y->name);
-            if (d > 0 && d < bd) { bd = d; best = y->name; }
+            /* ties (the table's order is no order): the longer name, then the first in byte order */
+            if (d > 0 && (d < bd || (d == bd && best && (ly > strlen(best) ||
+                                                         (ly == strlen(best) && strcmp(y->name, best) < 0))))) {
+                bd = d;
+                best = y->name;
+            }
         }
     for (int i = 0; builtin_fns[i]; i++) {
         int d = levenshtein(name, builtin_fns[i]);
@@ -394,11 +406,9 @@ static void decl_check(Sema *s, const Stmt *st)
     k->loc = st->loc;
 }
 
-int sema(Comp *c)
+static int sema_body(Comp *c)
 {
-    Sema ss;
-    memset(&ss, 0, sizeof ss);
-    Sema *s = &ss;
+    Sema *s = arena_alloc(&c->arena, sizeof *s);   /* zeroed; its symbol table is large for a stack */
     s->c = c;
     int seen_train = 0;
     for (const Stmt *st = c->ast->first; st; st = st->next) {
@@ -410,7 +420,7 @@ int sema(Comp *c)
         case ST_CONST: {
             double v = const_value(s, st->value, "the value of a const");
             Sym *y = sym_declare(s, st, SYM_CONST, 0);
-            if (y) y->value = isnan(v) ? 0 : v;
+            if (y) y->value = isnan(v) ? 1 : v;   /* 1 after an error: no cascade of "does not depend" */
             break;
         }
         case ST_DOMAIN: decl_domain(s, st); break;
@@ -439,11 +449,31 @@ int sema(Comp *c)
         ERR(l, "no 'train N epochs { step ... }' block");
     }
     /* Unused losses are probably a mistake. */
-    for (int i = 0; i < c->nlosses; i++) {
-        int used = 0;
-        for (int j = 0; j < c->nsteps; j++)
-            for (int k = 0; k < c->steps[j].nloss; k++) used |= c->steps[j].losses[k] == i;
-        if (!used && c->nsteps) diag_warning(&c->diag, c->losses[i].loc, "loss '%s' is never used in a step", c->losses[i].name);
-    }
+    uint8_t *used = arena_alloc(&c->arena, (size_t)c->nlosses + 1);   /* linear in losses and step terms */
+    for (int j = 0; j < c->nsteps; j++)
+        for (int k = 0; k < c->steps[j].nloss; k++) used[c->steps[j].losses[k]] = 1;
+    for (int i = 0; i < c->nlosses; i++)
+        if (!used[i] && c->nsteps) diag_warning(&c->diag, c->losses[i].loc, "loss '%s' is never used in a step", c->losses[i].name);
     return c->diag.nerrors ? 1 : 0;
+}
+
+int sema(Comp *c)
+{
+    /* The IR node cap (HY_MAX_NODES): a constructor that would pass it jumps
+     * back here; the IR built so far is left as it is (freed by comp_free)
+     * and the program is rejected at the expression that was being built. */
+    jmp_buf full;
+    if (setjmp(full)) {
+        c->ir.full = NULL;
+        diag_error(&c->diag, c->ir.last_loc.line > 0 ? c->ir.last_loc : (Loc){1, 1},
+                   "the program is too large: its expressions need more than %u IR nodes (the limit); "
+                   "a derivative of very high order, or a long chain of definitions each using the last?",
+                   c->ir.max_nodes);
+        return 1;
+    }
+    c->ir.full = &full;
+    int r = sema_body(c);
+    c->ir.full = NULL;
+    if (r == 0 && sema_limits(c)) r = 1;
+    return r;
 }

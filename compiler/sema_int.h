@@ -39,10 +39,12 @@ typedef struct Ctx {
     int depth;          /* inlining depth (recursion guard) */
 } Ctx;
 
-#define NSYMHASH 256
+#define NSYMHASH 65536  /* buckets: lookups stay O(1) up to the 8 MiB source limit (~400 000 names) */
 typedef struct Sema {
     Comp *c;
     Sym *tab[NSYMHASH];
+    struct InlineMemo **imemo;  /* lower.c: bodies already inlined, hashed [imemo_cap] (NULL until the first) */
+    uint32_t imemo_cap, imemo_n;
 } Sema;
 
 #define ERR(loc, ...) diag_error(&s->c->diag, (loc), __VA_ARGS__)
