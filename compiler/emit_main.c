@@ -22,12 +22,13 @@
 #include "ir.h"
 #include "hyrt.h"
 
-/* Writes s as the body of a C string literal (no quotes). */
+/* Writes s as the body of a C string literal (no quotes); a '?' after a '?'
+ * is written \? so that no trigraph forms (C11 compilers may replace them). */
 static void put_c_string(FILE *out, const char *s)
 {
-    for (; *s; s++) {
+    for (const char *s0 = s; *s; s++) {
         unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') fprintf(out, "\\%c", ch);
+        if (ch == '"' || ch == '\\' || (ch == '?' && s > s0 && s[-1] == '?')) fprintf(out, "\\%c", ch);
         else if (ch < 0x20 || ch == 0x7f) fprintf(out, "\\%03o", ch);
         else fputc(ch, out);
     }

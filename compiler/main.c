@@ -5,6 +5,7 @@
  * 2 internal error.
  */
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -301,6 +302,47 @@ static int probe_writable(const char *path)
     return 0;
 }
 
+/* 0 if no output file of o is a directory or one of the n input files
+ * (same file: same device and inode, so links and other spellings count);
+ * else -1 after a message.  An output that does not exist yet passes here
+ * (its writer reports what goes wrong). */
+static int check_outputs(const Opts *o, const char *const *inputs, int n)
+{
+    const char *outs[][2] = {{"-o", o->out}, {"--emit-c", o->emit_c}, {"--log", o->log},
+                             {"--history", o->history}, {"--summary", o->summary}, {"--keep-c", o->keep_c}};
+    for (size_t k = 0; k < sizeof outs / sizeof *outs; k++) {
+        struct stat so, si;
+        if (!outs[k][1] || stat(outs[k][1], &so) != 0) continue;
+        if (S_ISDIR(so.st_mode)) {
+            fprintf(stderr, "hycoc: error: %s '%s' is a directory; give a file name\n", outs[k][0], outs[k][1]);
+            return -1;
+        }
+        for (int i = 0; i < n; i++)
+            if (stat(inputs[i], &si) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
+                fprintf(stderr, "hycoc: error: %s '%s' is the input file '%s'; refusing to overwrite it\n",
+                        outs[k][0], outs[k][1], inputs[i]);
+                return -1;
+            }
+    }
+    return 0;
+}
+
+/* The spec's name as written into generated C (#line directives, comments):
+ * bytes other than printable ASCII, quotes and backslashes become '_', and
+ * so does the second character of every star-slash and ?? pair, so that the
+ * name can neither end a string or comment nor form a trigraph.  The
+ * arena's copy; name itself when it is already safe. */
+static const char *c_safe_name(Arena *a, const char *name)
+{
+    char *s = arena_strdup(a, name);
+    for (char *p = s; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\') *p = '_';
+        if (p > s && ((p[-1] == '*' && *p == '/') || (p[-1] == '?' && *p == '?'))) *p = '_';
+    }
+    return strcmp(s, name) ? s : name;
+}
+
 /* Reads a whole file; NULL after printing a message. */
 static char *read_file(const char *path, size_t *len)
 {
@@ -341,6 +383,7 @@ int main(int argc, char **argv)
     Opts o;
     if (parse_opts(argc, argv, &o)) { free(o.defs); return 1; }
     if (o.cflags || o.libs) return standalone_flags(stdout, o.cflags, o.libs);
+    if (check_outputs(&o, &o.file, 1)) { free(o.defs); return 1; }
     size_t len;
     char *src = read_file(o.file, &len);
     if (!src) { free(o.defs); return 1; }
@@ -374,6 +417,9 @@ int main(int argc, char **argv)
     ir_verify(c);
 #endif
     if (o.seed >= 0) c->seed = (unsigned long long)o.seed;
+    for (int p = 0; p < c->npsets; p++)   /* data files are inputs too */
+        if (c->psets[p].path && check_outputs(&o, &c->psets[p].path, 1)) { status = 1; goto done; }
+    c->diag.file = c_safe_name(&c->arena, o.file);   /* from here on only generated C names it */
     if (o.check) goto done;
     if (o.dump && !strcmp(o.dump, "ir")) {
         NodeId *roots = malloc(sizeof *roots * (size_t)(c->nlosses + c->nchecks + 1));
@@ -388,10 +434,11 @@ int main(int argc, char **argv)
     if (o.dump && !strcmp(o.dump, "grad")) { emit_dump_grad(c, dout); goto done; }
     if (o.dump && !strcmp(o.dump, "c")) { emit_program(c, dout, 0); goto done; }
     if (o.emit_c) {
-        FILE *f = fopen(o.emit_c, "w");
+        char *etmp;   /* written atomically: a failure leaves no partial file */
+        FILE *f = hy_atomic_open(o.emit_c, &etmp);
         if (!f) { fprintf(stderr, "hycoc: error: cannot write '%s': %s\n", o.emit_c, strerror(errno)); status = 1; goto done; }
         emit_standalone(c, f, o.emit_c);
-        if (ferror(f) | fclose(f)) {
+        if (hy_atomic_close(f, etmp, o.emit_c, 1) != 0) {
             fprintf(stderr, "hycoc: error: writing '%s' failed: %s\n", o.emit_c, strerror(errno));
             status = 1;
             goto done;
