@@ -458,6 +458,29 @@ static int bad_loss(HyCtx *c, const Substep *sb)
     return -1;
 }
 
+/* -2 - (index of the first trainable of sb whose gradient holds a NaN or
+ * inf), or -1 when all are finite.  One pass: g * 0 is 0 for finite g and
+ * NaN otherwise, so the sums are NaN exactly when some g is not finite. */
+static int bad_grad(HyCtx *c, const Substep *sb)
+{
+    for (int k = 0; k < sb->ntrain; k++) {
+        const Trainable *t = &c->tr[sb->train[k]];
+        const double *g = c->grads + t->off;
+        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;   /* each 0 unless some g[i] is NaN or inf */
+        long i = 0;
+        for (; i + 4 <= t->len; i += 4) {
+            s0 += g[i] * 0.0;
+            s1 += g[i + 1] * 0.0;
+            s2 += g[i + 2] * 0.0;
+            s3 += g[i + 3] * 0.0;
+        }
+        for (; i < t->len; i++) s0 += g[i] * 0.0;
+        if (isnan(s0 + s1 + s2 + s3))
+            return -2 - sb->train[k];
+    }
+    return -1;
+}
+
 /* MultiAdam pass q (term q's gradient is in grads): moments of group q, the
  * direction accumulated in scratch. */
 static void multiadam_pass(HyCtx *c, const Substep *sb, int k, int q, const Spec *sp)
@@ -549,8 +572,10 @@ static int lbfgs_step(HyCtx *c, long s)
     lb_copy(c, sb, sb->lb_x, 1, NULL);
     sb->lb_stamp = c->step_token;
     c->bal_live = 0;
-    if (st == RT_LBFGS_NONFINITE)
-        return bad_loss(c, sb) >= 0 ? bad_loss(c, sb) : sb->loss[0];
+    if (st == RT_LBFGS_NONFINITE) {   /* a loss, else the gradient at finite losses */
+        if (bad_loss(c, sb) >= 0) return bad_loss(c, sb);
+        return bad_grad(c, sb) < -1 ? bad_grad(c, sb) : -2 - sb->train[0];
+    }
     memcpy(c->loss_values, c->loss_snap, sizeof(double) * (size_t)c->nloss);
     if (st == RT_LBFGS_LINESEARCH && sb->lb_fail++ == 0)
         fprintf(stderr, "hycoc: warning: L-BFGS in substep '%s', epoch %ld: %s\n", sb->label,
@@ -577,13 +602,12 @@ int rt_train_step(HyCtx *c, long s)
                 zero_grads(c, sb, 1);
         }
         sb->fn(c);
-        if (q == 0) {
-            int bad = bad_loss(c, sb);
-            if (bad >= 0) {
-                c->pass = 0;
-                c->bal_live = 0;
-                return bad;
-            }
+        int bad = q == 0 ? bad_loss(c, sb) : -1;
+        if (bad == -1) bad = bad_grad(c, sb);   /* finite losses can still have a NaN gradient */
+        if (bad != -1) {
+            c->pass = 0;
+            c->bal_live = 0;
+            return bad;
         }
         if (sb->multi)
             for (int k = 0; k < sb->ntrain; k++) {

@@ -286,6 +286,8 @@ struct HyCtx {
 
     char (*loss_names)[RT_NAME_MAX]; /* loss names [nloss] */
     double *loss_values;        /* latest loss values [nloss] (hy_loss_values) */
+    unsigned char *loss_skip;   /* [nloss] 1: in the current epoch no substep computed the loss and one
+                                 * that would have was skipped ('every k', warm-up; hy_train) */
     long nloss, cap_loss;
 
     Substep *sub;               /* substeps in order [nsub] */
@@ -378,8 +380,9 @@ int rt_phase_override(HyCtx *c, int p);
 long rt_phase_count(HyCtx *c, int p);
 /* One training step of substep s: weights, step function (once, or once per
  * loss for MultiAdam), clipping, schedule, optimizer, bounds; or one L-BFGS
- * step.  Returns -1, or the id of a loss that became non-finite (nothing
- * was updated then). */
+ * step.  Returns -1, or the id of a loss that became non-finite, or -2 - t
+ * when the losses are finite but the gradient of trainable t is not (in
+ * both cases nothing was updated). */
 int rt_train_step(HyCtx *c, long s);
 /* Length of the first-order state of trainable k of substep sb (0 for L-BFGS). */
 long rt_sub_state_len(HyCtx *c, const Substep *sb, int k);
