@@ -102,6 +102,28 @@ fuzz-data:
 
 .PHONY: fuzz-data
 
+# libFuzzer run of the front end: lexer, parser, sema and the emitted C
+# (tests/fuzz_front.c; needs clang):  make fuzz-front [FUZZ_SECONDS=600]
+# Seeds: every spec of the repository; new corpus in build-fuzz-front/corpus;
+# a crash leaves build-fuzz-front/crash-* -- fix it and keep the input in
+# tests/fuzz_corpus/ (make check replays that directory first).
+FZF := build-fuzz-front
+FZF_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+fuzz-front:
+	$(MAKE) BUILD=$(FZF) $(FZF)/rt/act.o    # gcc: clang rejects act.c's vector ABI; never run here
+	$(MAKE) BUILD=$(FZF) CC=clang OPT="-O1 $(FZF_SAN) -fsanitize=fuzzer-no-link" $(FZF)/libhycoc.a $(FZF)/libhyrt.a
+	clang -std=c11 -g -O1 $(FZF_SAN) -fsanitize=fuzzer -DHY_LIBFUZZER -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	    -Iruntime -Icompiler -I$(FZF) -o $(FZF)/fuzz_front tests/fuzz_front.c $(FZF)/libhycoc.a $(FZF)/libhyrt.a \
+	    $(TCCLIB) $(PLOTLIB) $(LDLIBS)
+	mkdir -p $(FZF)/corpus
+	$(FZF)/fuzz_front -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 -max_len=16384 \
+	    -dict=tests/fuzz_front.dict -artifact_prefix=$(FZF)/ $(FZF)/corpus tests/fuzz_corpus examples examples/full \
+	    specs tests/errors
+
+$(BUILD)/test_fuzz_front: tests/fuzz_front.c
+
+.PHONY: fuzz-front
+
 bench: hycoc
 	sh bench/run
 
