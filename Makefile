@@ -48,7 +48,7 @@ $(BUILD)/libhycoc.a: $(CC_OBJ)
 $(BUILD)/rt/act.o: runtime/act.c runtime/hyrt.h runtime/hyrt_api.h | $(BUILD)/rt
 	$(CC) $(BASE) $(ACT_CFLAGS) -c -o $@ $<
 
-$(BUILD)/rt/%.o: runtime/%.c runtime/hyrt.h runtime/hyrt_api.h $(wildcard runtime/*_impl.h) | $(BUILD)/rt
+$(BUILD)/rt/%.o: runtime/%.c runtime/hyrt.h runtime/hyrt_api.h runtime/rt_internal.h $(wildcard runtime/*_impl.h) | $(BUILD)/rt
 	$(CC) $(BASE) -c -o $@ $<
 
 $(BUILD)/cc/%.o: compiler/%.c $(wildcard compiler/*.h) runtime/hyrt_api.h $(BUILD)/parser.h | $(BUILD)/cc

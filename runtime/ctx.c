@@ -56,6 +56,7 @@ void hy_ctx_free(HyCtx *c)
     hy_free(c->plans);
     hy_free(c->loss_names);
     hy_free(c->loss_values);
+    hy_free(c->loss_skip);
     for (long s = 0; s < c->nsub; s++) {
         hy_free(c->sub[s].train);
         hy_free(c->sub[s].loss);
@@ -247,9 +248,10 @@ void hy_jet_bwd(HyCtx *c, int plan) { rt_jet_bwd(c, c->plans[plan]); }
 
 int hy_loss(HyCtx *c, const char *name)
 {
-    long cap = c->cap_loss;
+    long cap = c->cap_loss, cap2 = c->cap_loss;
     rt_grow((void **)&c->loss_names, &c->cap_loss, c->nloss, RT_NAME_MAX, "losses");
     rt_grow((void **)&c->loss_values, &cap, c->nloss, sizeof(double), "losses");
+    rt_grow((void **)&c->loss_skip, &cap2, c->nloss, 1, "losses");
     copy_name(c->loss_names[c->nloss], name);
     c->loss_values[c->nloss] = 0.0;
     return (int)c->nloss++;
@@ -307,6 +309,23 @@ static int substep_due(const HyCtx *c, const Substep *sb, long e)
     if (sb->physical && e <= c->warmup)
         return 0;
     return sb->every <= 1 || e % sb->every == 0;
+}
+
+/* loss_skip for epoch e over substeps [s0, s1): bit 0 a due substep computes
+ * the loss, bit 1 a skipped one would have; skipped = exactly bit 1. */
+static void mark_skipped(HyCtx *c, long s0, long s1, long e)
+{
+    if (!c->loss_skip)
+        return;
+    memset(c->loss_skip, 0, (size_t)c->nloss);
+    for (long s = s0; s < s1; s++) {
+        const Substep *sb = &c->sub[s];
+        unsigned char bit = substep_due(c, sb, e) ? 1 : 2;
+        for (int k = 0; k < sb->nloss; k++)
+            c->loss_skip[sb->loss[k]] |= bit;
+    }
+    for (long i = 0; i < c->nloss; i++)
+        c->loss_skip[i] = c->loss_skip[i] == 2;
 }
 
 static void add_expect(HyCtx *c, const char *text, int cmp, double bound, HyEvalFn fn)
@@ -436,6 +455,7 @@ int hy_train(HyCtx *c)
         int phase_end = rt_epoch_begin(c, e, &s0, &s1);   /* the phase's substeps */
         if (c->cur_phase == 0)
             hy_ps_update(c, e - 1);   /* redrawn and growing point sets (pointset.c) */
+        mark_skipped(c, s0, s1, e);   /* the table and history show these as skipped */
         for (long s = s0; s < s1; s++) {
             const Substep *sb = &c->sub[s];
             if (!substep_due(c, sb, e))   /* 'every k', warm-up (hy_substep_every) */

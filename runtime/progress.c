@@ -259,7 +259,8 @@ static void live_draw(HyCtx *c, long e, double now)
         put(p, &len, &cols, max, -1, " %.*f ep/s", rate < 10 ? 2 : rate < 100 ? 1 : 0, rate);
     put(p, &len, &cols, max, -1, "  ETA %s", eta);
     for (long i = 0; i < c->nloss; i++)
-        if (!put(p, &len, &cols, max, -1, "  %s %.3e", c->loss_names[i], c->loss_values[i]))
+        if (c->loss_skip && c->loss_skip[i] ? !put(p, &len, &cols, max, -1, "  %s skipped", c->loss_names[i])
+                                            : !put(p, &len, &cols, max, -1, "  %s %.3e", c->loss_names[i], c->loss_values[i]))
             break;
     int pad = p->live_len > cols ? p->live_len - cols : 0;
     printf("\r%s%*s", p->line, pad, "");
@@ -276,7 +277,10 @@ void rt_progress_row(HyCtx *c, long epoch, double elapsed)
     live_erase(p);
     printf("%8ld", epoch);
     for (long i = 0; i < c->nloss; i++)
-        printf("  %*.3e", loss_width(c, i), c->loss_values[i]);
+        if (c->loss_skip && c->loss_skip[i])
+            printf("  %*s", loss_width(c, i), "skipped");
+        else
+            printf("  %*.3e", loss_width(c, i), c->loss_values[i]);
     printf("  %8.2f\n", elapsed);
     p->last_row = epoch;
     if (p->live)
@@ -295,8 +299,8 @@ static void hist_record(HyCtx *c, long e)
         return;
     double *r = p->hist + p->nrows * p->ncols;
     r[0] = (double)e;
-    for (long i = 0; i < c->nloss; i++)
-        r[1 + i] = c->loss_values[i];
+    for (long i = 0; i < c->nloss; i++)   /* NaN: skipped this epoch (an empty CSV field) */
+        r[1 + i] = c->loss_skip && c->loss_skip[i] ? NAN : c->loss_values[i];
     for (int j = 0; j < p->ncols - 1 - (int)c->nloss; j++)
         r[1 + c->nloss + j] = tracked_value(c, j);
     p->nrows++;
@@ -532,7 +536,7 @@ static int write_history(HyCtx *c)
         bad |= fprintf(f, "%ld", (long)row[0]) < 0;
         char b[32];
         for (int j = 1; j < p->ncols; j++)
-            bad |= fprintf(f, ",%s", exact(b, row[j])) < 0;
+            bad |= fprintf(f, ",%s", isnan(row[j]) ? "" : exact(b, row[j])) < 0;
         bad |= fputc('\n', f) == EOF;
     }
     if (hy_atomic_close(f, tmp, p->history_path, !bad) != 0) {

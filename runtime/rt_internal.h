@@ -286,6 +286,8 @@ struct HyCtx {
 
     char (*loss_names)[RT_NAME_MAX]; /* loss names [nloss] */
     double *loss_values;        /* latest loss values [nloss] (hy_loss_values) */
+    unsigned char *loss_skip;   /* [nloss] 1: in the current epoch no substep computed the loss and one
+                                 * that would have was skipped ('every k', warm-up; hy_train) */
     long nloss, cap_loss;
 
     Substep *sub;               /* substeps in order [nsub] */

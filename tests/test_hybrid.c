@@ -15,7 +15,8 @@
  *              bound that makes it unstable, and none for a stable block.
  *   schedule   'warmup N' skips the substeps that update a param in epochs
  *              1..N, 'every k' runs a substep in the epochs divisible by k
- *              (counted with SGD steps of a unit gradient).
+ *              (counted with SGD steps of a unit gradient); the history
+ *              holds NaN (skipped) for the loss in exactly the other epochs.
  *   ghost      interaction points redrawn every epoch ('resample every 1'):
  *              the gradient after a redraw against central differences (h
  *              1e-6, 1e-6 relative), two runs with the same seed bitwise equal.
@@ -246,6 +247,22 @@ static void test_schedule(void)
         hy_opt_state(b.ctx, 0, 0, &len0);
         hy_opt_state(b.ctx, 1, 1, &len1);
         tap_check(a == cases[q].want, name, "a = %g after training, want %g", a, cases[q].want);
+        /* the history marks la skipped (NaN) exactly in the epochs it did not run */
+        long nr;
+        int nc;
+        const double *h = hy_history(b.ctx, &nr, &nc);
+        int ok = h && nr == 10 && nc == 3, runs = 0;
+        for (long r = 0; ok && r < nr; r++) {
+            long e = (long)h[r * nc];
+            int warm = *cases[q].clause ? atoi(cases[q].clause + 7) : 0;
+            int every = *cases[q].every ? atoi(cases[q].every + 6) : 1;
+            int due = e > warm && e % every == 0;
+            ok = isnan(h[r * nc + 2]) == !due && isfinite(h[r * nc + 1]);
+            runs += due;
+        }
+        char hn[128];
+        snprintf(hn, sizeof hn, "%s/history-skipped", name);
+        tap_check(ok && runs == (int)cases[q].want, hn, "history rows %ld x %d do not mark the skipped epochs", nr, nc);
         unbuild(&b);
     }
 }
