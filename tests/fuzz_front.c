@@ -253,6 +253,22 @@ static const char *fz_check_c(const char *c, size_t n, size_t *at)
         if (ch == ' ' || ch == '\t') { i++; continue; }
         if (ch == '#') {
             if (!line_start) return "'#' inside a line";
+            /* the compiler's own fixed block (emit_sim.c: no FMA contraction in
+             * simulator code): exact lines, nothing from the spec */
+            static const char *const fixed[] = {
+                "#if defined(__GNUC__) && !defined(__clang__) && !defined(__TINYC__)",
+                "#define HYK_NOCONTRACT __attribute__((optimize(\"fp-contract=off\")))",
+                "#else", "#define HYK_NOCONTRACT", "#endif", "#if defined(__clang__)",
+                "#pragma STDC FP_CONTRACT OFF", NULL};
+            int ok_fixed = 0;
+            for (int q = 0; fixed[q] && !ok_fixed; q++) {
+                size_t L = strlen(fixed[q]);
+                if (i + L <= n && strncmp(c + i, fixed[q], L) == 0 && (i + L == n || c[i + L] == '\n')) {
+                    i += L;
+                    ok_fixed = 1;
+                }
+            }
+            if (ok_fixed) continue;
             if (strncmp(c + i, "#line ", 6) != 0) return "preprocessor line other than #line";
             i += 6;
             if (!(c[i] >= '1' && c[i] <= '9')) return "#line without a line number";
