@@ -469,6 +469,8 @@ static int step_term(Sema *s, const Expr *item, int *loss, double *coef, int *ba
 
 static void train_phase(Sema *s, const Stmt *st, int phase)
 {
+    /* in_step[l] == i + 1: loss l is already a term of step i (linear duplicate check) */
+    int *in_step = arena_alloc(&s->c->arena, (size_t)(s->c->nlosses + 1) * sizeof *in_step);
     for (int i = 0; i < st->nsteps; i++) {
         const Step *sp = &st->steps[i];
         Substep ss;
@@ -494,7 +496,7 @@ static void train_phase(Sema *s, const Stmt *st, int phase)
         int ok = 1;
         size_t lablen = 1;
         for (int j = 0; j < sp->nnames; j++) lablen += 64;
-        char *label = arena_alloc(&s->c->arena, lablen);
+        char *label = arena_alloc(&s->c->arena, lablen), *lend = label;
         for (int j = 0; j < sp->nnames; j++) {
             int loss, bal, bidx;
             double coef;
@@ -511,17 +513,20 @@ static void train_phase(Sema *s, const Stmt *st, int phase)
                 }
             }
             if (!step_term(s, it, &loss, &coef, &bal, &bidx)) { ok = 0; continue; }
-            for (int q = 0; q < ss.nloss; q++)
-                if (ss.losses[q] == loss) {
-                    ERR(it->loc, "loss '%s' appears twice in this step", s->c->losses[loss].name);
-                    ok = 0;
-                }
+            if (in_step[loss] == i + 1) {
+                ERR(it->loc, "loss '%s' appears twice in this step", s->c->losses[loss].name);
+                ok = 0;
+            }
+            in_step[loss] = i + 1;
             ss.coef[ss.nloss] = coef;
             ss.bal[ss.nloss] = bal;
             ss.bal_index[ss.nloss] = bidx;
             ss.losses[ss.nloss++] = loss;
-            if (j) strcat(label, ", ");
-            strncat(label, s->c->losses[loss].name, 60);
+            if (j) { memcpy(lend, ", ", 2); lend += 2; }   /* appended at the end: linear in the step's terms */
+            size_t nl = strnlen(s->c->losses[loss].name, 60);
+            memcpy(lend, s->c->losses[loss].name, nl);
+            lend += nl;
+            *lend = 0;
         }
         ss.label = label;
         if (!ok) continue;
