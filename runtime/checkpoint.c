@@ -3,8 +3,9 @@
  *
  * A checkpoint is a directory of NumPy .npz archives (hy_npz_write: float64
  * arrays, C order) plus a JSON copy of the manifest for people:
- *   manifest.npz   format [1], version [major, minor, patch], spec_hash and
- *                  seed as [high 32 bits, low 32 bits], epoch [epochs done],
+ *   manifest.npz   format [1], version [major, minor, patch], spec_hash (0 when
+ *                  saved without the spec's text, e.g. by a standalone program)
+ *                  and seed as [high 32 bits, low 32 bits], epoch [epochs done],
  *                  plan [epochs of each phase], threads [n], one
  *                  "trainable.NAME" per trainable (TR_DESC_LEN values, see
  *                  tr_desc) and one "loss.NAME" = [index] per loss
@@ -929,7 +930,7 @@ static int check_manifest(HyCtx *c, const char *dir, int what, const HyRunInfo *
                    "Fourier features depend on it)",
                (unsigned long long)seed, (unsigned long long)c->seed);
     uint64_t mine = info && info->spec_src ? hy_fnv1a64(info->spec_src, info->spec_len) : hash;
-    if (mine != hash)
+    if (mine != hash && hash != 0)   /* 0: saved without the spec's text (a standalone program) */
         fprintf(stderr, "hycoc: warning: %s was saved from a different text of the spec "
                         "(FNV-1a %016llx, this one %016llx); names and shapes are checked\n",
                 dir, (unsigned long long)hash, (unsigned long long)mine);

@@ -8,6 +8,8 @@
 #    and grown (RAR-D) during training;
 #  - a SIGTERM stop saves too, and resuming from wherever it stopped ends in
 #    the same checkpoint;
+#  - a standalone program (--emit-c) and hycoc resume each other's
+#    checkpoints bitwise;
 #  - mismatches are refused with exit 1 and say what differs: another width,
 #    another seed, another spec, a plan whose phase differs at the saved
 #    epoch, a damaged archive, a missing directory; --save refuses a
@@ -93,6 +95,30 @@ ep=$(sed -n 's/.*"epoch": \([0-9]*\).*/\1/p' "$tmp/ckt/manifest.json" 2>/dev/nul
 check sigterm_saves '[ -n "$ep" ] && { [ $rt -eq 143 ] || { [ $rt -eq 0 ] && [ "$ep" = 6000 ]; }; }' "status $rt, epoch '$ep': $(cat "$tmp/t.err")"
 $H $S --quiet --epochs 6000 --resume "$tmp/ckt" --save "$tmp/ckt2" > /dev/null 2>&1
 check sigterm_resume_bitwise 'same_dir "$tmp/ckfull" "$tmp/ckt2"' "stopped at epoch $ep; final checkpoints differ"
+
+# ---- 3b. a standalone program (--emit-c) saves a checkpoint that hycoc resumes
+SAN=
+if nm "$B/libhyrt.a" 2> /dev/null | grep -q '__asan_\|__ubsan_'; then
+    SAN="-fsanitize=address,undefined"
+fi
+$H $S --emit-c "$tmp/train.c" > /dev/null 2>&1
+if cc $SAN -O2 -o "$tmp/train" "$tmp/train.c" $($H --cflags --libs) > "$tmp/cc.out" 2>&1; then
+    rm -rf "$tmp/sa" "$tmp/sb"
+    "$tmp/train" $L --until 2000 --save "$tmp/sa" --log "$tmp/sa.tsv" > /dev/null 2>&1
+    $H $S $L --resume "$tmp/sa" --log "$tmp/sb.tsv" --save "$tmp/sb" > /dev/null 2> "$tmp/sb.err"
+    { cat "$tmp/sa.tsv"; tail -n +2 "$tmp/sb.tsv"; } > "$tmp/sab.tsv"
+    same=1
+    for f in weights optimizer state history; do cmp -s "$tmp/sb/$f.npz" "$tmp/ckc/$f.npz" || same=0; done
+    check standalone_save_hycoc_resume '[ $same -eq 1 ] && cmp -s "$tmp/sab.tsv" "$tmp/c.tsv" && [ ! -s "$tmp/sb.err" ]' "same $same; $(cat "$tmp/sb.err")"
+    rm -rf "$tmp/sc"
+    $H $S $L --until 2000 --save "$tmp/sc" > /dev/null 2>&1
+    "$tmp/train" $L --resume "$tmp/sc" --save "$tmp/sd" > /dev/null 2>&1
+    same=1
+    for f in weights optimizer state history; do cmp -s "$tmp/sd/$f.npz" "$tmp/ckc/$f.npz" || same=0; done
+    check standalone_resumes_hycoc_checkpoint '[ $same -eq 1 ]' "final checkpoints differ"
+else
+    fail standalone_builds "$(head -5 "$tmp/cc.out")"
+fi
 
 # ---- 4. what does not match is refused and named
 e() { "$H" "$@" --quiet > "$tmp/e.out" 2> "$tmp/e.err"; echo $?; }
