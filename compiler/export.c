@@ -67,8 +67,14 @@ static int reserved(const char *s)
         "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
         "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch",
         "typedef", "union", "unsigned", "void", "volatile", "while", "_Bool", "_Complex",
-        "_Imaginary", "sin", "cos", "tan", "exp", "log", "log1p", "tanh", "sqrt", "pow", "fabs",
-        "erfc", "erf", "main", NULL};
+        "_Imaginary", "main",
+        /* <math.h> of C99 */
+        "acos", "asin", "atan", "atan2", "cos", "sin", "tan", "acosh", "asinh", "atanh", "cosh",
+        "sinh", "tanh", "exp", "exp2", "expm1", "frexp", "ilogb", "ldexp", "log", "log10", "log1p",
+        "log2", "logb", "modf", "scalbn", "scalbln", "cbrt", "fabs", "hypot", "pow", "sqrt", "erf",
+        "erfc", "lgamma", "tgamma", "ceil", "floor", "nearbyint", "rint", "lrint", "llrint", "round",
+        "lround", "llround", "trunc", "fmod", "remainder", "remquo", "copysign", "nan", "nextafter",
+        "nexttoward", "fdim", "fmax", "fmin", "fma", "isnan", "isinf", "isfinite", "signbit", NULL};
     for (int i = 0; words[i]; i++)
         if (!strcmp(s, words[i]))
             return 1;
