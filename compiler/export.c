@@ -201,8 +201,12 @@ static int make_items(Xp *x)
     for (int i = 0; !o->eval && i < k; i++) {
         const char *n = x->req.items[i].cname;
         if (!is_ident(n) || reserved(n) || strlen(n) > 200) {
-            fprintf(stderr, "hycoc: error: '%s' makes no usable C name ('%s'); give one with "
-                            "--name\n", x->req.items[i].text, n);
+            if (o->name)
+                fprintf(stderr, "hycoc: error: --name '%s' is no usable C name (an identifier that "
+                                "is no C keyword, <math.h> function or hyx_ name)\n", o->name);
+            else
+                fprintf(stderr, "hycoc: error: '%s' makes no usable C name ('%s'); give one with "
+                                "--name\n", x->req.items[i].text, n);
             return 1;
         }
         for (int j = 0; j < i; j++) {

@@ -143,7 +143,9 @@ check needs_a_field '[ $r -eq 1 ] && grep -q "names no field" "$tmp/e.err"' "sta
 r=$(e $S --export 'u_phy + u_obs' -o "$tmp/w.c")
 check refuses_data '[ $r -eq 1 ] && grep -q "error" "$tmp/e.err" && [ ! -e "$tmp/w.c" ]' "status $r: $(cat "$tmp/e.err")"
 r=$(e $S --export u_phy --name double -o "$tmp/w.c")
-check bad_c_name '[ $r -eq 1 ] && grep -q "makes no usable C name" "$tmp/e.err"' "status $r: $(cat "$tmp/e.err")"
+check bad_c_name '[ $r -eq 1 ] && grep -q "name .double. is no usable C name" "$tmp/e.err"' "status $r: $(cat "$tmp/e.err")"
+r=$(e $S --export '2*u_phy' -o "$tmp/w.c")
+check derived_name_needs_name '[ $r -eq 1 ] && grep -q "makes no usable C name (.2_u_phy.); give one with --name" "$tmp/e.err"' "status $r: $(cat "$tmp/e.err")"
 r=$(e $S --export u_phy)
 check export_needs_o '[ $r -eq 1 ] && grep -q "needs -o FILE.c" "$tmp/e.err"' "status $r: $(cat "$tmp/e.err")"
 r=$(e $S --eval u_phy --weights "$tmp/ck")
