@@ -118,3 +118,14 @@ _Noreturn void hy_ice(const char *file, int line, const char *fmt, ...)
     fputs("\nPlease report this bug with the input that triggered it.\n", stderr);
     abort();
 }
+
+const char *diag_c_safe_name(Arena *a, const char *name)
+{
+    char *s = arena_strdup(a, name);
+    for (char *p = s; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\') *p = '_';
+        if (p > s && ((p[-1] == '*' && *p == '/') || (p[-1] == '?' && *p == '?'))) *p = '_';
+    }
+    return strcmp(s, name) ? s : name;
+}

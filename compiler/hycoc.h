@@ -41,6 +41,12 @@ void diag_error(Diag *d, Loc loc, const char *fmt, ...);
 void diag_warning(Diag *d, Loc loc, const char *fmt, ...);
 void diag_note(Diag *d, Loc loc, const char *fmt, ...);
 void diag_verror(Diag *d, Loc loc, const char *kind, const char *fmt, va_list ap);
+/* The spec's name as generated C may carry it (#line directives, comments):
+ * bytes other than printable ASCII, quotes and backslashes become '_', and
+ * so does the second character of every star-slash and ?? pair, so that the
+ * name can neither end a string or comment nor form a trigraph.  A copy in
+ * a; name itself when it is already safe.  Idempotent. */
+const char *diag_c_safe_name(Arena *a, const char *name);
 
 /* Internal compiler error: prints the compiler's source location and aborts. */
 #define HY_ICE(...) hy_ice(__FILE__, __LINE__, __VA_ARGS__)

@@ -327,22 +327,6 @@ static int check_outputs(const Opts *o, const char *const *inputs, int n)
     return 0;
 }
 
-/* The spec's name as written into generated C (#line directives, comments):
- * bytes other than printable ASCII, quotes and backslashes become '_', and
- * so does the second character of every star-slash and ?? pair, so that the
- * name can neither end a string or comment nor form a trigraph.  The
- * arena's copy; name itself when it is already safe. */
-static const char *c_safe_name(Arena *a, const char *name)
-{
-    char *s = arena_strdup(a, name);
-    for (char *p = s; *p; p++) {
-        unsigned char ch = (unsigned char)*p;
-        if (ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\') *p = '_';
-        if (p > s && ((p[-1] == '*' && *p == '/') || (p[-1] == '?' && *p == '?'))) *p = '_';
-    }
-    return strcmp(s, name) ? s : name;
-}
-
 /* Reads a whole file; NULL after printing a message. */
 static char *read_file(const char *path, size_t *len)
 {
@@ -419,7 +403,7 @@ int main(int argc, char **argv)
     if (o.seed >= 0) c->seed = (unsigned long long)o.seed;
     for (int p = 0; p < c->npsets; p++)   /* data files are inputs too */
         if (c->psets[p].path && check_outputs(&o, &c->psets[p].path, 1)) { status = 1; goto done; }
-    c->diag.file = c_safe_name(&c->arena, o.file);   /* from here on only generated C names it */
+    c->diag.file = diag_c_safe_name(&c->arena, o.file);   /* from here on only generated C names it */
     if (o.check) goto done;
     if (o.dump && !strcmp(o.dump, "ir")) {
         NodeId *roots = malloc(sizeof *roots * (size_t)(c->nlosses + c->nchecks + 1));

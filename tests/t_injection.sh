@@ -13,9 +13,6 @@
 # C11 mode (trigraphs on) without warnings about trigraphs, and HYPWN must not
 # occur outside string literals and comments; --run (tcc) must train.
 # Prints "ok injection/NAME" or "FAIL injection/NAME: why" (tests/run.sh).
-# A case that only fails because of the known trigraph gap in emit.c's string
-# escaping prints "skip injection/NAME: ..." (not counted) until emit.c
-# writes '?' after '?' as \? (docs/reliability.md).
 BUILD=${BUILD:-build}
 HYCOC=${HYCOC:-}
 if [ -z "$HYCOC" ]; then
@@ -109,8 +106,6 @@ run_case() {
     fi
     if [ -z "$why" ]; then
         ok "$name"
-    elif [ -n "${PENDING_TRIGRAPH:-}" ] && printf '%s' "$why" | grep -q 'trigraph'; then
-        echo "skip injection/$name: known gap, emit.c's cstr() writes '??' unescaped ($why)"
     else
         fail "$name" "$why"
     fi
@@ -127,10 +122,8 @@ for fn in 'q"uote' 'star*/ int HYPWN; /*' "new${nl}line int HYPWN;" 'back\slash'
     mkdir -p "$(dirname "$p")" || { fail "spec-name-$i" "cannot create the test file"; continue; }
     csv "$(dirname "$p")/d.csv"
     spec d.csv > "$p"
-    case $fn in *'??'*) PENDING_TRIGRAPH=1 ;; *) PENDING_TRIGRAPH= ;; esac   # the data path holds it
     run_case "spec-name-$i" "$p"
 done
-PENDING_TRIGRAPH=
 
 # ---- 2. data file names in load("...") ----
 # Each: the name on disk, and the same name in hyco string syntax.
@@ -143,7 +136,6 @@ while IFS='|' read -r disk lit; do
     mkdir -p "$(dirname "$d/$disk")"
     csv "$d/$disk"
     spec "$lit" > "$d/spec.hyco"
-    case $disk in *'??'*) PENDING_TRIGRAPH=1 ;; *) PENDING_TRIGRAPH= ;; esac
     run_case "load-path-$i" "$d/spec.hyco"
 done <<'EOF'
 q\0042uote int HYPWN; .csv|q\"uote int HYPWN; .csv
@@ -156,7 +148,6 @@ caf\0303\0251 HYPWN.csv|café HYPWN.csv
 pct%s%n HYPWN.csv|pct%s%n HYPWN.csv
 tri??\0057\0042); int HYPWN; double *hyq = (\0042.csv|tri??/\"); int HYPWN; double *hyq = (\".csv
 EOF
-PENDING_TRIGRAPH=
 # The directory of the spec: relative data paths are joined to it.
 d=$T/'dir"*/ int HYPWN; /*'
 mkdir -p "$d" && csv "$d/d.csv" && spec d.csv > "$d/spec.hyco" && run_case "load-dir" "$d/spec.hyco"
