@@ -66,7 +66,6 @@ typedef struct Kernel {
     Plan *plans;
     int nplans;
     long vend, aend;    /* end of its V and A regions */
-    int weights;        /* substeps: 1 if it evaluates adaptive weights (OP_WEIGHT) */
 } Kernel;
 
 typedef struct Emit {
@@ -225,14 +224,13 @@ static void plan_kernel(Emit *e, Kernel *k)
                 for (int a = 0; a < cl->nargs; a++) dep[i] |= dep[cl->args[a]];
                 break;
             }
-            case OP_STOP: case OP_DATA: case OP_CONST: case OP_COORD: case OP_NOISE: case OP_WEIGHT: break;
+            case OP_STOP: case OP_DATA: case OP_CONST: case OP_COORD: case OP_NOISE: break;
             case OP_SIM: dep[i] = (uint8_t)sim_sample_dep(c, nd->aux, upd); break;   /* its parameters */
-            case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW: case OP_ATAN2:
+            case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW:
                 dep[i] = dep[nd->a] | dep[nd->b]; break;
             case OP_LT: case OP_LE: break;                  /* no gradient */
             case OP_SEL: case OP_SELN: dep[i] = dep[nd->b]; break;
             case OP_NEG: case OP_SIN: case OP_COS: case OP_EXP: case OP_LOG: case OP_TANH: case OP_SQRT:
-            case OP_ATAN: case OP_ASIN:
             case OP_ABS: case OP_SIGN: case OP_MEAN: case OP_SUM: case OP_MAXR:
                 dep[i] = dep[nd->a]; break;
             case OP_COUNT: HY_ICE("bad op");
@@ -427,7 +425,6 @@ static void emit_node(Emit *e, const long *voff, NodeId i, const char *ind)
     case OP_MUL: fprintf(o, "%s%s = %s * %s;\n", head, R, A, B); return;
     case OP_DIV: fprintf(o, "%s%s = %s / %s;\n", head, R, A, B); return;
     case OP_POW: fprintf(o, "%s%s = hy_pow(%s, %s);\n", head, R, A, B); return;
-    case OP_ATAN2: fprintf(o, "%s%s = hy_atan2(%s, %s);\n", head, R, A, B); return;
     case OP_NEG: fprintf(o, "%s%s = -%s;\n", head, R, A); return;
     case OP_ABS: fprintf(o, "%s%s = hy_fabs(%s);\n", head, R, A); return;
     case OP_SIGN: fprintf(o, "%s%s = (double)((%s > 0) - (%s < 0));\n", head, R, A, A); return;
@@ -441,8 +438,6 @@ static void emit_node(Emit *e, const long *voff, NodeId i, const char *ind)
     case OP_LOG: fn = "log"; break;
     case OP_TANH: fn = "tanh"; break;
     case OP_SQRT: fn = "sqrt"; break;
-    case OP_ATAN: fn = "atan"; break;
-    case OP_ASIN: fn = "asin"; break;
     case OP_MEAN: case OP_SUM: case OP_MAXR: {
         const Node *an = &c->ir.nodes[nd->a];
         const char *na = node_cnt(e, nd->a);
@@ -464,7 +459,6 @@ static void emit_node(Emit *e, const long *voff, NodeId i, const char *ind)
         return;
     case OP_CONST: case OP_COORD: case OP_PARAM: case OP_NETOUT: case OP_DATA: case OP_STOP:
         return;   /* leaves and aliases: nothing to compute */
-    case OP_WEIGHT:   /* emit_weight */
     case OP_COUNT:
         break;
     }
@@ -528,12 +522,6 @@ static void emit_adjoint(Emit *e, Kernel *k, NodeId i)
     case OP_LOG: snprintf(x, sizeof x, "%s / %s", G, A); acc(e, k, i, nd->a, x); return;
     case OP_TANH: snprintf(x, sizeof x, "%s * (1 - %s * %s)", G, R, R); acc(e, k, i, nd->a, x); return;
     case OP_SQRT: snprintf(x, sizeof x, "%s * 0.5 / %s", G, R); acc(e, k, i, nd->a, x); return;
-    case OP_ATAN: snprintf(x, sizeof x, "%s / (1 + %s * %s)", G, A, A); acc(e, k, i, nd->a, x); return;
-    case OP_ASIN: snprintf(x, sizeof x, "%s / hy_sqrt(1 - %s * %s)", G, A, A); acc(e, k, i, nd->a, x); return;
-    case OP_ATAN2:                                                                       /* d atan2(a, b) = (b da - a db)/(a^2 + b^2) */
-        snprintf(x, sizeof x, "%s * %s / (%s * %s + %s * %s)", G, B, A, A, B, B); acc(e, k, i, nd->a, x);
-        snprintf(x, sizeof x, "-%s * %s / (%s * %s + %s * %s)", G, A, A, A, B, B); acc(e, k, i, nd->b, x);
-        return;
     case OP_ABS: snprintf(x, sizeof x, "%s * (double)((%s > 0) - (%s < 0))", G, A, A); acc(e, k, i, nd->a, x); return;
     case OP_SIGN: case OP_STOP: case OP_LT: case OP_LE: return;                          /* no gradient */
     case OP_SEL: snprintf(x, sizeof x, "(%s != 0 ? %s : 0.0)", A, G); acc(e, k, i, nd->b, x); return;
@@ -560,7 +548,7 @@ static void emit_adjoint(Emit *e, Kernel *k, NodeId i)
     }
     case OP_PARAM:          /* handled by acc() at its parents */
     case OP_NETOUT:         /* handled per plan */
-    case OP_CONST: case OP_COORD: case OP_NOISE: case OP_DATA: case OP_WEIGHT:
+    case OP_CONST: case OP_COORD: case OP_NOISE: case OP_DATA:
         return;
     case OP_SIM:            /* seeds the simulator's adjoint (emit_sim.c) */
         emit_sim_bwd(c, e->o, i, k->aoff[i], node_cnt(e, i));
@@ -619,44 +607,12 @@ static void emit_jet_bwd(Emit *e, Kernel *k, const Plan *p)
     }
 }
 
-/* Adaptive weight node i (w.pde in a loss).  In a substep, the values of its
- * balancer's losses (all computed before i: smaller indices, sched_reach) go
- * to L[] and hy_balancer_weight advances the balancer once per step; checks
- * and residuals read the current weights. */
-static void emit_weight(Emit *e, Kernel *k, NodeId i)
-{
-    Comp *c = e->c;
-    const Node *nd = &c->ir.nodes[i];
-    const Balancer *bl = &c->bals[nd->aux >> 16];
-    int q = (int)(nd->aux & 0xffff);
-    char R[64], A[64];
-    val(e, k->voff, i, R, sizeof R);
-    if (!k->is_step) {
-        fprintf(e->o, "    %s = hy_balancer_weights(c, %u)[%d];   /* %s.%s */
-", R, nd->aux >> 16, q, bl->name,
-                c->losses[bl->losses[q]].name);
-        return;
-    }
-    k->weights = 1;
-    for (int l = 0; l < bl->nloss; l++)
-        fprintf(e->o, "    L[%d] = %s;   /* %s */
-", bl->losses[l], val(e, k->voff, c->losses[bl->losses[l]].root, A, sizeof A),
-                c->losses[bl->losses[l]].name);
-    fprintf(e->o, "    %s = hy_balancer_weight(c, %u, %d);   /* %s.%s */
-", R, nd->aux >> 16, q, bl->name,
-            c->losses[bl->losses[q]].name);
-}
-
 static void emit_forward(Emit *e, Kernel *k)
 {
     Comp *c = e->c;
     for (NodeId i = 0; i < c->ir.nnodes; i++) {
         if (!k->need[i]) continue;
         const Node *nd = &c->ir.nodes[i];
-        if (nd->op == OP_WEIGHT) {
-            emit_weight(e, k, i);
-            continue;
-        }
         if (nd->op == OP_NETOUT) {
             if (first_netout(e, k, (int)nd->a, 0) == i) emit_jet_fwd(e, k, &k->plans[k->plan_of_call[nd->a]]);
             continue;
@@ -1043,8 +999,6 @@ static void emit_setup(Emit *e, const uint8_t *has_refresh)
             if (c->steps[s].coef[l] != 1 || c->steps[s].bal[l] >= 0)
                 fprintf(o, "    hy_substep_term(c, %d, %d, %.17g, %d, %d);\n", s, l, c->steps[s].coef[l], c->steps[s].bal[l],
                         c->steps[s].bal_index[l]);
-    for (int i = 0; i < e->nk; i++)
-        if (e->ks[i].is_step && e->ks[i].weights) fprintf(o, "    hy_substep_balanced(c, %d);\n", e->ks[i].index);
     for (int b = 0; b < c->nbals; b++)
         if (c->bals[b].tracked) fprintf(o, "    hy_track_balancer(c, %d);\n", b);
     for (int t = 0; t < c->ntrack_lr; t++) fprintf(o, "    hy_track_lr(c, %d);\n", c->track_lr[t]);
