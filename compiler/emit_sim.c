@@ -257,6 +257,20 @@ static void emit_adj(SEmit *e, int s)
     fprintf(o, "}\n");
 }
 
+/* A rollout network's rhs and adj: calls into runtime/rollout.c. */
+static void emit_rollout(SEmit *e, int s)
+{
+    FILE *o = e->o;
+    fprintf(o, "\n/* simulator %s: dt(states) = %s(states), a network (runtime/rollout.c) */\n", e->sm->name,
+            e->c->trs[e->sm->rnet].name);
+    fprintf(o, "static void hyk_sim%d_rhs(HyCtx *c, const double *X, const double *U, double *F, long N, long nact,\n"
+               "                         const long *act, const long *nb)\n{\n"
+               "    (void)X; (void)N; (void)nb;\n    hy_rollout_rhs(c, %d, U, F, nact, act);\n}\n", s, s);
+    fprintf(o, "static void hyk_sim%d_adj(HyCtx *c, const double *X, const double *U, const double *W, double *Ub,\n"
+               "                         double *G, long N, long nact, const long *act, const long *nb)\n{\n"
+               "    (void)X; (void)G; (void)N; (void)nb;\n    hy_rollout_adj(c, %d, U, W, Ub, nact, act);\n}\n", s, s);
+}
+
 /* The adjoint of the initial states; returns 0 (and emits nothing) when no
  * parameter has a non-zero partial there. */
 static int emit_init_adj(SEmit *e, int s)
@@ -324,8 +338,12 @@ void emit_sim_functions(Comp *c, FILE *o)
         e.sim = s;
         e.g = &c->sim->grids[sm->grid];
         emit_init(&e, s);
-        emit_rhs(&e, s);
-        emit_adj(&e, s);
+        if (sm->rollout) {
+            emit_rollout(&e, s);
+        } else {
+            emit_rhs(&e, s);
+            emit_adj(&e, s);
+        }
         emit_init_adj(&e, s);
         free(e.need);
     }
@@ -351,6 +369,10 @@ void emit_sim_setup(Comp *c, FILE *o)
         fprintf(o, "    hy_sim_fns(c, %d, hyk_sim%d_init, hyk_sim%d_rhs, hyk_sim%d_adj, ", s, s, s, s);
         if (has_init_adj(c, s)) fprintf(o, "hyk_sim%d_init_adj);\n", s);
         else fprintf(o, "0);\n");
+        if (sm->rollout)
+            fprintf(o, "    { static const long n[] = {%ld, %ld};\n      hy_rollout(c, %d, %d, %d, n, %s, %d, %d); }   /* network %s, %s */\n",
+                    g->n[0], g->n[1], s, sm->rnet, g->dim, bc_c[g->bc], sm->nf, sm->rradius, c->trs[sm->rnet].name,
+                    sm->rradius < 0 ? "the whole state" : "a local stencil");
         if (sm->ndeps) {
             fprintf(o, "    { static const int tr[] = {");
             for (int k = 0; k < sm->ndeps; k++) fprintf(o, "%s%d", k ? ", " : "", sm->deps[k]);

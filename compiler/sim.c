@@ -317,6 +317,54 @@ static double opt_num(Sema *s, const Stmt *step, const char *name, double def, i
     return def;
 }
 
+/* An equation dt(STATE) = NET(states) (a rollout network, runtime/rollout.c):
+ * returns 0 when e is not a call of a network, 1 when accepted (sm's
+ * rollout fields set, f->rhs the constant 0), -1 after a located error. */
+static int rollout_eqn(Sema *s, Sim *sm, const Grid *g, const Expr *e, SimField *f)
+{
+    Comp *c = s->c;
+    if (e->kind != EX_CALL) return 0;
+    Sym *y = sym_lookup(s, e->name);
+    if (!y || y->kind != SYM_NET) return 0;
+    if (y->index < 0) return -1;   /* its declaration failed (reported) */
+    char list[256] = "";
+    for (int k = 0; k < sm->nf; k++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "", sm->f[k].name);
+    int ok = e->nargs == sm->nf;
+    for (int k = 0; ok && k < e->nargs; k++)
+        ok = e->args[k]->kind == ARG_EXPR && e->args[k]->e->kind == EX_NAME && strcmp(e->args[k]->e->name, sm->f[k].name) == 0;
+    if (!ok) {
+        ERR(e->loc, "a network right-hand side takes every state, in the declared order: %s(%s)", e->name, list);
+        return -1;
+    }
+    if (sm->rollout && sm->rnet != y->index) {
+        ERR(e->loc, "every equation of simulator '%s' must use the same network ('%s')", sm->name, c->trs[sm->rnet].name);
+        return -1;
+    }
+    const Trainable *t = &c->trs[y->index];
+    const long N = g->n[0] * g->n[1];
+    int radius = -2;
+    if ((long)t->din == sm->nf * N && (long)t->dout == sm->nf * N) radius = -1;
+    for (int r = 0; radius == -2 && t->dout == sm->nf && r < 32; r++) {
+        long K = g->dim == 1 ? 2 * r + 1 : (2L * r + 1) * (2L * r + 1);
+        if (sm->nf * K == t->din && r < g->n[0] && r < g->n[1 % g->dim]) radius = r;
+    }
+    if (radius == -2) {
+        char loc[160];
+        snprintf(loc, sizeof loc, "%d (2r + 1)%s -> %d (a stencil of radius r: %s)", sm->nf, g->dim == 2 ? "^2" : "", sm->nf,
+                 g->dim == 2 ? "9, 25, 49, ..." : "3, 5, 7, ...");
+        ERR(e->loc, "network '%s' is %d -> %d, but a right-hand side on grid '%s' (%ld nodes, %d state%s) needs %ld -> %ld "
+            "(the whole state) or %s", t->name, t->din, t->dout, g->name, N, sm->nf, sm->nf == 1 ? "" : "s",
+            sm->nf * N, sm->nf * N, loc);
+        return -1;
+    }
+    sm->rollout = 1;
+    sm->rnet = y->index;
+    sm->rradius = radius;
+    f->rhs = ir_const(&c->ir, 0);
+    return 1;
+}
+
 void decl_sim(Sema *s, const Stmt *st)
 {
     Comp *c = s->c;
@@ -415,6 +463,7 @@ void decl_sim(Sema *s, const Stmt *st)
         b->next = scope;
         scope = b;
     }
+    int nroll = 0;
     for (const Stmt *b = st->body; b; b = b->next) {
         if (b->kind != ST_EQN) continue;
         const Expr *lhs = b->value;
@@ -430,10 +479,17 @@ void decl_sim(Sema *s, const Stmt *st)
             if (strcmp(sm.f[q].name, un) == 0) k = q;
         if (k < 0) { ERR(lhs->args[0]->loc, "'%s' is not a state of simulator '%s'", un, st->name); simidx_ok = 0; continue; }
         if (sm.f[k].rhs != NO_NODE) { ERR(b->loc, "a second equation for state '%s'", un); simidx_ok = 0; continue; }
+        int re = rollout_eqn(s, &sm, g, b->bound, &sm.f[k]);
+        if (re) { simidx_ok &= re > 0; nroll += re > 0; continue; }
         Ctx cx = {g->ps, scope, 0, 0, 0};
         NodeId r = lower(s, b->bound, &cx);
         if (r == NO_NODE || !check_expr(s, r, sim, 1, b->bound->loc, "a right-hand side")) { simidx_ok = 0; continue; }
         sm.f[k].rhs = r;
+    }
+    if (simidx_ok && nroll && nroll < sm.nf) {
+        ERR(st->loc, "simulator '%s' mixes a network right-hand side with others: with dt(u) = %s(...), every "
+            "equation must be one", st->name, c->trs[sm.rnet].name);
+        simidx_ok = 0;
     }
     for (int k = 0; k < sm.nf && simidx_ok; k++)
         if (sm.f[k].rhs == NO_NODE) {
@@ -447,6 +503,7 @@ void decl_sim(Sema *s, const Stmt *st)
         collect_deps(c, &sm, sm.f[k].rhs, NULL);
         collect_deps(c, &sm, sm.f[k].init, &sm.init_deps);
     }
+    if (sm.rollout) sm.deps[sm.ndeps++] = sm.rnet;
     /* the snapshot set: grid nodes x times t_1 .. t_nsnap */
     Domain d;
     memset(&d, 0, sizeof d);
@@ -473,7 +530,7 @@ void decl_sim(Sema *s, const Stmt *st)
     SimTab *t = simtab(c);
     *GROW(t->sims, t->nsims) = sm;
     if (y) y->index = sm.ps;
-    stability(s, &t->sims[sim]);
+    if (!sm.rollout) stability(s, &t->sims[sim]);   /* a network's growth is what it learns */
 }
 
 /* ---- samples: s.u over a point set ---- */

@@ -68,6 +68,9 @@ typedef struct Sim {
     int *deps;              /* trainables read by the right-hand sides or initial states [ndeps] */
     int ndeps;
     int init_deps;          /* 1: an initial state reads a trainable */
+    int rollout;            /* 1: the equations are dt(u) = NET(states): a network right-hand side
+                             * (runtime/rollout.c); rhs nodes are 0 and leaf/part are empty */
+    int rnet, rradius;      /* rollout: the network's trainable; stencil radius (-1: whole state) */
     /* symbolic partials (sim.c; built in sema, before emit plans storage) */
     NodeId *leaf;           /* leaves of the right-hand sides: jets, then PARAM nodes [nleaf] */
     int nleaf, njet;        /* njet of them are jets */

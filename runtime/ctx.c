@@ -49,6 +49,7 @@ void hy_ctx_free(HyCtx *c)
     hy_free(c->params);
     hy_free(c->grads);
     rt_optim_free(c);   /* optimizer, schedule and balancer allocations */
+    rt_rollout_free(c);
     rt_sim_free(c);
     hy_free(c->tr);
     for (long i = 0; i < c->nplans; i++)

@@ -623,4 +623,25 @@ void hy_sim_backward(HyCtx *c);
 const double *hy_sim_state(HyCtx *c, int sim, long *nsnap, long *npoints, int *nfields);
 void hy_sim_stats(HyCtx *c, int sim, long *runs, long *sweeps, long *kept_every);
 
+/* ---- rollout networks (runtime/rollout.c; a 'sim' block with dt(u) = NET(u)) ----
+ *
+ * A network as the right-hand side F(U) of simulator `sim` (fields U [nf][N]
+ * on its grid), so that the simulator's Euler steps are the autoregressive
+ * rollout U_{k+1} = U_k + dt NET(U_k) (RK4: a neural ODE), with sim.c's
+ * snapshots, sampling, caching and adjoint (backpropagation through time).
+ * Modes: radius < 0, the whole state: network nf N -> nf N evaluated once
+ * (input and output m = f N + i); radius r >= 0, a local stencil: network
+ * nf K -> nf (K = (2r + 1)^dim) evaluated at every point, input f K + k the
+ * field f at offset k (1-D k = d + r; 2-D k = (dx + r)(2r + 1) + dy + r) under
+ * the boundaries (periodic wrap, Neumann mirror, Dirichlet clamp), r < n per
+ * axis.  hy_rollout registers it (network `net` declared before; returns its
+ * id); the simulator's emitted rhs and adj are then exactly:
+ *   rhs  hy_rollout_rhs(c, sim, U, F, nact, act)   F at the free points
+ *   adj  hy_rollout_adj(c, sim, U, W, Ub, nact, act)
+ *        Ub += (dF/dU)^T W and the network's hy_grads += (dF/dweights)^T W,
+ *        W read at the free points only. */
+int hy_rollout(HyCtx *c, int sim, int net, int dim, const long *n, int bc, int nf, int radius);
+void hy_rollout_rhs(HyCtx *c, int sim, const double *U, double *F, long nact, const long *act);
+void hy_rollout_adj(HyCtx *c, int sim, const double *U, const double *W, double *Ub, long nact, const long *act);
+
 #endif

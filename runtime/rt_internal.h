@@ -300,6 +300,7 @@ struct HyCtx {
     Expect *ex;                 /* expects and reports in declaration order [nex] */
     long nex, cap_ex;
     struct RtSimTab *sims;      /* simulators (sim.c), or NULL */
+    struct RtRollTab *rolls;    /* rollout networks (rollout.c), or NULL */
     long warmup;                /* hy_warmup: epochs 1 .. warmup skip physical substeps */
 
     long epochs;                /* planned epochs (hy_epochs / hy_set_epochs) */
@@ -355,6 +356,7 @@ void rt_progress_free(HyCtx *c);
 void rt_geom_free(HyCtx *c);
 /* Frees the simulators (sim.c); called by hy_ctx_free. */
 void rt_sim_free(HyCtx *c);
+void rt_rollout_free(HyCtx *c);   /* rollout.c: hy_ctx_free */
 /* Lays out the optimizer state block if not yet done (idempotent). */
 void rt_finalize(HyCtx *c);
 
