@@ -330,6 +330,7 @@ void emit_sim_functions(Comp *c, FILE *o)
                "#if defined(__clang__)\n#pragma STDC FP_CONTRACT OFF\n#endif\n");
     for (int s = 0; s < c->sim->nsims; s++) {
         const Sim *sm = &c->sim->sims[s];
+        if (sm->steady) { emit_steady_functions(c, o, s); continue; }
         SEmit e;
         memset(&e, 0, sizeof e);
         e.c = c;
@@ -356,6 +357,7 @@ void emit_sim_setup(Comp *c, FILE *o)
     for (int s = 0; s < c->sim->nsims; s++) {
         const Sim *sm = &c->sim->sims[s];
         const Grid *g = &c->sim->grids[sm->grid];
+        if (sm->steady) { emit_steady_setup(c, o, s); continue; }
         fprintf(o, "    /* simulator %s on %s: %ld nodes, %d state%s, %s dt %.17g, %ld steps, snapshots every %ld */\n",
                 sm->name, g->name, g->n[0] * g->n[1], sm->nf, sm->nf == 1 ? "" : "s",
                 sm->method == HY_SIM_RK4 ? "RK4" : "Euler", sm->dt, sm->steps, sm->save);
@@ -389,6 +391,7 @@ void emit_sim_fwd(Comp *c, FILE *o, NodeId i, long voff, const char *cnt, const 
     const SimSample *sp = &c->sim->samples[nd->aux];
     const Sim *sm = &c->sim->sims[sp->sim];
     const Grid *g = &c->sim->grids[sm->grid];
+    if (sm->steady) { emit_steady_fwd(c, o, i, voff, cnt, ind); return; }
     if (sp->direct) {
         fprintf(o, "%shy_sim_snapshots(c, %d, %d, V + %ld);   /* %s.%s */\n", ind, sp->sim, sp->field, voff, sm->name,
                 sm->f[sp->field].name);
@@ -408,6 +411,7 @@ void emit_sim_bwd(Comp *c, FILE *o, NodeId i, long aoff, const char *cnt)
     const SimSample *sp = &c->sim->samples[nd->aux];
     const Sim *sm = &c->sim->sims[sp->sim];
     const Grid *g = &c->sim->grids[sm->grid];
+    if (sm->steady) { emit_steady_bwd(c, o, i, aoff, cnt); return; }
     if (sp->direct) {
         fprintf(o, "    hy_sim_snapshots_adj(c, %d, %d, A + %ld);\n", sp->sim, sp->field, aoff);
         return;
@@ -425,6 +429,7 @@ void emit_sim_kernel_end(Comp *c, FILE *o, const uint8_t *active)
     for (NodeId i = 0; i < c->ir.nnodes; i++)
         if (active[i] && c->ir.nodes[i].op == OP_SIM) {
             fprintf(o, "    hy_sim_backward(c);   /* simulator adjoints into G */\n");
+            if (sim_any_steady(c)) fprintf(o, "    hy_steady_backward(c);   /* steady simulators' adjoint solves */\n");
             return;
         }
 }

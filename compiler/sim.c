@@ -368,6 +368,8 @@ static int rollout_eqn(Sema *s, Sim *sm, const Grid *g, const Expr *e, SimField 
 void decl_sim(Sema *s, const Stmt *st)
 {
     Comp *c = s->c;
+    for (const Stmt *b = st->body; b; b = b->next)
+        if (b->kind == ST_SIMSTEP && strcmp(b->name, "steady") == 0) { decl_steady(s, st); return; }
     Sym *y = sym_declare(s, st, SYM_POINTS, -1);
     Sym *gy = sym_lookup(s, st->on);
     int gi = gy && gy->kind == SYM_DOMAIN && gy->index >= 0 ? grid_of_domain(c, gy->index) : -1;
@@ -551,6 +553,7 @@ int sim_member(Sema *s, int ps, const Expr *e, Ctx *cx, NodeId *out)
     *out = NO_NODE;
     const Sim *sm = &c->sim->sims[si];
     const Grid *g = &c->sim->grids[sm->grid];
+    const char *tc = sm->steady ? "" : ", t";   /* a steady sim has no time */
     int f = -1;
     for (int k = 0; k < sm->nf; k++)
         if (strcmp(sm->f[k].name, e->name) == 0) f = k;
@@ -562,8 +565,8 @@ int sim_member(Sema *s, int ps, const Expr *e, Ctx *cx, NodeId *out)
         return 1;
     }
     if (cx->ps < 0 || cx->closed) {
-        ERR(e->loc, "'%s.%s' needs a point set: 'over %s' (its snapshots) or points with coordinates %s, t", sm->name,
-            e->name, sm->name, coord_list(c, &c->domains[g->domain]));
+        ERR(e->loc, "'%s.%s' needs a point set: 'over %s' (its %s) or points with coordinates %s%s", sm->name,
+            e->name, sm->name, sm->steady ? "nodes" : "snapshots", coord_list(c, &c->domains[g->domain]), tc);
         return 1;
     }
     SimSample smp;
@@ -575,14 +578,14 @@ int sim_member(Sema *s, int ps, const Expr *e, Ctx *cx, NodeId *out)
     if (!smp.direct) {
         const PointSet *p = &c->psets[cx->ps];
         const Domain *d = &c->domains[p->domain];
-        for (int k = 0; k <= g->dim; k++) {
+        for (int k = 0; k <= g->dim - sm->steady; k++) {
             const char *want = k < g->dim ? g->coords[k] : "t";
             smp.coord[k] = -1;
             for (int q = 0; q < d->dim; q++)
                 if (strcmp(d->coords[q], want) == 0) smp.coord[k] = q;
             if (smp.coord[k] < 0) {
-                ERR(e->loc, "'%s.%s' is interpolated at points with coordinates %s, t, but '%s' has %s", sm->name, e->name,
-                    coord_list(c, &c->domains[g->domain]), p->name, coord_list(c, d));
+                ERR(e->loc, "'%s.%s' is interpolated at points with coordinates %s%s, but '%s' has %s", sm->name, e->name,
+                    coord_list(c, &c->domains[g->domain]), tc, p->name, coord_list(c, d));
                 return 1;
             }
             double lo = p->kind == PS_LINSPACE ? p->lo : d->lo[smp.coord[k]];

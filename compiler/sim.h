@@ -79,6 +79,11 @@ typedef struct Sim {
     int nileaf;
     NodeId *ipart;          /* d(init_f)/d(ileaf l) at [f * nileaf + l] */
     Loc loc, step_loc;
+    /* steady.c: 'step steady' solves -div(coef[0] grad u) + coef[1] u = coef[2]
+     * (one state, nsnap 0); leaf holds the PARAM leaves of the coefficients
+     * (njet 0) and part[k * nleaf + l] = d(coef[k])/d(leaf l) */
+    int steady;
+    NodeId coef[3];
 } Sim;
 
 /* s.u over a point set: an OP_SIM leaf's aux indexes these. */
@@ -138,5 +143,17 @@ void emit_sim_bwd(Comp *c, FILE *o, NodeId i, long aoff, const char *cnt);
 /* End of a substep's reverse sweep: the adjoint sweeps of the simulators
  * when an OP_SIM node is active. */
 void emit_sim_kernel_end(Comp *c, FILE *o, const uint8_t *active);
+
+/* ---- steady.c: steady simulators ('step steady') ---- */
+/* decl_sim hands a body with a 'step steady' line to decl_steady. */
+void decl_steady(struct Sema *s, const struct Stmt *st);
+/* emit_sim_functions / emit_sim_setup / emit_sim_fwd / emit_sim_bwd hand a
+ * steady sim's parts to these (after HYK_NOCONTRACT is defined). */
+void emit_steady_functions(Comp *c, FILE *o, int sim);
+void emit_steady_setup(Comp *c, FILE *o, int sim);
+void emit_steady_fwd(Comp *c, FILE *o, NodeId i, long voff, const char *cnt, const char *ind);
+void emit_steady_bwd(Comp *c, FILE *o, NodeId i, long aoff, const char *cnt);
+/* 1 when some simulator is steady. */
+int sim_any_steady(const Comp *c);
 
 #endif

@@ -51,6 +51,7 @@ void hy_ctx_free(HyCtx *c)
     rt_optim_free(c);   /* optimizer, schedule and balancer allocations */
     rt_rollout_free(c);
     rt_sim_free(c);
+    rt_steady_free(c);
     hy_free(c->tr);
     for (long i = 0; i < c->nplans; i++)
         rt_jet_free(c->plans[i]);
@@ -569,6 +570,7 @@ int hy_report_all(HyCtx *c)
                 printf("report %-*s : %.4e\n", tw, e->text, v);
             }
         }
+    rt_steady_report(c);
     printf("summary: %ld epochs, %.2f s train, %.3f ms/epoch; expects %d passed, %d failed\n",
            c->epochs_done, c->train_seconds, 1e3 * hy_epoch_seconds(c), passed, failed);
     fflush(stdout);

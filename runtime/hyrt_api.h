@@ -644,4 +644,43 @@ int hy_rollout(HyCtx *c, int sim, int net, int dim, const long *n, int bc, int n
 void hy_rollout_rhs(HyCtx *c, int sim, const double *U, double *F, long nact, const long *act);
 void hy_rollout_adj(HyCtx *c, int sim, const double *U, const double *W, double *Ub, long nact, const long *act);
 
+/* ---- steady simulators (runtime/steady.c; a .hyco 'sim' with 'step steady') ----
+ *
+ * Solves -div(kappa grad u) + eta u = f on a uniform grid (the simulators'
+ * grid conventions above; bc HY_SIM_DIRICHLET: edge nodes hold bcval, or
+ * HY_SIM_NEUMANN: zero flux through the boundary) by a vertex-centred finite
+ * volume / flux-form finite-difference scheme: kappa on the face between
+ * neighbouring nodes a, b is (kappa_a + kappa_b) / 2, so the matrix is
+ * symmetric (positive definite when kappa > 0 and eta >= 0); it is factored
+ * by LAPACK's banded Cholesky (dpbtrf), or banded LU (dgbtrf) when Cholesky
+ * fails.  The emitted functions:
+ *   coef      K[i] = kappa, K[N + i] = eta, K[2N + i] = f at every node i
+ *   coef_adj  G[offset of p] += sum_k sum_i Kb[k N + i] d(K[k N + i])/dp
+ * Gradients are exact: one solve with the same factors per backward pass
+ * (the matrix is symmetric) gives the adjoint, then (dR/dK)^T lambda goes
+ * through coef_adj.  The solution is recomputed by the first sample after a
+ * parameter it depends on changed bitwise.  'sim' is the compiler's
+ * simulator index (the runtime's table is searched by it). */
+typedef void (*HySteadyCoefFn)(HyCtx *c, const double *X, double *K, long N);
+typedef void (*HySteadyCoefAdjFn)(HyCtx *c, const double *X, const double *Kb, double *G, long N);
+void hy_steady(HyCtx *c, int sim, const char *name, int dim, const long *n, const double *lo, const double *hi,
+               const double *h, int bc, double bcval);
+void hy_steady_fns(HyCtx *c, int sim, HySteadyCoefFn coef, HySteadyCoefAdjFn coef_adj);
+void hy_steady_depends(HyCtx *c, int sim, int ntr, const int *trs);
+/* out[i] = u at (x[i], y[i]) (bilinear; clamped to the grid); the adjoint
+ * accumulates g into the nodes' seeds with the same weights. */
+void hy_steady_sample(HyCtx *c, int sim, long n, const double *x, const double *y, double *out);
+void hy_steady_sample_adj(HyCtx *c, int sim, long n, const double *x, const double *y, const double *g);
+/* u at every node (index ix * n[1] + iy), and its adjoint seeds. */
+void hy_steady_values(HyCtx *c, int sim, double *out);
+void hy_steady_values_adj(HyCtx *c, int sim, const double *g);
+/* For every steady simulator with seeds: the adjoint solve; adds
+ * d(loss)/dp to hy_grads and clears the seeds. */
+void hy_steady_backward(HyCtx *c);
+/* Inspection: the solution [N] of the current parameters; counters of
+ * factorisations, adjoint solves, LU fallbacks, and CPU seconds spent in
+ * the solver (assembly, factorisation, solves, coefficient adjoint). */
+const double *hy_steady_state(HyCtx *c, int sim, long *npoints);
+void hy_steady_stats(HyCtx *c, int sim, long *solves, long *adjoints, long *lu_fallbacks, double *seconds);
+
 #endif

@@ -301,6 +301,7 @@ struct HyCtx {
     long nex, cap_ex;
     struct RtSimTab *sims;      /* simulators (sim.c), or NULL */
     struct RtRollTab *rolls;    /* rollout networks (rollout.c), or NULL */
+    struct RtSteadyTab *steady; /* steady simulators (steady.c), or NULL */
     long warmup;                /* hy_warmup: epochs 1 .. warmup skip physical substeps */
 
     long epochs;                /* planned epochs (hy_epochs / hy_set_epochs) */
@@ -357,6 +358,8 @@ void rt_geom_free(HyCtx *c);
 /* Frees the simulators (sim.c); called by hy_ctx_free. */
 void rt_sim_free(HyCtx *c);
 void rt_rollout_free(HyCtx *c);   /* rollout.c: hy_ctx_free */
+void rt_steady_free(HyCtx *c);    /* steady.c: hy_ctx_free */
+void rt_steady_report(HyCtx *c);  /* steady.c: one line per steady simulator before the summary */
 /* Lays out the optimizer state block if not yet done (idempotent). */
 void rt_finalize(HyCtx *c);
 
