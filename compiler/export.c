@@ -11,7 +11,8 @@
  * field's whole ansatz, derivatives expanded by diff.c), the networks
  * evaluated with their weights embedded as static const double arrays
  * (%.17g, so the values are the trained doubles), their input derivatives
- * (jet components, order <= 2) by a per-point Taylor propagation through the
+ * (jet components, order <= XP_MAX_ORDER = 2; a higher one is refused by
+ * name, while --eval goes to HY_MAX_JET_ORDER) by a per-point Taylor propagation through the
  * layers: every network kind of runtime/net.c (MLP, modified MLP, ResNet,
  * Fourier features, input normalisation) with every activation.
  * --eval prints the same expressions at given points, computed by the
@@ -33,6 +34,7 @@
 #include "overrides.h"
 
 #define TWO_PI 6.283185307179586476925   /* as runtime/net.c scales Fourier matrices */
+#define XP_MAX_ORDER 2   /* network derivative order of the exported C (put_net) */
 
 typedef struct Xp {
     const ExportOpts *o;
@@ -677,6 +679,16 @@ static int export_c(Xp *x)
                 int t = c->ir.calls[c->ir.nodes[n].a].net, o = jet_order(c->ir.nodes[n].aux);
                 used[t] = 1;
                 maxord[t] = o > maxord[t] ? o : maxord[t];
+                if (o > XP_MAX_ORDER) {
+                    fprintf(stderr, "hycoc: error: --export '%s' needs derivatives of network '%s' of "
+                                    "order %d; the exported C computes them up to order %d (--eval "
+                                    "computes up to order %d)\n", x->req.items[i].text,
+                            c->trs[t].name, o, XP_MAX_ORDER, HY_MAX_JET_ORDER);
+                    free(m);
+                    free(maxord);
+                    free(used);
+                    return 1;
+                }
             }
     }
     free(m);
@@ -778,6 +790,138 @@ static int export_c(Xp *x)
 
 /* ---------------------------------------------------------------- --eval */
 
+/* Values of items[0 .. nitems) at n >= 0 points (coordinate k of point i at
+ * coords[k][i], k in the items' own coordinate order), computed from c's IR
+ * with ctx's current parameters by the runtime's jet plans; res[i] receives
+ * the n values of items[i].  The items must share one coordinate list. */
+void export_eval_values(const Comp *c, const ExportItem *items, int nitems, HyCtx *ctx, long n,
+                        const double *const *coords, double *const *res)
+{
+    if (n <= 0)
+        return;
+    const long BS = n < 1024 ? n : 1024;
+    uint8_t *m = calloc(c->ir.nnodes, 1);
+    double **val = calloc(c->ir.nnodes, sizeof *val);
+    if (!m || !val)
+        HY_ICE("out of memory");
+    for (int i = 0; i < nitems; i++)
+        mark(c, items[i].root, m);
+    for (NodeId i = 0; i < c->ir.nnodes; i++)
+        if (m[i] && !(val[i] = malloc(sizeof(double) * (size_t)BS)))
+            HY_ICE("out of memory");
+    /* one jet plan per call: the codes it needs, buffers of BS points */
+    int ncalls = c->ir.ncalls;
+    int *plan = calloc((size_t)ncalls + 1, sizeof(int)), *ncomp = calloc((size_t)ncalls + 1, sizeof(int));
+    int(*codes)[64] = calloc((size_t)ncalls + 1, sizeof *codes);
+    double **X = calloc((size_t)ncalls + 1, sizeof *X), **Y = calloc((size_t)ncalls + 1, sizeof *Y);
+    if (!plan || !ncomp || !codes || !X || !Y)
+        HY_ICE("out of memory");
+    for (NodeId i = 0; i < c->ir.nnodes; i++) {
+        if (!m[i] || c->ir.nodes[i].op != OP_NETOUT)
+            continue;
+        int cl = (int)c->ir.nodes[i].a, have = 0;
+        for (int k = 0; k < ncomp[cl]; k++)
+            have |= codes[cl][k] == (int)c->ir.nodes[i].aux;
+        if (!have && ncomp[cl] < 64)
+            codes[cl][ncomp[cl]++] = (int)c->ir.nodes[i].aux;
+    }
+    for (int cl = 0; cl < ncalls; cl++) {
+        if (!ncomp[cl])
+            continue;
+        const Call *call = &c->ir.calls[cl];
+        int dout = c->trs[call->net].dout;
+        X[cl] = calloc((size_t)call->nargs * (size_t)BS, sizeof(double));
+        Y[cl] = calloc((size_t)ncomp[cl] * (size_t)dout * (size_t)BS, sizeof(double));
+        if (!X[cl] || !Y[cl])
+            HY_ICE("out of memory");
+        plan[cl] = hy_jet_plan(ctx, call->net, (int)BS, ncomp[cl], codes[cl], X[cl], Y[cl], NULL, NULL);
+    }
+    int *done = calloc((size_t)ncalls + 1, sizeof(int));
+    for (long i0 = 0; i0 < n; i0 += BS) {
+        long cnt = n - i0 < BS ? n - i0 : BS;   /* a short last block repeats its last point */
+        memset(done, 0, sizeof(int) * (size_t)(ncalls + 1));
+        for (NodeId i = 0; i < c->ir.nnodes; i++) {
+            if (!m[i])
+                continue;
+            const Node *nd = &c->ir.nodes[i];
+            double *v = val[i];
+            int leaf = nd->op == OP_NETOUT || nd->op == OP_CONST || nd->op == OP_COORD ||
+                       nd->op == OP_PARAM || nd->op == OP_SIM;
+            const double *a = nd->a != NO_NODE && !leaf ? val[nd->a] : NULL;
+            const double *b = nd->b != NO_NODE && !leaf ? val[nd->b] : NULL;
+            switch (nd->op) {
+            case OP_CONST:
+                for (long p = 0; p < BS; p++) v[p] = nd->num;
+                break;
+            case OP_COORD:
+                for (long p = 0; p < BS; p++)
+                    v[p] = coords[nd->aux][i0 + (p < cnt ? p : cnt - 1)];
+                break;
+            case OP_PARAM: {
+                double pv = hy_params(ctx)[hy_param_offset(ctx, (int)nd->aux)];
+                for (long p = 0; p < BS; p++) v[p] = pv;
+                break;
+            }
+            case OP_NETOUT: {
+                int cl = (int)nd->a;
+                const Call *call = &c->ir.calls[cl];
+                int dout = c->trs[call->net].dout;
+                if (!done[cl]) {
+                    for (int k = 0; k < call->nargs; k++)
+                        memcpy(X[cl] + (long)k * BS, val[call->args[k]], sizeof(double) * (size_t)BS);
+                    hy_jet_fwd(ctx, plan[cl]);
+                    done[cl] = 1;
+                }
+                int k = 0;
+                while (codes[cl][k] != (int)nd->aux)
+                    k++;
+                memcpy(v, Y[cl] + ((long)k * dout + nd->b) * BS, sizeof(double) * (size_t)BS);
+                break;
+            }
+            case OP_ADD: for (long p = 0; p < BS; p++) v[p] = a[p] + b[p]; break;
+            case OP_SUB: for (long p = 0; p < BS; p++) v[p] = a[p] - b[p]; break;
+            case OP_MUL: for (long p = 0; p < BS; p++) v[p] = a[p] * b[p]; break;
+            case OP_DIV: for (long p = 0; p < BS; p++) v[p] = a[p] / b[p]; break;
+            case OP_POW: for (long p = 0; p < BS; p++) v[p] = pow(a[p], b[p]); break;
+            case OP_NEG: for (long p = 0; p < BS; p++) v[p] = -a[p]; break;
+            case OP_SIN: for (long p = 0; p < BS; p++) v[p] = sin(a[p]); break;
+            case OP_COS: for (long p = 0; p < BS; p++) v[p] = cos(a[p]); break;
+            case OP_EXP: for (long p = 0; p < BS; p++) v[p] = exp(a[p]); break;
+            case OP_LOG: for (long p = 0; p < BS; p++) v[p] = log(a[p]); break;
+            case OP_TANH: for (long p = 0; p < BS; p++) v[p] = tanh(a[p]); break;
+            case OP_SQRT: for (long p = 0; p < BS; p++) v[p] = sqrt(a[p]); break;
+            case OP_ABS: for (long p = 0; p < BS; p++) v[p] = fabs(a[p]); break;
+            case OP_SIGN: for (long p = 0; p < BS; p++) v[p] = (double)((a[p] > 0) - (a[p] < 0)); break;
+            case OP_STOP: case OP_MEAN: case OP_SUM: case OP_MAXR:
+                memcpy(v, a, sizeof(double) * (size_t)BS);
+                break;
+            case OP_LT: for (long p = 0; p < BS; p++) v[p] = (double)(a[p] < b[p]); break;
+            case OP_LE: for (long p = 0; p < BS; p++) v[p] = (double)(a[p] <= b[p]); break;
+            case OP_SEL: for (long p = 0; p < BS; p++) v[p] = a[p] != 0 ? b[p] : 0.0; break;
+            case OP_SELN: for (long p = 0; p < BS; p++) v[p] = a[p] != 0 ? 0.0 : b[p]; break;
+            case OP_NOISE: case OP_DATA: case OP_SIM: case OP_COUNT:
+                HY_ICE("eval: %s in an exported expression", op_name(nd->op));
+            }
+        }
+        for (int it = 0; it < nitems; it++)
+            memcpy(res[it] + i0, val[items[it].root], sizeof(double) * (size_t)cnt);
+    }
+    for (NodeId i = 0; i < c->ir.nnodes; i++)
+        free(val[i]);
+    for (int cl = 0; cl < ncalls; cl++) {
+        free(X[cl]);
+        free(Y[cl]);
+    }
+    free(val);
+    free(m);
+    free(plan);
+    free(ncomp);
+    free(codes);
+    free(X);
+    free(Y);
+    free(done);
+}
+
 /* Values of the items at the rows of the --at table, by the runtime. */
 static int eval_points(Xp *x)
 {
@@ -820,119 +964,17 @@ static int eval_points(Xp *x)
             col[k] = k;
     }
     const long n = tab.nrows;
-    const long BS = n < 1024 ? n : 1024;
     const int nitems = x->req.n;
     double **res = calloc((size_t)nitems, sizeof *res);
-    uint8_t *m = calloc(c->ir.nnodes, 1);
-    double **val = calloc(c->ir.nnodes, sizeof *val);
-    if (!res || !m || !val)
+    const double *cc[8];
+    if (!res)
         HY_ICE("out of memory");
-    for (int i = 0; i < nitems; i++) {
-        res[i] = malloc(sizeof(double) * (size_t)n);
-        if (!res[i])
+    for (int i = 0; i < nitems; i++)
+        if (!(res[i] = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1))))
             HY_ICE("out of memory");
-        mark(c, x->req.items[i].root, m);
-    }
-    for (NodeId i = 0; i < c->ir.nnodes; i++)
-        if (m[i] && !(val[i] = malloc(sizeof(double) * (size_t)BS)))
-            HY_ICE("out of memory");
-    /* one jet plan per call: the codes it needs, buffers of BS points */
-    int ncalls = c->ir.ncalls;
-    int *plan = calloc((size_t)ncalls + 1, sizeof(int)), *ncomp = calloc((size_t)ncalls + 1, sizeof(int));
-    int(*codes)[64] = calloc((size_t)ncalls + 1, sizeof *codes);
-    double **X = calloc((size_t)ncalls + 1, sizeof *X), **Y = calloc((size_t)ncalls + 1, sizeof *Y);
-    if (!plan || !ncomp || !codes || !X || !Y)
-        HY_ICE("out of memory");
-    for (NodeId i = 0; i < c->ir.nnodes; i++) {
-        if (!m[i] || c->ir.nodes[i].op != OP_NETOUT)
-            continue;
-        int cl = (int)c->ir.nodes[i].a, have = 0;
-        for (int k = 0; k < ncomp[cl]; k++)
-            have |= codes[cl][k] == (int)c->ir.nodes[i].aux;
-        if (!have && ncomp[cl] < 64)
-            codes[cl][ncomp[cl]++] = (int)c->ir.nodes[i].aux;
-    }
-    for (int cl = 0; cl < ncalls; cl++) {
-        if (!ncomp[cl])
-            continue;
-        const Call *call = &c->ir.calls[cl];
-        int dout = c->trs[call->net].dout;
-        X[cl] = calloc((size_t)call->nargs * (size_t)BS, sizeof(double));
-        Y[cl] = calloc((size_t)ncomp[cl] * (size_t)dout * (size_t)BS, sizeof(double));
-        if (!X[cl] || !Y[cl])
-            HY_ICE("out of memory");
-        plan[cl] = hy_jet_plan(x->ctx, call->net, (int)BS, ncomp[cl], codes[cl], X[cl], Y[cl], NULL, NULL);
-    }
-    int *done = calloc((size_t)ncalls + 1, sizeof(int));
-    for (long i0 = 0; i0 < n; i0 += BS) {
-        long cnt = n - i0 < BS ? n - i0 : BS;   /* a short last block repeats its last point */
-        memset(done, 0, sizeof(int) * (size_t)(ncalls + 1));
-        for (NodeId i = 0; i < c->ir.nnodes; i++) {
-            if (!m[i])
-                continue;
-            const Node *nd = &c->ir.nodes[i];
-            double *v = val[i];
-            int leaf = nd->op == OP_NETOUT || nd->op == OP_CONST || nd->op == OP_COORD ||
-                       nd->op == OP_PARAM || nd->op == OP_SIM;
-            const double *a = nd->a != NO_NODE && !leaf ? val[nd->a] : NULL;
-            const double *b = nd->b != NO_NODE && !leaf ? val[nd->b] : NULL;
-            switch (nd->op) {
-            case OP_CONST:
-                for (long p = 0; p < BS; p++) v[p] = nd->num;
-                break;
-            case OP_COORD:
-                for (long p = 0; p < BS; p++)
-                    v[p] = tab.data[(long)col[nd->aux] * n + i0 + (p < cnt ? p : cnt - 1)];
-                break;
-            case OP_PARAM: {
-                double pv = hy_params(x->ctx)[hy_param_offset(x->ctx, (int)nd->aux)];
-                for (long p = 0; p < BS; p++) v[p] = pv;
-                break;
-            }
-            case OP_NETOUT: {
-                int cl = (int)nd->a;
-                const Call *call = &c->ir.calls[cl];
-                int dout = c->trs[call->net].dout;
-                if (!done[cl]) {
-                    for (int k = 0; k < call->nargs; k++)
-                        memcpy(X[cl] + (long)k * BS, val[call->args[k]], sizeof(double) * (size_t)BS);
-                    hy_jet_fwd(x->ctx, plan[cl]);
-                    done[cl] = 1;
-                }
-                int k = 0;
-                while (codes[cl][k] != (int)nd->aux)
-                    k++;
-                memcpy(v, Y[cl] + ((long)k * dout + nd->b) * BS, sizeof(double) * (size_t)BS);
-                break;
-            }
-            case OP_ADD: for (long p = 0; p < BS; p++) v[p] = a[p] + b[p]; break;
-            case OP_SUB: for (long p = 0; p < BS; p++) v[p] = a[p] - b[p]; break;
-            case OP_MUL: for (long p = 0; p < BS; p++) v[p] = a[p] * b[p]; break;
-            case OP_DIV: for (long p = 0; p < BS; p++) v[p] = a[p] / b[p]; break;
-            case OP_POW: for (long p = 0; p < BS; p++) v[p] = pow(a[p], b[p]); break;
-            case OP_NEG: for (long p = 0; p < BS; p++) v[p] = -a[p]; break;
-            case OP_SIN: for (long p = 0; p < BS; p++) v[p] = sin(a[p]); break;
-            case OP_COS: for (long p = 0; p < BS; p++) v[p] = cos(a[p]); break;
-            case OP_EXP: for (long p = 0; p < BS; p++) v[p] = exp(a[p]); break;
-            case OP_LOG: for (long p = 0; p < BS; p++) v[p] = log(a[p]); break;
-            case OP_TANH: for (long p = 0; p < BS; p++) v[p] = tanh(a[p]); break;
-            case OP_SQRT: for (long p = 0; p < BS; p++) v[p] = sqrt(a[p]); break;
-            case OP_ABS: for (long p = 0; p < BS; p++) v[p] = fabs(a[p]); break;
-            case OP_SIGN: for (long p = 0; p < BS; p++) v[p] = (double)((a[p] > 0) - (a[p] < 0)); break;
-            case OP_STOP: case OP_MEAN: case OP_SUM: case OP_MAXR:
-                memcpy(v, a, sizeof(double) * (size_t)BS);
-                break;
-            case OP_LT: for (long p = 0; p < BS; p++) v[p] = (double)(a[p] < b[p]); break;
-            case OP_LE: for (long p = 0; p < BS; p++) v[p] = (double)(a[p] <= b[p]); break;
-            case OP_SEL: for (long p = 0; p < BS; p++) v[p] = a[p] != 0 ? b[p] : 0.0; break;
-            case OP_SELN: for (long p = 0; p < BS; p++) v[p] = a[p] != 0 ? 0.0 : b[p]; break;
-            case OP_NOISE: case OP_DATA: case OP_SIM: case OP_COUNT:
-                HY_ICE("eval: %s in an exported expression", op_name(nd->op));
-            }
-        }
-        for (int it = 0; it < nitems; it++)
-            memcpy(res[it] + i0, val[x->req.items[it].root], sizeof(double) * (size_t)cnt);
-    }
+    for (int k = 0; k < dim; k++)
+        cc[k] = tab.data + (long)col[k] * n;
+    export_eval_values(c, x->req.items, nitems, x->ctx, n, cc, res);
     /* output: the coordinates, then one column per expression */
     int status = 0;
     const int ncols = dim + nitems;
@@ -967,23 +1009,9 @@ static int eval_points(Xp *x)
     }
     free(names);
     free(cols);
-    for (NodeId i = 0; i < c->ir.nnodes; i++)
-        free(val[i]);
-    for (int cl = 0; cl < ncalls; cl++) {
-        free(X[cl]);
-        free(Y[cl]);
-    }
     for (int i = 0; i < nitems; i++)
         free(res[i]);
     free(res);
-    free(val);
-    free(m);
-    free(plan);
-    free(ncomp);
-    free(codes);
-    free(X);
-    free(Y);
-    free(done);
     hy_table_free(&tab);
     return status;
 }

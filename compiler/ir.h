@@ -93,6 +93,7 @@ typedef enum {
     PS_LINSPACE,            /* linspace(a, b, n) in a 1-D domain */
     PS_SAMPLE,              /* drawn in a domain or on its boundary (random, latin, ...) */
     PS_FILE,                /* rows of a data file: coordinate columns, then value columns */
+    PS_LIST,                /* points listed in the spec: [(x0, y0), (x1, y1), ...] in D */
 } PsKind;
 typedef struct PointSet {
     const char *name;
@@ -110,6 +111,7 @@ typedef struct PointSet {
     int extra;              /* columns stored after the coordinates: dim normals, or data values */
     const char *path;       /* PS_FILE: the file (resolved against the spec's directory) */
     const char **cols;      /* PS_FILE: column names to load, coordinates first [dim + extra] */
+    const double *pts;      /* PS_LIST: the coordinates [dim][n] (axis-major, like V) */
     long voff;              /* offset of its coordinates [dim][n] (+ extra [extra][n]) in V */
     Loc loc;
     /* Redrawn point sets (PS_SAMPLE only; sema_space.c, emit.c, runtime/pointset.c):
@@ -165,6 +167,7 @@ typedef struct Loss {
     const char *name;
     NodeId root;            /* scalar node */
     int ps;                 /* its 'over' point set */
+    int used;               /* named by a later loss, check or used weight (lower.c): no "never used" warning */
     Loc loc;
 } Loss;
 
@@ -264,8 +267,9 @@ void ir_verify(const Comp *c);
 /* "--dump ir": one node per line. */
 void ir_dump(FILE *out, const Comp *c, NodeId *roots, int nroots);
 
-/* Highest derivative order of a network the runtime computes (hy_jet_plan). */
-#define HY_MAX_JET_ORDER 2
+/* Highest derivative order of a network the runtime computes (hy_jet_plan;
+ * runtime RT_MAX_ORDER): a jet code holds at most 4 input indices. */
+#define HY_MAX_JET_ORDER 4
 
 /* Jet codes: sorted tuple of input indices, one byte each (index + 1). */
 int jet_order(uint32_t code);
@@ -337,6 +341,9 @@ typedef struct ExportItem {
     const char **coords;    /* coordinate names [dim] */
     const char *field;
     int field_line;
+    const char *const *want;/* NULL, or the coordinates [nwant] to evaluate at (fields.c) */
+    int nwant;
+    int optional;           /* 1: an item that cannot be lowered is dropped silently (root NO_NODE) */
 } ExportItem;
 typedef struct ExportReq {
     ExportItem *items;
@@ -365,6 +372,13 @@ typedef struct ExportOpts {
 } ExportOpts;
 /* Runs --export or --eval: the process exit status (0, 1 user error, 2 internal). */
 int export_command(const ExportOpts *o);
+/* Values of items[0 .. nitems) (lowered by sema_export, sharing one list of
+ * coordinates) at n points: coordinate k of point i is coords[k][i]; ctx
+ * holds the parameters (built from the same spec, trained or loaded).
+ * res[i] receives the n values of items[i] (export.c). */
+struct HyCtx;
+void export_eval_values(const Comp *c, const ExportItem *items, int nitems, struct HyCtx *ctx,
+                        long n, const double *const *coords, double *const *res);
 
 /* ---- emit_main.c: standalone programs ---- */
 /* Writes the whole training program as one C file with its own main() (see

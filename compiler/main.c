@@ -13,6 +13,7 @@
 #include "hyrt.h"
 #include "overrides.h"
 #include "plot.h"
+#include "fields.h"
 
 static const char usage[] =
     "usage: hycoc [options] FILE.hyco\n"
@@ -47,7 +48,8 @@ static const char usage[] =
     "                     epochs and phases, or --epochs); bitwise the run that never stopped\n"
     "  --until N          stop after epoch N of the plan (counted over all phases) without\n"
     "                     changing the plan; with --save, a checkpoint to --resume from\n"
-    "\n"
+    "\n";
+static const char usage2[] =   /* the second half (ISO C's bound on a string literal) */
     "deployment (instead of training):\n"
     "  --export EXPR      write dependency-free C99 (only <math.h>) computing a trained field\n"
     "                     or an expression of one (u, dxx(u), ...) to -o FILE.c, with FILE.h:\n"
@@ -68,7 +70,12 @@ static const char usage[] =
     "  -o FILE            write the output of --dump to FILE instead of standard output\n"
     "  --history FILE     loss history as CSV (every loss; every epoch up to 10000 rows)\n"
     "  --summary FILE     run summary as JSON (spec hash, seed, versions, timings, expects)\n"
-    "  --plot DIR         figures of the run in DIR (loss curves, log scale)\n"
+    "  --fields DIR       after training, every field (and its exact solution when an expect\n"
+    "                     compares it with rel_l2/linf) on its domain's mesh or a default\n"
+    "                     grid, as DIR/DOMAIN.csv (header: coordinates, then fields)\n"
+    "  --plot DIR         figures of the run in DIR: loss curves (log scale), tracked\n"
+    "                     weights and params, 1-D solutions against the exact one with the\n"
+    "                     error, 2-D heat maps of each field and of its error\n"
     "  --plot-format FMT  png (default) or svg\n"
     "  --progress WHEN    auto: a live progress line when stdout is a terminal (default);\n"
     "                     live: always; lines: only the periodic table rows\n"
@@ -94,7 +101,7 @@ typedef struct Opts {
     Override *defs;         /* -D NAME=VALUE, in order [ndefs] */
     int ndefs;
     const char *out;        /* -o */
-    const char *history, *summary, *plot, *plot_format;
+    const char *history, *summary, *plot, *plot_format, *fields;
     int progress;           /* HY_PROGRESS_* */
     int list_overrides;     /* --list-overrides */
     const char *save, *resume;  /* --save DIR, --resume DIR */
@@ -110,16 +117,18 @@ static const char *suggest_option(const char *a)
     static char words[64][24];
     const char *cands[64];
     int n = 0;
-    for (const char *p = usage; *p && n < 64; p++) {
-        if (*p == '-' && (p == usage || p[-1] == ' ' || p[-1] == '|') && p[1] != ' ') {
-            size_t l = strcspn(p, " ,=\n");
-            if (l >= 2 && l < sizeof words[0]) {
-                memcpy(words[n], p, l);
-                words[n][l] = 0;
-                cands[n] = words[n];
-                n++;
+    for (int half = 0; half < 2; half++) {
+        for (const char *u = half ? usage2 : usage, *p = u; *p && n < 64; p++) {
+            if (*p == '-' && (p == u || p[-1] == ' ' || p[-1] == '|') && p[1] != ' ') {
+                size_t l = strcspn(p, " ,=\n");
+                if (l >= 2 && l < sizeof words[0]) {
+                    memcpy(words[n], p, l);
+                    words[n][l] = 0;
+                    cands[n] = words[n];
+                    n++;
+                }
+                p += l - 1;
             }
-            p += l - 1;
         }
     }
     const char *eq = strchr(a, '=');
@@ -164,7 +173,7 @@ static int parse_opts(int argc, char **argv, Opts *o)
             next = eq + 1;
             joined = 1;
         }
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(usage, stdout); exit(0); }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(usage, stdout); fputs(usage2, stdout); exit(0); }
         else if (!strcmp(a, "--version")) { printf("hycoc %s\n", HY_VERSION); exit(0); }
         else if (!strcmp(a, "--run")) o->run = 1;
         else if (!strcmp(a, "--check")) o->check = 1;
@@ -231,11 +240,12 @@ static int parse_opts(int argc, char **argv, Opts *o)
             o->ndefs++;
             if (!a[2]) i++;
         } else if (!strcmp(a, "-o") || !strcmp(a, "--history") || !strcmp(a, "--summary")
-                   || !strcmp(a, "--plot")) {
-            if (!next || !*next) { fprintf(stderr, "hycoc: error: %s needs a %s name\n", a, strcmp(a, "--plot") ? "file" : "directory"); return -1; }
+                   || !strcmp(a, "--plot") || !strcmp(a, "--fields")) {
+            if (!next || !*next) { fprintf(stderr, "hycoc: error: %s needs a %s name\n", a, strcmp(a, "--plot") && strcmp(a, "--fields") ? "file" : "directory"); return -1; }
             if (!strcmp(a, "-o")) o->out = next;
             else if (!strcmp(a, "--history")) o->history = next;
             else if (!strcmp(a, "--summary")) o->summary = next;
+            else if (!strcmp(a, "--fields")) o->fields = next;
             else o->plot = next;
             i++;
         } else if (!strcmp(a, "--list-overrides")) {
@@ -354,6 +364,31 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
+/* --fields and the field figures of --plot, after training: 0, or 1 after a
+ * message.  The spec and its data files are inputs the CSVs may not replace. */
+static int run_fields(const Opts *o, const Comp *c, HyCtx *ctx, const char *src, size_t len)
+{
+    FieldsSrc fsrc = {o->file, src, len, o->defs, o->ndefs};
+    FieldSet fs;
+    int bad = 0;
+    if (o->fields) {
+        const char **in = malloc(sizeof *in * (size_t)(c->npsets + 1));
+        if (!in) HY_ICE("out of memory");
+        int nin = 0;
+        in[nin++] = o->file;
+        for (int p = 0; p < c->npsets; p++)
+            if (c->psets[p].path) in[nin++] = c->psets[p].path;
+        bad = fields_eval(c, ctx, &fsrc, 1, &fs) != 0 || fields_write_csv(&fs, o->fields, in, nin) != 0;
+        fields_free(&fs);
+        free(in);
+    }
+    if (!bad && o->plot) {
+        bad = fields_eval(c, ctx, &fsrc, 0, &fs) != 0 || plot_fields(o->plot, o->plot_format, &fs) != 0;
+        fields_free(&fs);
+    }
+    return bad;
+}
+
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -389,7 +424,7 @@ int main(int argc, char **argv)
         status = 1;
         goto done;
     }
-    if ((o.plot && plot_prepare_dir(o.plot)) || (o.summary && probe_writable(o.summary))) { status = 1; goto done; }
+    if ((o.plot && plot_prepare_dir(o.plot)) || (o.fields && plot_prepare_dir(o.fields)) || (o.summary && probe_writable(o.summary))) { status = 1; goto done; }
     if (o.save && o.run && hy_checkpoint_probe(o.save)) { status = 1; goto done; }
     c->ast = parse_program(&c->arena, &c->diag);
     if (c->diag.nerrors) { status = 1; goto done; }
@@ -456,6 +491,7 @@ int main(int argc, char **argv)
                 status = hy_run(ctx);
                 if (o.save && hy_checkpoint_save(ctx, o.save, &ck_info) != 0 && status == 0) status = 1;
                 if (o.plot && plot_run(o.plot, o.plot_format, ctx) != 0 && status == 0) status = 1;
+                if ((o.fields || o.plot) && status != 2 && run_fields(&o, c, ctx, src, len) != 0 && status == 0) status = 1;
                 if (o.plot) plot_cleanup();
                 HyRunInfo info = {o.file, src, len, compile_s, status};
                 if (o.summary && hy_write_summary(ctx, o.summary, &info) != 0 && status == 0) status = 1;

@@ -20,6 +20,7 @@
 #include <cairo/cairo-svg.h>
 #include <fontconfig/fontconfig.h>
 #include "plot.h"
+#include "fields.h"
 
 #define PNG_SCALE 1.25
 #define FONT "DejaVu Sans"
@@ -604,8 +605,9 @@ int plot_solution_1d(const char *path, const char *title, const char *xlabel, lo
     if (ref) {
         bot.ax = top.ax;
         any = data_range(err, n, 1, &lo, &hi);
-        if (any && lo < hi * 1e-8)   /* an exact point would stretch the axis over 16 decades */
-            lo = hi * 1e-8;
+        if (any && lo < hi * 1e-6)   /* an exact point (a hard boundary condition) would
+                                      * stretch the axis over 16 decades */
+            lo = hi * 1e-6;
         axis_fit(&bot.ay, 1, any, lo, hi, 5);
     }
     double lm = left_margin(f.cr, &top, 1);
@@ -781,7 +783,7 @@ int plot_prepare_dir(const char *dir)
     char buf[4096];
     size_t n = strlen(dir);
     if (n == 0 || n >= sizeof buf) {
-        fprintf(stderr, "hycoc: error: bad plot directory name '%s'\n", dir);
+        fprintf(stderr, "hycoc: error: bad directory name '%s'\n", dir);
         return -1;
     }
     memcpy(buf, dir, n + 1);
@@ -791,7 +793,7 @@ int plot_prepare_dir(const char *dir)
         char keep = buf[i];
         buf[i] = 0;
         if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
-            fprintf(stderr, "hycoc: error: cannot create plot directory '%s': %s\n", buf,
+            fprintf(stderr, "hycoc: error: cannot create directory '%s': %s\n", buf,
                     strerror(errno));
             return -1;
         }
@@ -799,7 +801,7 @@ int plot_prepare_dir(const char *dir)
     }
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "hycoc: error: plot directory '%s' is not a directory\n", dir);
+        fprintf(stderr, "hycoc: error: output directory '%s' is not a directory\n", dir);
         return -1;
     }
     return 0;
@@ -834,27 +836,111 @@ int plot_run(const char *dir, const char *fmt, HyCtx *ctx)
     sprintf(path, "%s/losses.%s", dir, fmt);
     PlotAxes ax = {"Training losses", "epoch", "loss", 0, 1};
     int r = plot_lines(path, &ax, nr, x, nl < nc - 1 ? nl : nc - 1, s);
-    if (r == 0 && nc - 1 > nl) {   /* tracked weights, learning rates: their own figure */
-        int nt = nc - 1 - nl, pos = 1;
+    /* tracked values: loss weights and learning rates (names with a dot: w.pde,
+     * lr.n) in tracked.FMT, scalar params (track nu) in params.FMT */
+    for (int pass = 0; r == 0 && pass < 2; pass++) {
+        int nt = 0, pos = 1;
         double lo = HUGE_VAL, hi = -HUGE_VAL;
-        for (int j = 0; j < nt; j++) {
-            s[j].label = hy_history_column(ctx, 1 + nl + j);
-            s[j].y = x + (size_t)(1 + nl + j) * (size_t)nr;
+        for (int j = 1 + nl; j < nc; j++) {
+            const char *name = hy_history_column(ctx, j);
+            if ((strchr(name, '.') != NULL) != (pass == 0))
+                continue;
+            s[nt].label = name;
+            s[nt].y = x + (size_t)j * (size_t)nr;
             for (long i = 0; i < nr; i++) {
-                double v = s[j].y[i];
+                double v = s[nt].y[i];
                 if (!isfinite(v)) continue;
                 pos &= v > 0;
                 lo = v < lo ? v : lo;
                 hi = v > hi ? v : hi;
             }
+            nt++;
         }
-        sprintf(path, "%s/tracked.%s", dir, fmt);
+        if (nt == 0)
+            continue;
+        sprintf(path, "%s/%s.%s", dir, pass == 0 ? "tracked" : "params", fmt);
         /* log scale when every value is positive and they span two decades */
-        PlotAxes tx = {"Tracked values", "epoch", "value", 0, pos && lo > 0 && hi > 100 * lo};
+        PlotAxes tx = {pass == 0 ? "Tracked values" : "Parameters during training", "epoch",
+                       pass == 0 ? "value" : nt == 1 ? s[0].label : "parameter value", 0,
+                       pos && lo > 0 && hi > 100 * lo};
         r = plot_lines(path, &tx, nr, x, nt, s);
     }
     free(x);
     free(s);
     free(path);
+    return r;
+}
+
+/* A name safe as a file name: letters, digits, '_', '-', '.' kept, others '_'. */
+static void file_safe(char *dst, size_t n, const char *name)
+{
+    size_t i = 0;
+    for (; name[i] && i + 1 < n; i++) {
+        char ch = name[i];
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                 ch == '_' || ch == '-' || (ch == '.' && i > 0);
+        dst[i] = ok ? ch : '_';
+    }
+    dst[i] = 0;
+}
+
+int plot_fields(const char *dir, const char *fmt, const FieldSet *fs)
+{
+    int r = 0;
+    for (int j = 0; r == 0 && j < fs->ng; j++) {
+        const FieldGroup *g = &fs->g[j];
+        if (g->ncols == 0 || g->ninside < 2 || g->dim > 2)
+            continue;
+        double *buf = malloc(sizeof(double) * (size_t)g->n * 3);
+        char *path = malloc(strlen(dir) + 160);
+        if (!buf || !path) {
+            free(buf);
+            free(path);
+            fprintf(stderr, "hycoc: error: out of memory (plots)\n");
+            return -1;
+        }
+        for (int a = 0; r == 0 && a < g->ncols; a++) {
+            if (g->exact[a] == -2)
+                continue;
+            const double *u = g->v[a], *ex = g->exact[a] >= 0 ? g->v[g->exact[a]] : NULL;
+            char name[96], title[256];
+            file_safe(name, sizeof name, g->names[a]);
+            sprintf(path, "%s/%s.%s", dir, name, fmt);
+            if (g->dim == 1) {   /* the points inside, in order */
+                double *x = buf, *uu = buf + g->n, *ee = buf + 2 * g->n;
+                long m = 0;
+                for (long i = 0; i < g->n; i++)
+                    if (g->inside[i]) {
+                        x[m] = g->x[i];
+                        uu[m] = u[i];
+                        ee[m++] = ex ? ex[i] : 0;
+                    }
+                snprintf(title, sizeof title, "%s on %s%s", g->names[a], g->domain,
+                         ex ? " against the exact solution" : "");
+                r = plot_solution_1d(path, title, g->coords[0], m, x, uu, g->names[a], ex ? ee : NULL,
+                                     "exact");
+                continue;
+            }
+            double *v = buf;
+            for (long i = 0; i < g->n; i++)
+                v[i] = g->inside[i] ? u[i] : NAN;
+            snprintf(title, sizeof title, "%s(%s, %s) on %s", g->names[a], g->coords[0], g->coords[1],
+                     g->domain);
+            PlotAxes ax = {title, g->coords[0], g->coords[1], 0, 0};
+            const double *x = g->x, *y = g->x + g->n;
+            r = plot_heatmap(path, &ax, g->counts[0], g->counts[1], x[0], x[g->n - 1], y[0], y[g->n - 1],
+                             v, g->names[a]);
+            if (r == 0 && ex) {
+                for (long i = 0; i < g->n; i++)
+                    v[i] = g->inside[i] ? fabs(u[i] - ex[i]) : NAN;
+                sprintf(path, "%s/%s_error.%s", dir, name, fmt);
+                snprintf(title, sizeof title, "|%s - exact| on %s", g->names[a], g->domain);
+                r = plot_heatmap(path, &ax, g->counts[0], g->counts[1], x[0], x[g->n - 1], y[0],
+                                 y[g->n - 1], v, "|error|");
+            }
+        }
+        free(buf);
+        free(path);
+    }
     return r;
 }

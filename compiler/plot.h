@@ -49,9 +49,19 @@ void plot_cleanup(void);
 int plot_prepare_dir(const char *dir);
 
 /* The figures of a finished run into dir, format "png" or "svg":
- * losses.FMT (every loss of the history, log scale) and, when the run tracks
- * values (loss weights, learning rates), tracked.FMT (log scale when all are
- * positive and span two decades).  0, or -1. */
+ * losses.FMT (every loss of the history, log scale); when the run tracks
+ * loss weights or learning rates (w.pde, lr.n), tracked.FMT; when it tracks
+ * scalar params (track nu), params.FMT, their trajectories (each log scale
+ * when all its values are positive and span two decades).  0, or -1. */
 int plot_run(const char *dir, const char *fmt, HyCtx *ctx);
+
+/* The figures of the fields of a run (fields.h) into dir: for each column
+ * that is not itself an exact solution, of a 1-D group DIR/NAME.FMT, the
+ * solution against its exact solution (when known) with the pointwise
+ * error; of a 2-D group a heat map DIR/NAME.FMT (points outside the domain
+ * grey) and, with an exact solution, DIR/NAME_error.FMT of |NAME - exact|.
+ * Groups of 3 or more coordinates get no figure.  0, or -1. */
+struct FieldSet;
+int plot_fields(const char *dir, const char *fmt, const struct FieldSet *fs);
 
 #endif

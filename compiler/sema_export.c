@@ -13,6 +13,10 @@
  * over point sets are refused with a located message ("--export:2:1: ..."
  * pointing into the item's text).  The synthetic domains and point sets stay
  * in c (a Comp used for an export is never emitted as a training program).
+ * An item with want set (fields.c) is lowered at those coordinates instead
+ * of its first field's, so expressions of coordinates alone (an exact
+ * solution) and bare networks work too; an optional item that cannot be
+ * lowered is dropped silently (root NO_NODE, no error counted).
  */
 #include <string.h>
 #include "sema_int.h"
@@ -107,6 +111,15 @@ static int check_pointwise(Sema *s, NodeId root, Loc loc, const char *text)
     return 0;
 }
 
+/* A stream that discards what is written (messages of optional items). */
+static FILE *quiet_out(void)
+{
+    static FILE *null;
+    if (!null)
+        null = fopen("/dev/null", "w");
+    return null;   /* NULL: diag writes to stderr */
+}
+
 void sema_export(Sema *s)
 {
     Comp *c = s->c;
@@ -121,26 +134,36 @@ void sema_export(Sema *s)
         c->diag.file = "--export";   /* messages point into the item's text */
         c->diag.src = it->src;
         c->diag.srclen = strlen(it->src);
-        const Sym *f = first_function(s, it->expr);
-        if (!f && unknown_name(s, it->expr))
-            continue;
-        if (!f) {
-            ERR(it->expr->loc, "'%s' names no field: export a field (field u(x) = ...) or an "
-                               "expression of one, e.g. dxx(u)", it->text);
-            continue;
-        }
-        const Stmt *st = f->st;
-        if (st->nparams < 1 || st->nparams > 8) {
-            ERR(it->expr->loc, "'%s' has %d coordinates; an export takes 1 to 8", f->name, st->nparams);
-            continue;
+        int nerr0 = c->diag.nerrors;
+        if (it->optional)
+            c->diag.out = quiet_out();
+        const Sym *f = it->want ? NULL : first_function(s, it->expr);
+        const char *const *coords = it->want;
+        int dim = it->nwant;
+        if (!it->want) {
+            if (!f && unknown_name(s, it->expr))
+                goto failed;
+            if (!f) {
+                ERR(it->expr->loc, "'%s' names no field: export a field (field u(x) = ...) or an "
+                                   "expression of one, e.g. dxx(u)", it->text);
+                goto failed;
+            }
+            coords = f->st->params;
+            dim = f->st->nparams;
+            if (dim < 1 || dim > 8) {
+                ERR(it->expr->loc, "'%s' has %d coordinates; an export takes 1 to 8", f->name, dim);
+                goto failed;
+            }
+        } else if (dim < 1 || dim > 8 || unknown_name(s, it->expr)) {
+            goto failed;
         }
         Domain d;
         memset(&d, 0, sizeof d);
         d.name = NULL;
         d.kind = DOM_BOX;
-        d.dim = st->nparams;
+        d.dim = dim;
         for (int k = 0; k < d.dim; k++) {
-            d.coords[k] = st->params[k];
+            d.coords[k] = coords[k];
             d.lo[k] = 0.0;
             d.hi[k] = 1.0;
         }
@@ -148,7 +171,7 @@ void sema_export(Sema *s)
         d.loc = it->expr->loc;
         *GROW(c->domains, c->ndomains) = d;
         PointSet *p = GROW(c->psets, c->npsets);
-        p->name = arena_printf(&c->arena, "(--export %s)", f->name);
+        p->name = arena_printf(&c->arena, "(--export %s)", f ? f->name : it->text);
         p->domain = c->ndomains - 1;
         p->kind = PS_LINSPACE;
         p->n = p->n0 = 1;
@@ -161,16 +184,23 @@ void sema_export(Sema *s)
         int ps = c->npsets - 1;
         Ctx cx = {ps, NULL, 0, 0, 0};
         NodeId v = lower(s, it->expr, &cx);
-        if (v == NO_NODE || check_pointwise(s, v, it->expr->loc, it->text) != 0)
-            continue;
+        if (v == NO_NODE || c->diag.nerrors > nerr0 || check_pointwise(s, v, it->expr->loc, it->text) != 0)
+            goto failed;
         it->root = v;
         it->ps = ps;
         it->dim = d.dim;
         it->coords = arena_alloc(&c->arena, sizeof(char *) * (size_t)d.dim);
         for (int k = 0; k < d.dim; k++)
-            it->coords[k] = st->params[k];
-        it->field = f->name;
-        it->field_line = st->loc.line;
+            it->coords[k] = coords[k];
+        it->field = f ? f->name : it->text;
+        it->field_line = f ? f->st->loc.line : 0;
+        c->diag.out = saved.out;
+        continue;
+    failed:
+        it->root = NO_NODE;
+        c->diag.out = saved.out;
+        if (it->optional)
+            c->diag.nerrors = nerr0;   /* dropped, not an error of the run */
     }
     saved.nerrors = c->diag.nerrors;
     saved.nwarnings = c->diag.nwarnings;

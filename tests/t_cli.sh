@@ -337,3 +337,67 @@ PY
 else
     ok "signal/int (skipped: no python3)"
 fi
+
+# ---- --fields: final fields on their domains as CSV ----
+# A 1-D field with an exact solution on a declared mesh: the grid is the mesh, the
+# exact column is sin(pi x), and the field column is what --eval computes from the
+# checkpoint of the same run at the same points.
+cat > "$tmp/f1.hyco" <<'EOF'
+seed 4
+domain line = interval(x: 0 .. 1, mesh 0.1)
+net n = mlp(1 -> 1, width 8, depth 2, tanh) optimizer adam(lr 1e-2)
+field u(x) = n(x) * x * (1 - x)
+loss pde = mse(dxx(u) + pi^2 * sin(pi*x)) over line
+train 50 epochs { step pde }
+expect rel_l2(u, sin(pi*x)) over line < 10
+EOF
+status fields/run 0 "$H" "$tmp/f1.hyco" --quiet --save "$tmp/f1.ck" --fields "$tmp/F1"
+if [ "$(head -1 "$tmp/F1/line.csv" 2>/dev/null)" = "x,u,u_exact" ]; then ok fields/header
+else fail fields/header "$(head -1 "$tmp/F1/line.csv" 2>&1)"; fi
+rows=$(awk 'END { print NR - 1 }' "$tmp/F1/line.csv" 2>/dev/null)
+[ "$rows" = 11 ] && ok fields/mesh-rows || fail fields/mesh-rows "$rows rows, want 11 (mesh 0.1 on [0, 1])"
+if awk -F, 'BEGIN { pi = atan2(0, -1) } NR > 1 { x = (NR - 2) / 10; e = sin(pi * $1) - $3;
+        if ($1 - x > 1e-15 || x - $1 > 1e-15 || e > 1e-15 || -e > 1e-15) bad = 1 } END { exit bad }' "$tmp/F1/line.csv"
+then ok fields/exact-column; else fail fields/exact-column "x or sin(pi x) wrong: $(sed -n 2,4p "$tmp/F1/line.csv")"; fi
+"$H" "$tmp/f1.hyco" --eval u --weights "$tmp/f1.ck" --at "$tmp/F1/line.csv" -o "$tmp/f1.eval.csv" 2> "$tmp/err"
+if paste -d, "$tmp/F1/line.csv" "$tmp/f1.eval.csv" | awk -F, 'NR > 1 { d = $2 - $5; s = $2 < 0 ? -$2 : $2;
+        if (d > 1e-14 * (1 + s) || -d > 1e-14 * (1 + s)) bad = 1; n++ } END { exit bad || n != 11 }'
+then ok fields/equals-eval; else fail fields/equals-eval "$(paste -d, "$tmp/F1/line.csv" "$tmp/f1.eval.csv" | sed -n 2,4p) $(cat "$tmp/err")"; fi
+# the field is not trivially zero (the column carries the trained values)
+awk -F, 'NR > 1 && ($2 > 1e-6 || $2 < -1e-6) { nz = 1 } END { exit !nz }' "$tmp/F1/line.csv" \
+    && ok fields/nonzero || fail fields/nonzero "u is 0 everywhere"
+
+# A disk without a mesh: the default grid over its box, only the points in the disk;
+# their number is the disk's share of the 121 x 121 grid.
+cat > "$tmp/f2.hyco" <<'EOF'
+domain ball = disk(x, y, center(0.5, 0.5), radius 0.5)
+points p = random(64) in ball
+net n = mlp(2 -> 1, width 8, depth 1, tanh) optimizer adam(lr 1e-2)
+field w(x, y) = n(x, y) + x
+loss fit = mse(w - y) over p
+train 20 epochs { step fit }
+EOF
+status fields/disk-run 0 "$H" "$tmp/f2.hyco" --quiet --fields "$tmp/F2"
+if awk -F, 'NR == 1 { ok = ($0 == "x,y,w") } NR > 1 { r = ($1 - 0.5)^2 + ($2 - 0.5)^2; if (r > 0.25 + 1e-12) bad = 1; n++ }
+        END { want = 3.14159265 / 4 * 121 * 121; exit !ok || bad || n < 0.98 * want || n > 1.02 * want }' "$tmp/F2/ball.csv"
+then ok fields/disk-mask; else fail fields/disk-mask "$(head -1 "$tmp/F2/ball.csv"), $(wc -l < "$tmp/F2/ball.csv") lines"; fi
+
+# Outputs never replace inputs: a data file in the --fields directory named like the CSV.
+mkdir -p "$tmp/F3"
+printf 'x,v\n0.1,1\n0.5,2\n0.9,3\n' > "$tmp/F3/line.csv"
+cp "$tmp/F3/line.csv" "$tmp/F3.keep"
+cat > "$tmp/F3/f3.hyco" <<'EOF'
+domain line = interval(x: 0 .. 1, mesh 0.5)
+data obs = load("line.csv", columns x v)
+net n = mlp(1 -> 1, width 4, depth 1) optimizer adam(lr 1e-2)
+field u(x) = n(x)
+loss fit = mse(u - obs.v) over obs
+train 5 epochs { step fit }
+EOF
+status fields/refuses-input 1 "$H" "$tmp/F3/f3.hyco" --quiet --fields "$tmp/F3"
+grep -q "input file" "$tmp/err" && cmp -s "$tmp/F3/line.csv" "$tmp/F3.keep" && ok fields/input-kept \
+    || fail fields/input-kept "$(cat "$tmp/err")"
+: > "$tmp/afile"
+status fields/dir-is-file 1 "$H" "$T" --quiet --fields "$tmp/afile"
+grep -q "not a directory" "$tmp/err" && ! grep -q "^summary:" "$tmp/out" && ok fields/fails-early \
+    || fail fields/fails-early "$(cat "$tmp/err" "$tmp/out")"

@@ -65,3 +65,41 @@ if awk -F, 'NR > 1 { d = $4 + $5 - 2; if (d > 1e-9 || d < -1e-9) bad = 1 } END {
     echo "ok plot/tracked-history-values"; else echo "FAIL plot/tracked-history-values: w.pde + w.bc != 2"; fi
 if [ -x "$B/test_plot" ] && "$B/test_plot" --read "$tmp/tr/losses.png" "$tmp/tr/tracked.png" > "$tmp/read" 2>&1; then
     echo "ok plot/tracked-figure"; else echo "FAIL plot/tracked-figure: $(cat "$tmp/read" 2>/dev/null)"; fi
+
+# field figures: a 1-D field against its exact solution with the error, 2-D heat
+# maps of a field and its error (a disk: grey outside), a tracked param's trajectory
+cat > "$tmp/f1.hyco" <<'SPEC'
+seed 1
+domain line = interval(x: 0 .. 1, mesh 0.05)
+net n = mlp(1 -> 1, width 8, depth 2, tanh) optimizer adam(lr 1e-2)
+param k = 0.5 optimizer adam(lr 1e-2)
+field u(x) = n(x) * x * (1 - x)
+loss pde = mse(dxx(u) + k * pi^2 * sin(pi*x)) over line
+loss pin = (k - 1)^2
+train 200 epochs { step pde, pin }
+track k
+expect rel_l2(u, sin(pi*x)) over line < 10
+SPEC
+if "$H" "$tmp/f1.hyco" --quiet --plot "$tmp/f1" > "$tmp/out" 2>&1; then echo "ok plot/field-1d-run"
+else echo "FAIL plot/field-1d-run: $(tail -3 "$tmp/out")"; fi
+if [ -x "$B/test_plot" ] && "$B/test_plot" --read "$tmp/f1/u.png" "$tmp/f1/params.png" > "$tmp/read" 2>&1; then
+    echo "ok plot/field-1d-figures"; else echo "FAIL plot/field-1d-figures: $(grep FAIL "$tmp/read" 2>/dev/null)"; fi
+if [ -e "$tmp/f1/tracked.png" ]; then echo "FAIL plot/params-apart: a tracked param went to tracked.png"
+else echo "ok plot/params-apart"; fi
+cat > "$tmp/f2.hyco" <<'SPEC'
+seed 2
+domain ball = disk(x, y, center(0, 0), radius 1)
+points p = sobol(256) in ball
+net n = mlp(2 -> 1, width 16, depth 2, tanh) optimizer adam(lr 1e-2)
+field u(x, y) = n(x, y)
+loss fit = mse(u - x * y) over p
+train 200 epochs { step fit }
+expect rel_l2(u, x * y) over p < 10
+SPEC
+if "$H" "$tmp/f2.hyco" --quiet --plot "$tmp/f2" --plot-format png > "$tmp/out" 2>&1; then echo "ok plot/field-2d-run"
+else echo "FAIL plot/field-2d-run: $(tail -3 "$tmp/out")"; fi
+if [ -x "$B/test_plot" ] && "$B/test_plot" --heat "$tmp/f2/u.png" "$tmp/f2/u_error.png" > "$tmp/read" 2>&1; then
+    echo "ok plot/field-2d-heatmaps"; else echo "FAIL plot/field-2d-heatmaps: $(grep FAIL "$tmp/read" 2>/dev/null)"; fi
+if "$H" "$tmp/f2.hyco" --quiet --epochs 5 --plot "$tmp/f2s" --plot-format svg > "$tmp/out" 2>&1 \
+    && grep -q '<svg' "$tmp/f2s/u.svg" && grep -q '<svg' "$tmp/f2s/u_error.svg"; then echo "ok plot/field-2d-svg"
+else echo "FAIL plot/field-2d-svg: $(ls "$tmp/f2s" 2>&1)"; fi

@@ -6,7 +6,11 @@
  * colours follow the field (low on one side, high on the other), SVG output,
  * and errors for unwritable paths and empty data.
  *   test_plot                 run the checks (KEEP=DIR keeps the figures in DIR)
- *   test_plot --read FILE...  check that each FILE is a PNG cairo can read
+ *   test_plot --read FILE...  check that each FILE is a PNG cairo can read, at
+ *                             least 300 x 200 pixels, with at least 1 % of its
+ *                             pixels not white
+ *   test_plot --heat FILE...  the same, and at least 25 % of the pixels in
+ *                             colour (a heat map fills its frame)
  */
 #include <cairo/cairo.h>
 #include <math.h>
@@ -295,11 +299,26 @@ static void test_prepare_dir(void)
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "--read") == 0) {
+    if (argc > 1 && (strcmp(argv[1], "--read") == 0 || strcmp(argv[1], "--heat") == 0)) {
+        int heat = argv[1][2] == 'h';
         for (int i = 2; i < argc; i++) {
             cairo_surface_t *s = png_magic(argv[i]) ? load(argv[i]) : NULL;
-            int ok = s && cairo_image_surface_get_width(s) > 0 && cairo_image_surface_get_height(s) > 0;
-            tap_check(ok, argv[i], "not a PNG that cairo reads");
+            int w = s ? cairo_image_surface_get_width(s) : 0, h = s ? cairo_image_surface_get_height(s) : 0;
+            long ink = 0, colour = 0;   /* pixels not white; saturated pixels (a colour map) */
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++) {
+                    double c[3];
+                    pixel(s, x, y, c);
+                    double mx = fmax(c[0], fmax(c[1], c[2])), mn = fmin(c[0], fmin(c[1], c[2]));
+                    ink += mn < 0.95;
+                    colour += mx - mn > 0.15;
+                }
+            double area = (double)w * h;
+            tap_check(s != NULL, argv[i], "not a PNG that cairo reads");
+            tap_check(w >= 300 && h >= 200, argv[i], "%d x %d pixels: too small for a figure", w, h);
+            tap_check(area > 0 && ink >= 0.01 * area, argv[i], "blank: %ld of %.0f pixels drawn", ink, area);
+            tap_check(!heat || (area > 0 && colour >= 0.25 * area), argv[i],
+                      "no heat map: %ld of %.0f pixels in colour", colour, area);
             if (s)
                 cairo_surface_destroy(s);
         }
