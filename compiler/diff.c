@@ -76,7 +76,7 @@ NodeId diff_coord(Comp *c, NodeId n, int ps, int k, NodeId *bad)
 #define DIV(x, y) ir_binary(ir, OP_DIV, (x), (y), L)
 #define UN(op, x) ir_unary(ir, op, (x), L)
     switch (nd.op) {
-    case OP_CONST: case OP_PARAM:           /* constants in x */
+    case OP_CONST: case OP_PARAM: case OP_WEIGHT:   /* constants in x */
         r = C(0); break;
     case OP_COORD:                          /* dx_j/dx_k = [j == k] */
         r = C(nd.aux == (uint32_t)k ? 1 : 0); break;

@@ -66,6 +66,7 @@ typedef struct Kernel {
     Plan *plans;
     int nplans;
     long vend, aend;    /* end of its V and A regions */
+    int weights;        /* substeps: 1 if it evaluates adaptive weights (OP_WEIGHT) */
 } Kernel;
 
 typedef struct Emit {
@@ -224,7 +225,7 @@ static void plan_kernel(Emit *e, Kernel *k)
                 for (int a = 0; a < cl->nargs; a++) dep[i] |= dep[cl->args[a]];
                 break;
             }
-            case OP_STOP: case OP_DATA: case OP_CONST: case OP_COORD: case OP_NOISE: break;
+            case OP_STOP: case OP_DATA: case OP_CONST: case OP_COORD: case OP_NOISE: case OP_WEIGHT: break;
             case OP_SIM: dep[i] = (uint8_t)sim_sample_dep(c, nd->aux, upd); break;   /* its parameters */
             case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW:
                 dep[i] = dep[nd->a] | dep[nd->b]; break;
@@ -459,6 +460,7 @@ static void emit_node(Emit *e, const long *voff, NodeId i, const char *ind)
         return;
     case OP_CONST: case OP_COORD: case OP_PARAM: case OP_NETOUT: case OP_DATA: case OP_STOP:
         return;   /* leaves and aliases: nothing to compute */
+    case OP_WEIGHT:   /* emit_weight */
     case OP_COUNT:
         break;
     }
@@ -548,7 +550,7 @@ static void emit_adjoint(Emit *e, Kernel *k, NodeId i)
     }
     case OP_PARAM:          /* handled by acc() at its parents */
     case OP_NETOUT:         /* handled per plan */
-    case OP_CONST: case OP_COORD: case OP_NOISE: case OP_DATA:
+    case OP_CONST: case OP_COORD: case OP_NOISE: case OP_DATA: case OP_WEIGHT:
         return;
     case OP_SIM:            /* seeds the simulator's adjoint (emit_sim.c) */
         emit_sim_bwd(c, e->o, i, k->aoff[i], node_cnt(e, i));
@@ -607,12 +609,41 @@ static void emit_jet_bwd(Emit *e, Kernel *k, const Plan *p)
     }
 }
 
+/* Adaptive weight node i (w.pde in a loss).  In a substep, the values of its
+ * balancer's losses (all computed before i: smaller indices, sched_reach) go
+ * to L[] and hy_balancer_weight advances the balancer once per step; checks
+ * and residuals read the current weights. */
+static void emit_weight(Emit *e, Kernel *k, NodeId i)
+{
+    Comp *c = e->c;
+    const Node *nd = &c->ir.nodes[i];
+    const Balancer *bl = &c->bals[nd->aux >> 16];
+    int q = (int)(nd->aux & 0xffff);
+    char R[64], A[64];
+    val(e, k->voff, i, R, sizeof R);
+    if (!k->is_step) {
+        fprintf(e->o, "    %s = hy_balancer_weights(c, %u)[%d];   /* %s.%s */\n", R, nd->aux >> 16, q, bl->name,
+                c->losses[bl->losses[q]].name);
+        return;
+    }
+    k->weights = 1;
+    for (int l = 0; l < bl->nloss; l++)
+        fprintf(e->o, "    L[%d] = %s;   /* %s */\n", bl->losses[l], val(e, k->voff, c->losses[bl->losses[l]].root, A, sizeof A),
+                c->losses[bl->losses[l]].name);
+    fprintf(e->o, "    %s = hy_balancer_weight(c, %u, %d);   /* %s.%s */\n", R, nd->aux >> 16, q, bl->name,
+            c->losses[bl->losses[q]].name);
+}
+
 static void emit_forward(Emit *e, Kernel *k)
 {
     Comp *c = e->c;
     for (NodeId i = 0; i < c->ir.nnodes; i++) {
         if (!k->need[i]) continue;
         const Node *nd = &c->ir.nodes[i];
+        if (nd->op == OP_WEIGHT) {
+            emit_weight(e, k, i);
+            continue;
+        }
         if (nd->op == OP_NETOUT) {
             if (first_netout(e, k, (int)nd->a, 0) == i) emit_jet_fwd(e, k, &k->plans[k->plan_of_call[nd->a]]);
             continue;
@@ -999,6 +1030,8 @@ static void emit_setup(Emit *e, const uint8_t *has_refresh)
             if (c->steps[s].coef[l] != 1 || c->steps[s].bal[l] >= 0)
                 fprintf(o, "    hy_substep_term(c, %d, %d, %.17g, %d, %d);\n", s, l, c->steps[s].coef[l], c->steps[s].bal[l],
                         c->steps[s].bal_index[l]);
+    for (int i = 0; i < e->nk; i++)
+        if (e->ks[i].is_step && e->ks[i].weights) fprintf(o, "    hy_substep_balanced(c, %d);\n", e->ks[i].index);
     for (int b = 0; b < c->nbals; b++)
         if (c->bals[b].tracked) fprintf(o, "    hy_track_balancer(c, %d);\n", b);
     for (int t = 0; t < c->ntrack_lr; t++) fprintf(o, "    hy_track_lr(c, %d);\n", c->track_lr[t]);

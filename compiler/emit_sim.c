@@ -99,7 +99,8 @@ static void emit_one(SEmit *e, NodeId i, const char *ind)
     case OP_SQRT: fn = "sqrt"; break;
     case OP_CONST: case OP_COORD: case OP_PARAM: case OP_NETOUT: case OP_STOP:
         return;   /* leaves and aliases */
-    case OP_NOISE: case OP_DATA: case OP_MEAN: case OP_SUM: case OP_MAXR: case OP_SIM: case OP_COUNT:
+    case OP_NOISE: case OP_DATA: case OP_MEAN: case OP_SUM: case OP_MAXR: case OP_SIM: case OP_WEIGHT:
+    case OP_COUNT:
         HY_ICE("emit_sim: %s in a simulator expression", op_name(nd->op));
     }
     fprintf(o, "%sconst double %s = hy_%s(%s);\n", ind, R, fn, A);

@@ -606,7 +606,7 @@ static void put_function(Xp *x, FILE *f, const ExportItem *it)
         case OP_LOG: fn = "log"; break;
         case OP_TANH: fn = "tanh"; break;
         case OP_SQRT: fn = "sqrt"; break;
-        case OP_NOISE: case OP_DATA: case OP_SIM: case OP_COUNT:
+        case OP_NOISE: case OP_DATA: case OP_SIM: case OP_WEIGHT: case OP_COUNT:
             HY_ICE("export: %s in an exported expression", op_name(nd->op));
         }
         fprintf(f, "    const double t%u = %s(%s);\n", i, fn, A);
@@ -899,7 +899,7 @@ void export_eval_values(const Comp *c, const ExportItem *items, int nitems, HyCt
             case OP_LE: for (long p = 0; p < BS; p++) v[p] = (double)(a[p] <= b[p]); break;
             case OP_SEL: for (long p = 0; p < BS; p++) v[p] = a[p] != 0 ? b[p] : 0.0; break;
             case OP_SELN: for (long p = 0; p < BS; p++) v[p] = a[p] != 0 ? 0.0 : b[p]; break;
-            case OP_NOISE: case OP_DATA: case OP_SIM: case OP_COUNT:
+            case OP_NOISE: case OP_DATA: case OP_SIM: case OP_WEIGHT: case OP_COUNT:
                 HY_ICE("eval: %s in an exported expression", op_name(nd->op));
             }
         }

@@ -106,7 +106,7 @@ static NodeId intern(Ir *ir, Node *n)
     NodeId id = ir->nnodes++;
     if (n->loc.line > 0) ir->last_loc = n->loc;
     n->trainable_dep = 0;
-    if (n->op == OP_PARAM || n->op == OP_NETOUT || n->op == OP_SIM) n->trainable_dep = 1;
+    if (n->op == OP_PARAM || n->op == OP_NETOUT || n->op == OP_SIM || n->op == OP_WEIGHT) n->trainable_dep = 1;
     if (n->op != OP_NETOUT && n->op != OP_DATA) {
         if (n->a != NO_NODE && ir->nodes[n->a].trainable_dep) n->trainable_dep = 1;
         if (n->b != NO_NODE && ir->nodes[n->b].trainable_dep) n->trainable_dep = 1;
@@ -179,7 +179,7 @@ static double fold(Op op, double x, double y)
     case OP_LE: return x <= y;
     case OP_SEL: return x != 0 ? y : 0.0;
     case OP_SELN: return x != 0 ? 0.0 : y;
-    case OP_CONST: case OP_COORD: case OP_PARAM: case OP_NETOUT: case OP_NOISE: case OP_DATA: case OP_SIM:
+    case OP_CONST: case OP_COORD: case OP_PARAM: case OP_NETOUT: case OP_NOISE: case OP_DATA: case OP_SIM: case OP_WEIGHT:
     case OP_COUNT:
         break;
     }
@@ -259,7 +259,7 @@ NodeId ir_binary(Ir *ir, Op op, NodeId a, NodeId b, Loc loc)
         if (ca) return (ir->nodes[a].num != 0) == (op == OP_SEL) ? b : ir_const(ir, 0);
         if (ir_is_const(ir, b, 0)) return b;
         break;
-    case OP_CONST: case OP_COORD: case OP_PARAM: case OP_NETOUT: case OP_NOISE: case OP_DATA: case OP_SIM:
+    case OP_CONST: case OP_COORD: case OP_PARAM: case OP_NETOUT: case OP_NOISE: case OP_DATA: case OP_SIM: case OP_WEIGHT:
     case OP_NEG: case OP_SIN: case OP_COS: case OP_EXP: case OP_LOG: case OP_TANH: case OP_SQRT:
     case OP_ABS: case OP_SIGN: case OP_STOP: case OP_MEAN: case OP_SUM: case OP_MAXR: case OP_COUNT:
         HY_ICE("ir_binary: %s is not a binary op", op_name(op));
@@ -392,6 +392,8 @@ void ir_dump(FILE *out, const Comp *c, NodeId *roots, int nroots)
         case OP_NOISE: fprintf(out, " sigma %.17g stream %u", n->num, n->aux); break;
         case OP_DATA: fprintf(out, " n%u id %u", n->a, n->aux); break;
         case OP_SIM: fprintf(out, " sample %u", n->aux); break;
+        case OP_WEIGHT: fprintf(out, " %s.%s", c->bals[n->aux >> 16].name,
+                                c->losses[c->bals[n->aux >> 16].losses[n->aux & 0xffff]].name); break;
         case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW:
         case OP_LT: case OP_LE: case OP_SEL: case OP_SELN:
             fprintf(out, " n%u n%u", n->a, n->b); break;

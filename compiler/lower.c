@@ -186,6 +186,49 @@ static NodeId bare_function(Sema *s, const Sym *y, Loc loc, Ctx *cx)
 
 static NodeId net_at_coords(Sema *s, const Sym *y, Loc loc, Ctx *cx, int out);
 
+/* A loss named in an expression ('loss total = pde + 10 * bc'): its scalar
+ * value, with its own 'over' sets, inlined.  A name refers to the losses
+ * declared above it, so losses cannot refer to each other in a cycle; a loss
+ * naming itself, or one declared below, is a located error (lower_name). */
+static NodeId loss_ref(Sema *s, const Sym *y, Loc loc, const Ctx *cx)
+{
+    if (y->index < 0) return NO_NODE;   /* its declaration failed (reported) */
+    if (y->index >= s->c->nlosses) {    /* the loss being declared (decl_loss) */
+        ERR(loc, "loss '%s' refers to itself", y->name);
+        return NO_NODE;
+    }
+    if (cx->closed) {
+        ERR(loc, "a loss cannot be used inside a field or let body: name it in a loss, expect or report");
+        return NO_NODE;
+    }
+    s->c->losses[y->index].used = 1;
+    return s->c->losses[y->index].root;
+}
+
+/* w.NAME: the adaptive weight of loss NAME in balancer bi ('weights w =
+ * ...'), a scalar value of the training step and a constant for every
+ * derivative (OP_WEIGHT; emit.c evaluates the balancer's losses first). */
+static NodeId weight_ref(Sema *s, int bi, const char *name, Loc loc, const Ctx *cx)
+{
+    const Balancer *b = &s->c->bals[bi];
+    int q = -1;
+    for (int k = 0; k < b->nloss; k++)
+        if (strcmp(s->c->losses[b->losses[k]].name, name) == 0) q = k;
+    if (q < 0) {
+        char list[256] = "";
+        for (int k = 0; k < b->nloss && strlen(list) < 200; k++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "", s->c->losses[b->losses[k]].name);
+        ERR(loc, "'%s' is not one of the losses of weights '%s' (%s)", name, b->name, list);
+        return NO_NODE;
+    }
+    if (cx->closed) {
+        ERR(loc, "adaptive weights cannot be used inside a field or let body: use them in a loss");
+        return NO_NODE;
+    }
+    for (int k = 0; k < b->nloss; k++) s->c->losses[b->losses[k]].used = 1;
+    return ir_leaf(&s->c->ir, OP_WEIGHT, -1, ((uint32_t)bi << 16) | (uint32_t)q, 0, loc);
+}
+
 static NodeId lower_name(Sema *s, const Expr *e, Ctx *cx)
 {
     Ir *ir = &s->c->ir;
@@ -207,6 +250,12 @@ static NodeId lower_name(Sema *s, const Expr *e, Ctx *cx)
                 ERR(e->loc, "'%s' is not a coordinate of point set '%s'", e->name, s->c->psets[cx->ps].name);
             return NO_NODE;
         }
+        for (const Stmt *q = s->c->ast->first; q; q = q->next)   /* an error path only */
+            if (q->kind == ST_LOSS && strcmp(q->name, e->name) == 0) {
+                ERR(e->loc, "loss '%s' is declared below (line %d): a loss can name only the losses declared above it "
+                            "(so losses never refer to each other in a cycle)", e->name, q->loc.line);
+                return NO_NODE;
+            }
         const char *hint = sym_suggest(s, e->name);
         if (hint) ERR(e->loc, "unknown name '%s'; did you mean '%s'?", e->name, hint);
         else ERR(e->loc, "unknown name '%s'", e->name);
@@ -235,9 +284,13 @@ static NodeId lower_name(Sema *s, const Expr *e, Ctx *cx)
     case SYM_NET:
         return net_at_coords(s, y, e->loc, cx, -1);
     case SYM_WEIGHTS:
-        ERR(e->loc, "adaptive weights weigh step terms ('step %s.NAME * NAME'), not values in expressions", y->name);
+        if (y->index < 0) return NO_NODE;   /* its declaration failed (reported) */
+        ERR(e->loc, "'%s' holds one adaptive weight per loss: pick one, e.g. %s.%s", y->name, y->name,
+            s->c->losses[s->c->bals[y->index].losses[0]].name);
         return NO_NODE;
-    case SYM_DOMAIN: case SYM_POINTS: case SYM_LOSS:
+    case SYM_LOSS:
+        return loss_ref(s, y, e->loc, cx);
+    case SYM_DOMAIN: case SYM_POINTS:
         ERR(e->loc, "'%s' is a %s, not a value", y->name, sym_kind_name[y->kind]);
         return NO_NODE;
     }
@@ -445,6 +498,8 @@ static NodeId lower_member(Sema *s, const Expr *e, Ctx *cx)
 {
     const Expr *l = e->lhs;
     Sym *y = (l->kind == EX_NAME || l->kind == EX_CALL) ? sym_lookup(s, l->name) : NULL;
+    if (y && y->kind == SYM_WEIGHTS && l->kind == EX_NAME)
+        return y->index < 0 ? NO_NODE : weight_ref(s, y->index, e->name, e->loc, cx);
     if (y && y->kind == SYM_NET) {
         if (y->index < 0) return NO_NODE;
         int out = net_output_named(s, y, e->name, e->loc);

@@ -30,7 +30,7 @@ static void walk(const Comp *c, NodeId n, uint8_t *seen, uint8_t *tr)
         for (int i = 0; i < cl->nargs; i++) walk(c, cl->args[i], seen, tr);
         return;
     }
-    case OP_DATA: case OP_CONST: case OP_COORD: case OP_NOISE:
+    case OP_DATA: case OP_CONST: case OP_COORD: case OP_NOISE: case OP_WEIGHT:   /* a weight: no gradient */
         return;
     case OP_SIM:                /* the parameters of the simulator */
         sim_sample_deps(c, nd->aux, tr);
@@ -79,6 +79,11 @@ void sched_reach(const Comp *c, NodeId root, uint8_t *mark)
         if (nd->op == OP_NETOUT) {
             const Call *cl = &c->ir.calls[nd->a];
             for (int k = 0; k < cl->nargs; k++) mark[cl->args[k]] = 1;
+            continue;
+        }
+        if (nd->op == OP_WEIGHT) {   /* its balancer's losses are evaluated first (smaller indices) */
+            const Balancer *b = &c->bals[nd->aux >> 16];
+            for (int k = 0; k < b->nloss; k++) mark[c->losses[b->losses[k]].root] = 1;
             continue;
         }
         if (nd->op == OP_CONST || nd->op == OP_COORD || nd->op == OP_PARAM || nd->op == OP_NOISE || nd->op == OP_SIM)

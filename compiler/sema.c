@@ -364,21 +364,46 @@ static void decl_loss(Sema *s, const Stmt *st)
 }
 
 /* The source text of a statement's value, for reports: from its first token
- * to the end of its line, without a trailing comment. */
+ * after the keyword to the start of the next statement (or the end of the
+ * source), over as many lines as it spans, without comments, every run of
+ * white space (line breaks included) one blank. */
 static const char *stmt_text(Sema *s, const Stmt *st, Loc from)
 {
     const char *p = s->c->diag.src;
     int line = 1;
     while (*p && line < from.line) { if (*p == '\n') line++; p++; }
     if (line != from.line) return "?";
-    for (int i = 1; i < from.col && *p && *p != '\n'; i++) p++;
-    while (*p >= 'a' && *p <= 'z') p++;          /* the keyword */
-    while (*p == ' ' || *p == '\t') p++;
-    const char *end = p;
-    while (*end && *end != '\n' && *end != '#') end++;
-    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r')) end--;
-    (void)st;
-    return arena_strndup(&s->c->arena, p, (size_t)(end - p));
+    int col = 1;
+    for (; col < from.col && *p && *p != '\n'; col++) p++;
+    for (; *p >= 'a' && *p <= 'z'; col++) p++;   /* the keyword */
+    Loc stop = st->next ? st->next->loc : (Loc){0, 0};   /* line 0: to the end */
+    char *out = arena_alloc(&s->c->arena, 256), *o = out;
+    size_t cap = 256;
+    int blank = 0;
+    for (; *p; p++) {
+        if (stop.line > 0 && (line > stop.line || (line == stop.line && col >= stop.col))) break;
+        char ch = *p;
+        if (ch == '#') {   /* a comment: to the end of its line */
+            while (p[1] && p[1] != '\n') p++;
+            col = 1;       /* the '\n' that follows counts the line */
+            continue;
+        }
+        if (ch == '\n') { line++; col = 1; blank = o > out; continue; }
+        col++;
+        if (ch == ' ' || ch == '\t' || ch == '\r') { blank = o > out; continue; }
+        if ((size_t)(o - out) + 3 > cap) {   /* grow in the arena (old block is left) */
+            char *n = arena_alloc(&s->c->arena, 2 * cap);
+            memcpy(n, out, (size_t)(o - out));
+            o = n + (o - out);
+            out = n;
+            cap *= 2;
+        }
+        if (blank) *o++ = ' ';
+        blank = 0;
+        *o++ = ch;
+    }
+    *o = 0;
+    return out;
 }
 
 static void decl_check(Sema *s, const Stmt *st)
@@ -453,7 +478,7 @@ static int sema_body(Comp *c)
     for (int j = 0; j < c->nsteps; j++)
         for (int k = 0; k < c->steps[j].nloss; k++) used[c->steps[j].losses[k]] = 1;
     for (int i = 0; i < c->nlosses; i++)
-        if (!used[i] && c->nsteps) diag_warning(&c->diag, c->losses[i].loc, "loss '%s' is never used in a step", c->losses[i].name);
+        if (!used[i] && !c->losses[i].used && c->nsteps) diag_warning(&c->diag, c->losses[i].loc, "loss '%s' is never used in a step", c->losses[i].name);
     return c->diag.nerrors ? 1 : 0;
 }
 

@@ -84,6 +84,7 @@ static int check_pointwise(Sema *s, NodeId root, Loc loc, const char *text)
         case OP_NOISE: bad = "noise"; break;
         case OP_DATA: bad = "data"; break;
         case OP_SIM: bad = "a simulator's state"; break;
+        case OP_WEIGHT: bad = "an adaptive loss weight (a value of the training step)"; break;
         case OP_MEAN: case OP_SUM: case OP_MAXR:
             if (c->ir.nodes[nd->a].ps >= 0)
                 bad = "a mean, sum or maximum over points";

@@ -14,6 +14,7 @@
  *             each with optional min_lr / max_lr clamps
  *   weights w = relobralo(l1, l2, ..., alpha a, tau t, rho r, mode raw|minmax|l2) | softadapt | dwa
  *             | lbpinns | rlw
+ *             (w.l is also a value inside later losses: OP_WEIGHT, lower.c weight_ref, emit.c)
  *   train N epochs { step [c *] [w.l *] l, ... [x k] ... }
  *   then M iterations [optimizer OPT] { step ... }
  *   track w, lr
@@ -383,6 +384,7 @@ void decl_weights(Sema *s, const Stmt *st)
         b.losses[b.nloss++] = ly->index;
     }
     if (b.nloss < 1) { ERR(v->loc, "%s needs the losses it weighs, e.g. %s(pde, bc)", v->name, v->name); return; }
+    if (b.nloss > 256) { ERR(v->loc, "a balancer weighs at most 256 losses, not %d", b.nloss); return; }
     if (!read_opts(s, &opts, kinds[ki].o, kinds[ki].n, b.param, 0, extra)) return;
     b.nparam = kinds[ki].n;
     const Arg *m = find_opt(v, "mode");

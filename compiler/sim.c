@@ -200,6 +200,10 @@ static int check_expr(Sema *s, NodeId root, int sim, int states, Loc loc, const 
             ERR(loc, "%s cannot use a simulator's values", what);
             ok = 0;
             continue;
+        case OP_WEIGHT:
+            ERR(loc, "%s cannot use adaptive loss weights", what);
+            ok = 0;
+            continue;
         case OP_CONST: case OP_COORD: case OP_PARAM:
             continue;
         case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW: case OP_NEG: case OP_SIN: case OP_COS:
@@ -646,6 +650,7 @@ NodeId sim_partial(Comp *c, NodeId n, NodeId leaf, NodeId *memo, uint32_t nmemo)
 #define UN(op, x) ir_unary(ir, op, (x), L)
     switch (nd.op) {
     case OP_CONST: case OP_COORD: case OP_PARAM: case OP_NETOUT: case OP_NOISE: case OP_DATA: case OP_SIM:
+    case OP_WEIGHT:
         r = C(0); break;                                   /* other leaves */
     case OP_ADD: PA(); PB(); r = ADD(da, db); break;
     case OP_SUB: PA(); PB(); r = SUB(da, db); break;
@@ -750,7 +755,8 @@ static void interp_run(Interp *it, const double *x, const double *P, double (*je
         case OP_LE: r = a <= b; break;
         case OP_SEL: r = a != 0 ? b : 0; break;
         case OP_SELN: r = a != 0 ? 0 : b; break;
-        case OP_NOISE: case OP_DATA: case OP_MEAN: case OP_SUM: case OP_MAXR: case OP_SIM: case OP_COUNT:
+        case OP_NOISE: case OP_DATA: case OP_MEAN: case OP_SUM: case OP_MAXR: case OP_SIM: case OP_WEIGHT:
+        case OP_COUNT:
             HY_ICE("sim: cannot evaluate %s", op_name(nd->op));
         }
         v[i] = r;

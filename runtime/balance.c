@@ -2,9 +2,10 @@
  * substep (hy_step_weights, hy_substep_term) and tracked columns.
  *
  * A balancer advances once per training step of a substep using it, inside
- * that step's first hy_step_weights call (the step function has written its
- * losses by then), so its weights are functions of the current losses, used
- * stop-gradient for the same step's gradient.  Inputs l_k are the raw losses
+ * that step's first hy_step_weights call or, for weights inside a loss
+ * expression, its first hy_balancer_weight call (the step function has
+ * written the balancer's losses by then), so its weights are functions of the
+ * current losses, used stop-gradient for the same step's gradient.  Inputs l_k are the raw losses
  * transformed by the mode (hyrt_api.h).  t = number of the advance (from 1),
  * K = number of losses.  Formulas (restated from the sources; details and
  * defaults in the shared ALGORITHMS.md):
@@ -367,6 +368,25 @@ const double *hy_step_weights(HyCtx *c)
         return c->wbuf;
     }
     return sb->w;
+}
+
+double hy_balancer_weight(HyCtx *c, int b, int index)
+{
+    RtBal *bal = bal_of(c, b, "hy_balancer_weight");
+    if (index < 0 || index >= bal->n)
+        RT_ICE("hy_balancer_weight: balancer '%s' has no weight %d", bal->name, index);
+    if (c->bal_live && c->cur_sb && bal->token != c->step_token)
+        bal_advance(c, b);
+    return bal->w[index];
+}
+
+void hy_substep_balanced(HyCtx *c, int substep)
+{
+    if (substep < 0 || substep >= c->nsub)
+        RT_ICE("hy_substep_balanced: no substep %d", substep);
+    if (c->finalized)
+        RT_ICE("hy_substep_balanced '%s' after training started", c->sub[substep].label);
+    c->sub[substep].bal_inner = 1;
 }
 
 void hy_substep_term(HyCtx *c, int substep, int k, double coef, int balancer, int index)

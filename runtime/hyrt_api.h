@@ -318,6 +318,16 @@ const double *hy_balancer_weights(HyCtx *c, int b);
  * plus, once for every lbpinns balancer its terms use, sum_k s_k (a constant
  * for the networks: it never changes their gradients). */
 void hy_substep_term(HyCtx *c, int substep, int k, double coef, int balancer, int index);
+/* Weight `index` of balancer b as a value inside a loss ('w.pde' in a loss
+ * expression).  In a training step of a substep, the first call advances b
+ * (at most once per step, shared with hy_step_weights) from
+ * hy_loss_values(c) of b's losses, which the caller writes just before;
+ * elsewhere (hy_substep_eval, checks, residuals) the current weights.  The
+ * step function treats the value as a constant (no gradient). */
+double hy_balancer_weight(HyCtx *c, int b, int index);
+/* Substep `substep`'s losses contain adaptive weights: its L-BFGS steps
+ * evaluate afresh at their start (the weights of the new step differ). */
+void hy_substep_balanced(HyCtx *c, int substep);
 
 /* Tracked quantities: extra columns of the loss log and the history, after
  * the losses, never part of any loss.  hy_track_balancer adds one column per

@@ -604,7 +604,7 @@ static int lbfgs_step(HyCtx *c, long s)
      * call: step_token moved by exactly this step), no balancer weighs its
      * terms, no point set can have been redrawn (hy_ps_update redraws in
      * phase 0 only), and its parameters are bitwise those that step returned. */
-    lb->reuse = sb->lb_stamp == c->step_token - 1 && sb->nbal_terms == 0 && sb->phase > 0 &&
+    lb->reuse = sb->lb_stamp == c->step_token - 1 && sb->nbal_terms == 0 && !sb->bal_inner && sb->phase > 0 &&
                 lb->have_last &&
                 memcmp(sb->lb_x, lb->xbest, sizeof(double) * (size_t)sb->lb_n) == 0;
     c->lb_best = lb->reuse ? lb->fbest : INFINITY;

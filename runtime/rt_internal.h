@@ -249,6 +249,7 @@ typedef struct Substep {
     double *coef;               /* hy_substep_term: term k weighs coef[k] * (tbal[k] >= 0 ? */
     int *tbal, *tidx;           /*   weight tidx[k] of balancer tbal[k] : 1); NULL: all 1 */
     int nbal_terms;             /* terms with a balancer */
+    int bal_inner;              /* its losses contain adaptive weights (hy_substep_balanced) */
     int multi;                  /* a trainable uses MultiAdam: one pass per loss (finalize) */
     RtLbfgs *lbfgs;             /* trainables stepped by L-BFGS(-B) together, else NULL */
     double *lb_x, *lb_lo, *lb_hi; /* their packed parameters and bounds [lb_n] */
