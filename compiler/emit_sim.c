@@ -438,6 +438,16 @@ void emit_sim_kernel_end(Comp *c, FILE *o, const uint8_t *active)
 void emit_train_sched(Comp *c, FILE *o)
 {
     for (int k = 0; k < c->ntrack_par; k++) fprintf(o, "    hy_track_param(c, %d);\n", c->track_par[k]);
+    /* every scalar parameter a simulator reads is a history column too (after the tracked ones) */
+    for (int t = 0; c->sim && t < c->ntrs; t++) {
+        int used = -1, have = c->trs[t].kind != TR_SCALAR;
+        for (int s = 0; s < c->sim->nsims && used < 0; s++)
+            for (int d = 0; d < c->sim->sims[s].ndeps; d++)
+                if (c->sim->sims[s].deps[d] == t) used = s;
+        for (int k = 0; k < c->ntrack_par && !have; k++) have = c->track_par[k] == t;
+        if (used >= 0 && !have)
+            fprintf(o, "    hy_track_param(c, %d);   /* %s (simulator %s) */\n", t, c->trs[t].name, c->sim->sims[used].name);
+    }
     if (c->warmup > 0) fprintf(o, "    hy_warmup(c, %ld);\n", c->warmup);
     for (int s = 0; s < c->nsteps; s++) {
         const Substep *st = &c->steps[s];

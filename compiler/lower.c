@@ -664,6 +664,7 @@ static NodeId lower_call(Sema *s, const Expr *e, Ctx *cx)
         ERR(e->loc, "'%s' is a %s and cannot be called", f, sym_kind_name[y->kind]);
         return NO_NODE;
     }
+    if (strcmp(f, "upwind") == 0) return sim_upwind(s, e, cx);   /* sim.c */
     if (strcmp(f, "where") == 0) {
         if (e->nargs != 3 || e->args[0]->kind != ARG_EXPR || e->args[1]->kind != ARG_EXPR ||
             e->args[2]->kind != ARG_EXPR) {

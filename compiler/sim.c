@@ -19,7 +19,9 @@
  * drhs/d(u_xy) and R = drhs/du (the symbolic partials, evaluated) give the
  * symbol of the discrete operator on a Fourier mode,
  *   lambda(theta) = sum_a [D_a (2 cos theta_a - 2) / h_a^2 + i A_a sin theta_a / h_a]
- *                   - B sin theta_x sin theta_y / (h_x h_y) + R,
+ *                   - B sin theta_x sin theta_y / (h_x h_y) + R
+ *                   + sum_a [U_a (1 - e^{-i theta_a}) + V_a (e^{i theta_a} - 1)] / h_a
+ * (U_a, V_a: drhs/d of upwind's backward and forward differences),
  * and the step is flagged where the stepper's amplification |P(dt lambda)|
  * (P(z) = 1 + z for Euler, 1 + z + z^2/2 + z^3/6 + z^4/24 for RK4) exceeds
  * max(1, |exp(dt lambda)|) by more than a factor 2^(dt / T), T = steps dt:
@@ -539,6 +541,35 @@ void decl_sim(Sema *s, const Stmt *st)
     if (!sm.rollout) stability(s, &t->sims[sim]);   /* a network's growth is what it learns */
 }
 
+/* ---- upwind(c, dx(u)) ---- */
+
+NodeId sim_upwind(Sema *s, const Expr *e, Ctx *cx)
+{
+    Comp *c = s->c;
+    Ir *ir = &c->ir;
+    if (e->nargs != 2 || e->args[0]->kind != ARG_EXPR || e->args[1]->kind != ARG_EXPR) {
+        ERR(e->loc, "'upwind' takes 2 arguments: upwind(velocity, dx(STATE)) in a simulator's right-hand side");
+        return NO_NODE;
+    }
+    NodeId vel = lower(s, e->args[0]->e, cx);
+    NodeId d = lower(s, e->args[1]->e, cx);
+    if (vel == NO_NODE || d == NO_NODE) return NO_NODE;
+    const Node *dn = &ir->nodes[d];
+    uint32_t code = dn->op == OP_NETOUT ? dn->aux : 0;
+    if (dn->op != OP_NETOUT || ir->calls[dn->a].net >= 0 || code == 0 || code > 0xff) {
+        ERR(e->args[1]->loc, "the second argument of 'upwind' must be a first derivative of a simulator's state, "
+                             "like dx(u) or dy(u), inside its right-hand side");
+        return NO_NODE;
+    }
+    Loc L = e->loc;
+    NodeId back = ir_netout(ir, (int)dn->a, 0, SIM_UPWIND_BACK | code, L);
+    NodeId fwd = ir_netout(ir, (int)dn->a, 0, SIM_UPWIND_FWD | code, L);
+    NodeId pos = ir_binary(ir, OP_LT, ir_const(ir, 0), vel, L);   /* velocity > 0: the upstream side is behind */
+    NodeId a = ir_binary(ir, OP_SEL, pos, ir_binary(ir, OP_MUL, vel, back, L), L);
+    NodeId b = ir_binary(ir, OP_SELN, pos, ir_binary(ir, OP_MUL, vel, fwd, L), L);
+    return ir_binary(ir, OP_ADD, a, b, L);
+}
+
 /* ---- samples: s.u over a point set ---- */
 
 static const char *coord_list(Comp *c, const Domain *d)
@@ -778,6 +809,13 @@ int sim_stencil(const Grid *g, uint32_t code, int *off, double *w)
 #define O(dx, dy) (g->dim == 1 ? (dx) + 1 : ((dx) + 1) * 3 + (dy) + 1)
     int ax = (int)(code & 0xff) - 1, ay = (int)((code >> 8) & 0xff) - 1;
     if (code == 0) { off[0] = O(0, 0); w[0] = 1; return 1; }
+    if ((code & ~0xffu) == SIM_UPWIND_BACK || (code & ~0xffu) == SIM_UPWIND_FWD) {   /* one-sided d/da */
+        if (ax < 0 || ax >= g->dim) return -1;
+        int sx = ax == 0, sy = ax == 1, fwd = (code & ~0xffu) == SIM_UPWIND_FWD;
+        off[0] = fwd ? O(sx, sy) : O(0, 0); w[0] = 1.0 / g->h[ax];     /* (u(+e) - u) / h */
+        off[1] = fwd ? O(0, 0) : O(-sx, -sy); w[1] = -1.0 / g->h[ax];  /* (u - u(-e)) / h */
+        return 2;
+    }
     if (code > 0xffff || ax < 0 || ax >= g->dim || (code > 0xff && (ay < 0 || ay >= g->dim))) return -1;
     int ex[2] = {ax == 0, ax == 1}, ey[2] = {ay == 0, ay == 1};
     if (code <= 0xff) {                  /* d/da: (u(+e) - u(-e)) / 2h */
@@ -838,8 +876,9 @@ static double complex amplification(int method, double complex z)
     return 1 + z * (1 + z * (0.5 + z * (1.0 / 6 + z / 24)));
 }
 
-/* Per node and field: D_x, D_y, A_x, A_y, B, R (see the header). */
-enum { CO_DX, CO_DY, CO_AX, CO_AY, CO_B, CO_R, CO_N };
+/* Per node and field: D_x, D_y, A_x, A_y, B, R (see the header), and the
+ * coefficients of upwind's one-sided differences: backward and forward, per axis. */
+enum { CO_DX, CO_DY, CO_AX, CO_AY, CO_B, CO_R, CO_BX, CO_FX, CO_BY, CO_FY, CO_N };
 
 /* 1 when dt is stable for every coefficient set over a run of duration T;
  * *worst gets the largest excess amplification and *at its index. */
@@ -856,9 +895,11 @@ static int stable_at(const Grid *g, int method, double dt, double T, const doubl
             for (int b = (g->dim == 2 ? -nt / 2 : 0); b <= (g->dim == 2 ? nt / 2 : 0); b++) {
                 double tx = M_PI * a / nt, ty = g->dim == 2 ? 2 * M_PI * b / nt : 0;
                 double complex lam = k[CO_DX] * (2 * cos(tx) - 2) / (g->h[0] * g->h[0]) + I * k[CO_AX] * sin(tx) / g->h[0] + k[CO_R];
+                lam += (k[CO_BX] * (1 - cos(tx) + I * sin(tx)) + k[CO_FX] * (cos(tx) - 1 + I * sin(tx))) / g->h[0];
                 if (g->dim == 2)
                     lam += k[CO_DY] * (2 * cos(ty) - 2) / (g->h[1] * g->h[1]) + I * k[CO_AY] * sin(ty) / g->h[1] -
-                           k[CO_B] * sin(tx) * sin(ty) / (g->h[0] * g->h[1]);
+                           k[CO_B] * sin(tx) * sin(ty) / (g->h[0] * g->h[1]) +
+                           (k[CO_BY] * (1 - cos(ty) + I * sin(ty)) + k[CO_FY] * (cos(ty) - 1 + I * sin(ty))) / g->h[1];
                 double complex z = dt * lam;
                 double amp = cabs(amplification(method, z)), ref = fmax(1.0, exp(creal(z)));
                 double ex = amp - ref;
@@ -900,14 +941,21 @@ static long coefficients(Comp *c, const Sim *sm, const double *P, double *co, lo
     StabCtx sc = {g, sm, U0, 0};
     for (int f = 0; f < sm->nf; f++) {
         /* partial nodes of rhs_f by its own jets */
-        static const uint32_t codes[CO_N] = {0x0101, 0x0202, 0x01, 0x02, 0x0201, 0};
+        static const uint32_t codes[CO_N] = {0x0101, 0x0202, 0x01, 0x02, 0x0201, 0, SIM_UPWIND_BACK | 1,
+                                             SIM_UPWIND_FWD | 1, SIM_UPWIND_BACK | 2, SIM_UPWIND_FWD | 2};
         NodeId parts[CO_N];
         uint32_t nmemo = c->ir.nnodes;
         NodeId *memo = malloc(sizeof(NodeId) * nmemo);
         if (!memo) HY_ICE("out of memory");
         for (int k = 0; k < CO_N; k++) {
             parts[k] = ir_const(&c->ir, 0);
-            if (g->dim == 1 && (k == CO_DY || k == CO_AY || k == CO_B)) continue;
+            if (g->dim == 1 && (k == CO_DY || k == CO_AY || k == CO_B || k == CO_BY || k == CO_FY)) continue;
+            if (k >= CO_BX) {   /* upwind jets: only those the right-hand sides use */
+                int used = 0;
+                for (int l = 0; l < sm->njet; l++)
+                    used |= c->ir.nodes[sm->leaf[l]].aux == codes[k] && (int)c->ir.nodes[sm->leaf[l]].a == sm->f[f].call;
+                if (!used) continue;
+            }
             NodeId leaf = ir_netout(&c->ir, sm->f[f].call, 0, codes[k], sm->loc);
             for (uint32_t q = 0; q < nmemo; q++) memo[q] = NO_NODE;
             parts[k] = sim_partial(c, sm->f[f].rhs, leaf, memo, nmemo);
@@ -982,7 +1030,8 @@ static void stability(Sema *s, Sim *sm)
             else snprintf(where, sizeof where, "(%s, %s) = (%.4g, %.4g)", g->coords[0], g->coords[1],
                           g->lo[0] + g->h[0] * (double)(i / g->n[1]), g->lo[1] + g->h[1] * (double)(i % g->n[1]));
             double dn = sm->dt * (fabs(k[CO_DX]) / (g->h[0] * g->h[0]) + (g->dim == 2 ? fabs(k[CO_DY]) / (g->h[1] * g->h[1]) : 0));
-            double cn = sm->dt * (fabs(k[CO_AX]) / g->h[0] + (g->dim == 2 ? fabs(k[CO_AY]) / g->h[1] : 0));
+            double cn = sm->dt * ((fabs(k[CO_AX]) + fabs(k[CO_BX]) + fabs(k[CO_FX])) / g->h[0] +
+                                  (g->dim == 2 ? (fabs(k[CO_AY]) + fabs(k[CO_BY]) + fabs(k[CO_FY])) / g->h[1] : 0));
             char with[160] = "";
             if (t >= 0)
                 snprintf(with, sizeof with, " with %s = %g (its %s bound)", c->trs[t].name, P[t], (v - 1) % 2 ? "upper" : "lower");

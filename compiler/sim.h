@@ -33,6 +33,11 @@
 #define SIM_NET(sim, field) (-1 - ((sim) * 256 + (field)))
 #define SIM_OF_NET(net) ((-1 - (net)) / 256)
 #define SIM_FIELD_OF_NET(net) ((-1 - (net)) % 256)
+/* Jet codes of the one-sided differences of upwind(c, dx(u)): the flag or'ed
+ * with the first-derivative code (0x01 x, 0x02 y): backward (u - u(-e)) / h,
+ * forward (u(+e) - u) / h. */
+#define SIM_UPWIND_BACK 0x10000u
+#define SIM_UPWIND_FWD 0x20000u
 
 typedef struct Grid {
     const char *name;
@@ -110,6 +115,11 @@ void decl_sim(struct Sema *s, const struct Stmt *st);
  * sets *out to the sample (NO_NODE after a located error) and returns 1;
  * returns 0 when ps is not a simulator's. */
 int sim_member(struct Sema *s, int ps, const Expr *e, struct Ctx *cx, NodeId *out);
+/* upwind(c, dx(u)) in a right-hand side: c times the one-sided difference of
+ * u on the side the velocity c comes from (backward where c > 0, forward
+ * elsewhere), as IR: where(c > 0, c * back, c * fwd).  Located errors unless
+ * the second argument lowers to a first-derivative jet of a state. */
+NodeId sim_upwind(struct Sema *s, const Expr *e, struct Ctx *cx);
 /* The sim whose snapshot set is ps, or -1. */
 int sim_of_ps(const Comp *c, int ps);
 /* d(n)/d(leaf) for a leaf (a PARAM or NETOUT node) of a pointwise DAG without
@@ -118,7 +128,7 @@ int sim_of_ps(const Comp *c, int ps);
 NodeId sim_partial(Comp *c, NodeId n, NodeId leaf, NodeId *memo, uint32_t nmemo);
 
 /* The finite-difference stencil of jet `code` (0: the value, 0x0a: d/da,
- * 0x0a0a: d2/da2, 0x0201: d2/dxdy; axis a = byte - 1) on grid g: m entries
+ * 0x0a0a: d2/da2, 0x0201: d2/dxdy; axis a = byte - 1; SIM_UPWIND_* | 0x0a: one-sided) on grid g: m entries
  * (offset index o as runtime/sim.c's nb, weight); returns m, or -1 for a
  * code above order 2. */
 int sim_stencil(const Grid *g, uint32_t code, int *off, double *w);

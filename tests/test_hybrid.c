@@ -23,6 +23,16 @@
  *   lbfgsb     L-BFGS-B (max_iterations 3) on a simulator's parameter whose
  *              best value lies past its bound: it moves off the start in the
  *              first call and ends on the bound, never past it.
+ *   upwind     upwind(c, dx(u)): gradients against central differences (a
+ *              velocity that changes sign and reads a parameter; 1-D Euler and
+ *              RK4, 2-D in both axes); at Courant number 1 forward Euler with
+ *              upwinding moves the state exactly one node per step (both signs,
+ *              1e-12); the stability check passes Courant 0.64 and flags 1.6.
+ *   redraw     the interaction points of 'resample every 1' differ between
+ *              epochs 1 and 2, are bitwise identical in two builds with the
+ *              same seed, and differ with another seed.
+ *   history    every scalar parameter a simulator reads is a history column
+ *              (without 'track'), once, in declaration order.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -346,6 +356,198 @@ static void test_lbfgsb(void)
     unbuild(&b);
 }
 
+static void test_upwind(void)
+{
+    static const char *const meth[2] = {"euler", "rk4"};
+    for (int m = 0; m < 2; m++) {
+        char src[1024], name[96];
+        snprintf(src, sizeof src,
+                 "grid g = periodic(x: 0 .. 2, n 32)\n"
+                 "param nu = 0.01 in [0.001, 0.1] optimizer adam(lr 1e-3)\n"
+                 "param c = 0.8 optimizer adam(lr 1e-3)\n"
+                 "sim s on g {\n"
+                 "    state u = exp(-20 * (x - 1)^2) + 0.1 * sin(pi * x)\n"
+                 "    step %s dt 2e-3 save every 20 steps 100\n"
+                 "    dt(u) = nu * dxx(u) - upwind(c * sin(pi * x) + 0.3 * u, dx(u))\n"
+                 "}\n"
+                 "domain box1 = rect(x: 0 .. 2, t: 0 .. 0.2)\n"
+                 "points p = halton(40) in box1\n"
+                 "loss l = mse(s.u - 0.3 * x) over p + 0.1 * mean(s.u^2) over s\n"
+                 "train 1 epochs { step l }\n",
+                 meth[m]);
+        snprintf(name, sizeof name, "hybrid/upwind/grad_%s", meth[m]);
+        grad_check(src, name);
+    }
+    grad_check("grid g = dirichlet(x: 0 .. 1, y: 0 .. 1, n 11 9, value 0.1)\n"
+               "param a = 0.5 optimizer adam(lr 1e-3)\n"
+               "param b = -0.4 optimizer adam(lr 1e-3)\n"
+               "sim s on g {\n"
+               "    state u = exp(-10 * ((x - 0.4)^2 + (y - 0.5)^2))\n"
+               "    step rk4 dt 2e-3 save every 10 steps 40\n"
+               "    dt(u) = 0.02 * lap(u) - upwind(a * (y - 0.5), dx(u)) - upwind(b + 0.2 * x * u, dy(u))\n"
+               "}\n"
+               "domain box1 = box(x: 0 .. 1, y: 0 .. 1, t: 0 .. 0.08)\n"
+               "points p = halton(50) in box1\n"
+               "loss l = mse(s.u - x * y) over p\n"
+               "train 1 epochs { step l }\n",
+               "hybrid/upwind/grad_2d");
+    /* Courant number 1: (u_i - u_{i -+ 1}) steps shift the state by one node */
+    for (int sg = 0; sg < 2; sg++) {
+        char src[1024], name[96];
+        snprintf(src, sizeof src,
+                 "grid g = periodic(x: 0 .. 1, n 20)\n"
+                 "param a = %s optimizer adam(lr 1e-3)\n"
+                 "sim s on g {\n"
+                 "    state u = sin(2 * pi * x) + 0.5 * cos(6 * pi * x) + x\n"
+                 "    step euler dt 0.05 save every 3 steps 9\n"
+                 "    dt(u) = -upwind(a, dx(u))\n"
+                 "}\n"
+                 "loss l = mean(s.u^2) over s\n"
+                 "train 1 epochs { step l }\n",
+                 sg ? "-1" : "1");
+        snprintf(name, sizeof name, "hybrid/upwind/exact-shift%s", sg ? "-negative" : "");
+        Built b;
+        if (build(&b, src, name)) continue;
+        hy_substep_eval(b.ctx, 0);
+        long nsnap, np;
+        int nf;
+        const double *S = hy_sim_state(b.ctx, 0, &nsnap, &np, &nf);
+        double worst = 0;
+        for (long k = 1; k <= nsnap; k++)
+            for (long i = 0; i < np; i++) {
+                long j = ((i - (sg ? -1 : 1) * 3 * k) % np + np) % np;
+                double d = fabs(S[k * np + i] - S[j]);
+                if (d > worst) worst = d;
+            }
+        tap_check(nsnap == 3 && np == 20 && worst < 1e-12, name, "max |u(k) - shifted u(0)| = %.3g", worst);
+        unbuild(&b);
+    }
+    const char *fmt = "grid g = periodic(x: 0 .. 2, n 64)\n"
+                      "param a = 1 in [0.5, 1]\n"
+                      "sim s on g {\n"
+                      "    state u = sin(pi*x)\n"
+                      "    step euler dt %g steps 100\n"
+                      "    dt(u) = -upwind(a, dx(u))\n"
+                      "}\n"
+                      "loss l = mse(s.u) over s\n"
+                      "train 1 epochs { step l }\n";
+    char src[1024];
+    snprintf(src, sizeof src, fmt, 0.02);   /* Courant number a dt / h = 0.64 */
+    char *d = diagnostics(src);
+    tap_check(d && !strstr(d, "warning"), "hybrid/upwind/stable", "diagnostics: %s", d ? d : "(errors)");
+    free(d);
+    snprintf(src, sizeof src, fmt, 0.05);   /* 1.6 */
+    d = diagnostics(src);
+    tap_check(d && strstr(d, "may be unstable") && strstr(d, "Courant number 1.6"), "hybrid/upwind/unstable",
+              "diagnostics: %s", d ? d : "(errors)");
+    free(d);
+    /* a located error for anything but a state's first derivative */
+    snprintf(src, sizeof src, "grid g = periodic(x: 0 .. 2, n 16)\nsim s on g {\n    state u = sin(pi*x)\n"
+                              "    step euler dt 0.01 steps 10\n    dt(u) = -upwind(1, dxx(u))\n}\n"
+                              "loss l = mse(s.u) over s\ntrain 1 epochs { step l }\n");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    Comp *c = comp_new("test.hyco", src, strlen(src), f);
+    int r = comp_front(c);
+    comp_free(c);
+    fclose(f);
+    tap_check(r != 0 && text && strstr(text, "test.hyco:5:") && strstr(text, "second argument of 'upwind'"),
+              "hybrid/upwind/error", "status %d: %s", r, text ? text : "");
+    free(text);
+}
+
+/* The coordinates of point set `name` in b's values (dim x n), or NULL. */
+static const double *ps_coords(Built *b, const char *name, long *len)
+{
+    for (int i = 0; i < b->c->npsets; i++)
+        if (strcmp(b->c->psets[i].name, name) == 0) {
+            *len = (long)b->c->psets[i].dim * b->c->psets[i].n;
+            return hy_values(b->ctx) + b->c->psets[i].voff;
+        }
+    return NULL;
+}
+
+static void test_redraw(void)
+{
+    const char *fmt =
+        "seed %d\n"
+        "grid g = periodic(x: 0 .. 2, n 16)\n"
+        "param nu = 0.05 in [0.001, 0.1] optimizer adam(lr 1e-3)\n"
+        "sim s on g {\n"
+        "    state u = -sin(pi*x)\n"
+        "    step rk4 dt 2e-3 save every 10 steps 50\n"
+        "    dt(u) = nu * dxx(u) - u * dx(u)\n"
+        "}\n"
+        "domain window = rect(x: 0 .. 2, t: 0 .. 0.1)\n"
+        "points ghost = random(200) in window resample every 1\n"
+        "net syn = mlp(2 -> 1, width 4, depth 1) optimizer adam(lr 1e-2)\n"
+        "loss phys = mse(s.u - stop(syn)) over ghost\n"
+        "loss synl = mse(syn - stop(s.u)) over ghost\n"
+        "train 3 epochs { step synl; step phys }\n";
+    char src[2][1024];
+    snprintf(src[0], sizeof src[0], fmt, 7);
+    snprintf(src[1], sizeof src[1], fmt, 8);
+    Built a, b, o;
+    if (build(&a, src[0], "hybrid/redraw/build")) return;
+    if (build(&b, src[0], "hybrid/redraw/build")) { unbuild(&a); return; }
+    if (build(&o, src[1], "hybrid/redraw/build")) { unbuild(&a); unbuild(&b); return; }
+    long n = 0, n2 = 0, n3 = 0;
+    const double *pa = ps_coords(&a, "ghost", &n), *pb = ps_coords(&b, "ghost", &n2), *po = ps_coords(&o, "ghost", &n3);
+    int ok = pa && pb && po && n == 400 && n2 == n && n3 == n;
+    double *e1 = calloc((size_t)(n + 1), sizeof(double));
+    int differ = 0, same = 1, other = 0;
+    for (long epoch = 1; ok && epoch <= 3; epoch++) {
+        hy_ps_update(a.ctx, epoch);
+        hy_ps_update(b.ctx, epoch);
+        hy_ps_update(o.ctx, epoch);
+        if (epoch > 1) differ += memcmp(e1, pa, sizeof(double) * (size_t)n) != 0;
+        memcpy(e1, pa, sizeof(double) * (size_t)n);
+        same &= memcmp(pa, pb, sizeof(double) * (size_t)n) == 0;
+        other += memcmp(pa, po, sizeof(double) * (size_t)n) != 0;
+        for (long i = 0; i < n / 2; i++) ok &= pa[i] >= 0 && pa[i] <= 2 && pa[n / 2 + i] >= 0 && pa[n / 2 + i] <= 0.1;
+    }
+    tap_check(ok && differ == 2, "hybrid/redraw/differ-between-epochs", "%d of 2 redraws changed the points", differ);
+    tap_check(ok && same, "hybrid/redraw/same-seed-identical", "two builds with seed 7 drew different points");
+    tap_check(ok && other == 3, "hybrid/redraw/other-seed-differs", "seed 8 drew the same points in %d of 3 epochs",
+              3 - other);
+    free(e1);
+    unbuild(&a);
+    unbuild(&b);
+    unbuild(&o);
+}
+
+static void test_history_params(void)
+{
+    Built b;
+    if (build(&b,
+              "grid g = periodic(x: 0 .. 2, n 16)\n"
+              "param a = 0.9 optimizer sgd(lr 1e-3)\n"
+              "param nu = 0.05 in [0.001, 0.1] optimizer sgd(lr 1e-4)\n"
+              "param unused = 1 optimizer sgd(lr 1e-3)\n"
+              "sim s on g {\n"
+              "    state u = -a * sin(pi*x)\n"
+              "    step rk4 dt 2e-3 save every 10 steps 20\n"
+              "    dt(u) = nu * dxx(u) - u * dx(u)\n"
+              "}\n"
+              "loss l = mean(s.u^2) over s + (unused - 1)^2\n"
+              "train 3 epochs warmup 1 { step l }\n"
+              "track nu\n",
+              "hybrid/history/build"))
+        return;
+    hy_train(b.ctx);
+    long nr;
+    int nc;
+    const double *h = hy_history(b.ctx, &nr, &nc);
+    int ok = h && nr == 3 && nc == 4 && strcmp(hy_history_column(b.ctx, 2), "nu") == 0 &&
+             strcmp(hy_history_column(b.ctx, 3), "a") == 0;
+    ok = ok && h[0 * nc + 2] == 0.05 && h[0 * nc + 3] == 0.9 && isnan(h[0 * nc + 1]) && h[2 * nc + 3] != 0.9 &&
+         h[2 * nc + 3] == hy_params(b.ctx)[hy_param_offset(b.ctx, 0)];
+    tap_check(ok, "hybrid/history/sim-params", "%ld rows x %d columns: %s, %s", nr, nc,
+              h && nc > 2 ? hy_history_column(b.ctx, 2) : "", h && nc > 3 ? hy_history_column(b.ctx, 3) : "");
+    unbuild(&b);
+}
+
 int main(void)
 {
     test_gradients();
@@ -353,5 +555,8 @@ int main(void)
     test_schedule();
     test_ghost();
     test_lbfgsb();
+    test_upwind();
+    test_redraw();
+    test_history_params();
     return tap_failed ? 1 : 0;
 }

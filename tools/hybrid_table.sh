@@ -1,30 +1,110 @@
 #!/bin/sh
-# hybrid_table.sh -- the three-way comparison of docs/hybrid.md, from one command:
-#   hybrid        examples/full/hybrid_burgers.hyco as written (alpha 0.5: each model fits the
-#                 data and the other's predictions)
-#   physics-only  the same file with -D alpha=1 (the interaction terms vanish: the simulator's nu
-#                 is fitted to the observations alone)
-#   PINN          examples/full/burgers_pinn_nu.hyco (a network with the PDE residual and a
-#                 learnable nu, the same observations)
-# Prints a Markdown table: recovered nu, its relative error against the truth 0.02, epochs,
-# training wall time.  Usage (repository root): sh tools/hybrid_table.sh [HYCOC]
-H=${1:-./hycoc}
+# hybrid_table.sh -- the three-way comparisons of docs/hybrid.md, one command per case:
+#   sh tools/hybrid_table.sh [burgers|heat|grayscott|rollout|all] [HYCOC]      (repository root; default all)
+# Each case runs
+#   hybrid        the HYCO spec as written (each model fits the data and the other's predictions)
+#   physics-only  the same file with -D alpha=1 (the interaction terms vanish: the simulator's
+#                 parameters are fitted to the observations alone)
+#   PINN          a network with the PDE residual and learnable parameters, the same observations
+# and prints a Markdown table: the recovered parameters, their error against the truth, epochs
+# and training time (the summary line's; 1 thread).  The heat case also runs the hybrid with
+# seeds 1 and 2 (-D seed=K: network initialisation and interaction points), since its answer
+# depends on them.
+#   burgers    examples/full/hybrid_burgers.hyco, burgers_pinn_nu.hyco (truth nu = 0.02)
+#   heat       examples/full/hybrid_heat.hyco, heat_pinn_map.hyco (the paper's error
+#              |A - A*| / |A*| + |c - c*| / |c*| of the amplitudes and the centres)
+#   grayscott  examples/full/hybrid_grayscott.hyco, grayscott_pinn.hyco (truth Du = 0.2, Dv = 0.08)
+#   rollout    examples/full/hybrid_burgers_rollout.hyco (the synthetic model is a next-state network
+#              rolled out on the grid), burgers_pinn_nu.hyco; also the rollout's rel-L2 at the sensors
+case=${1:-all}
+H=${2:-./hycoc}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-row() {   # row LABEL FILE ARGS...
+# run FILE ARGS...: runs the spec into $tmp/out; 0 when it reached its summary line
+run() {
+    f=$1; shift
+    "$H" "$f" --run --quiet "$@" > "$tmp/out" 2>&1 || grep -q '^summary:' "$tmp/out"
+}
+rep() { sed -n "s/^report $1 *: *//p" "$tmp/out" | head -1; }   # a report line's value
+ep() { sed -n 's/^summary: \([0-9]*\) epochs, \([0-9.]*\) s train.*/\1/p' "$tmp/out"; }
+sec() { sed -n 's/^summary: \([0-9]*\) epochs, \([0-9.]*\) s train.*/\2/p' "$tmp/out"; }
+pct() { awk -v n="$1" -v t="$2" 'BEGIN { e = (n - t) / t; if (e < 0) e = -e; printf "%.2f %%", 100 * e }'; }
+
+burgers_row() {   # LABEL FILE ARGS...
     label=$1; f=$2; shift 2
-    if "$H" "$f" --run --quiet "$@" > "$tmp/out" 2>&1 || grep -q '^summary:' "$tmp/out"; then
-        nu=$(sed -n 's/^report nu *: *//p' "$tmp/out")
-        ep=$(sed -n 's/^summary: \([0-9]*\) epochs, \([0-9.]*\) s train.*/\1/p' "$tmp/out")
-        sec=$(sed -n 's/^summary: \([0-9]*\) epochs, \([0-9.]*\) s train.*/\2/p' "$tmp/out")
-        err=$(awk -v n="$nu" 'BEGIN { e = (n - 0.02) / 0.02; if (e < 0) e = -e; printf "%.1f %%", 100 * e }')
-        echo "| $label | $nu | $err | $ep | $sec s |"
+    if run "$f" "$@"; then
+        nu=$(rep nu)
+        echo "| $label | $nu | $(pct "$nu" 0.02) | $(ep) | $(sec) s |"
     else
         echo "| $label | failed: $(tail -1 "$tmp/out") | | | |"
     fi
 }
-echo "| model | recovered nu | error | epochs | training time |"
-echo "|---|---|---|---|---|"
-row "hybrid (HYCO, alpha 0.5)" examples/full/hybrid_burgers.hyco
-row "physics-only (alpha 1)" examples/full/hybrid_burgers.hyco -D alpha=1
-row "PINN with learnable nu" examples/full/burgers_pinn_nu.hyco
+burgers() {
+    echo "| model | recovered nu | error | epochs | training time |"
+    echo "|---|---|---|---|---|"
+    burgers_row "hybrid (HYCO, alpha 0.5)" examples/full/hybrid_burgers.hyco
+    burgers_row "physics-only (alpha 1)" examples/full/hybrid_burgers.hyco -D alpha=1
+    burgers_row "PINN with learnable nu" examples/full/burgers_pinn_nu.hyco
+}
+
+heat_row() {   # LABEL FILE ARGS...
+    label=$1; f=$2; shift 2
+    if run "$f" "$@"; then
+        err=$(sed -n 's/^report sqrt((A1 - 3).* : *//p' "$tmp/out" | head -1)
+        echo "| $label | $(rep A1) | $(rep A2) | ($(rep x1), $(rep y1)) | ($(rep x2), $(rep y2)) | $err | $(ep) | $(sec) s |"
+    else
+        echo "| $label | failed: $(tail -1 "$tmp/out") | | | | | | |"
+    fi
+}
+heat() {
+    echo "| model | A1 (3) | A2 (2.5) | centre 1 (1, 1) | centre 2 (-2, -2) | parameter error | epochs | training time |"
+    echo "|---|---|---|---|---|---|---|---|"
+    heat_row "hybrid (HYCO, alpha 0.9)" examples/full/hybrid_heat.hyco
+    heat_row "hybrid, seed 1" examples/full/hybrid_heat.hyco -D seed=1
+    heat_row "hybrid, seed 2" examples/full/hybrid_heat.hyco -D seed=2
+    heat_row "physics-only (alpha 1)" examples/full/hybrid_heat.hyco -D alpha=1
+    heat_row "PINN with learnable map" examples/full/heat_pinn_map.hyco
+}
+
+gs_row() {   # LABEL FILE ARGS...
+    label=$1; f=$2; shift 2
+    if run "$f" "$@"; then
+        du=$(rep Du); dv=$(rep Dv)
+        echo "| $label | $du | $(pct "$du" 0.2) | $dv | $(pct "$dv" 0.08) | $(ep) | $(sec) s |"
+    else
+        echo "| $label | failed: $(tail -1 "$tmp/out") | | | | | |"
+    fi
+}
+grayscott() {
+    echo "| model | Du | error | Dv | error | epochs | training time |"
+    echo "|---|---|---|---|---|---|---|"
+    gs_row "hybrid (HYCO)" examples/full/hybrid_grayscott.hyco
+    gs_row "physics-only (alpha 1)" examples/full/hybrid_grayscott.hyco -D alpha=1
+    gs_row "PINN with learnable Du, Dv" examples/full/grayscott_pinn.hyco
+}
+
+rollout_row() {   # LABEL FILE ARGS...
+    label=$1; f=$2; shift 2
+    if run "$f" "$@"; then
+        nu=$(rep nu); r=$(rep 'rel_l2(roll.u, obs.u) over obs')
+        echo "| $label | $nu | $(pct "$nu" 0.02) | ${r:--} | $(ep) | $(sec) s |"
+    else
+        echo "| $label | failed: $(tail -1 "$tmp/out") | | | | |"
+    fi
+}
+rollout() {
+    echo "| model | recovered nu | error | rollout rel-L2 at the sensors | epochs | training time |"
+    echo "|---|---|---|---|---|---|"
+    rollout_row "hybrid (HYCO, rollout network, alpha 0.5)" examples/full/hybrid_burgers_rollout.hyco
+    rollout_row "physics-only (alpha 1; the rollout fits the data alone)" examples/full/hybrid_burgers_rollout.hyco -D alpha=1
+    rollout_row "PINN with learnable nu" examples/full/burgers_pinn_nu.hyco
+}
+
+case $case in
+burgers) burgers ;;
+heat) heat ;;
+grayscott) grayscott ;;
+rollout) rollout ;;
+all) echo "Burgers:"; burgers; echo; echo "Heat:"; heat; echo; echo "Gray-Scott:"; grayscott; echo; echo "Burgers, rollout network:"; rollout ;;
+*) echo "usage: sh tools/hybrid_table.sh [burgers|heat|grayscott|rollout|all] [HYCOC]" >&2; exit 2 ;;
+esac

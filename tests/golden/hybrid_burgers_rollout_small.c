@@ -408,6 +408,7 @@ void hyk_setup(HyCtx *c)
     { static const int tr[] = {0}, ls[] = {1};
       hy_substep(c, "phys_fit", 1, 1, tr, 1, ls, hyk_step1); }
     hy_epochs(c, 15);
+    hy_track_param(c, 0);   /* nu (simulator burgers) */
     hy_warmup(c, 2);
     hy_substep_every(c, 1, 1, 1);   /* phys_fit */
     hy_report(c, "nu", hyk_check0);
