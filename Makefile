@@ -45,7 +45,7 @@ $(BUILD)/libhyrt.a: $(RT_OBJ)
 $(BUILD)/libhycoc.a: $(CC_OBJ)
 	rm -f $@; ar rcs $@ $^
 
-$(BUILD)/rt/act.o: runtime/act.c runtime/hyrt.h runtime/hyrt_api.h | $(BUILD)/rt
+$(BUILD)/rt/act.o: runtime/act.c runtime/hyrt.h runtime/hyrt_api.h runtime/rt_internal.h | $(BUILD)/rt
 	$(CC) $(BASE) $(ACT_CFLAGS) -c -o $@ $<
 
 $(BUILD)/rt/%.o: runtime/%.c runtime/hyrt.h runtime/hyrt_api.h runtime/rt_internal.h $(wildcard runtime/*_impl.h) | $(BUILD)/rt

@@ -90,7 +90,8 @@ NodeId diff_coord(Comp *c, NodeId n, int ps, int k, NodeId *bad)
             if (dg == NO_NODE) return NO_NODE;
             if (ir_is_const(ir, dg, 0)) continue;
             uint32_t code = jet_add(nd.aux, j);
-            if (!code || jet_order(code) > HY_MAX_JET_ORDER) { *bad = n; return NO_NODE; }
+            int lim = cl.net < 0 ? HY_MAX_SIM_ORDER : HY_MAX_JET_ORDER;   /* a simulator's state: stencils */
+            if (!code || jet_order(code) > lim) { *bad = n; return NO_NODE; }
             r = ADD(r, MUL(ir_netout(ir, (int)nd.a, (int)nd.b, code, L), dg));
         }
         break;

@@ -270,6 +270,8 @@ void ir_dump(FILE *out, const Comp *c, NodeId *roots, int nroots);
 /* Highest derivative order of a network the runtime computes (hy_jet_plan;
  * runtime RT_MAX_ORDER): a jet code holds at most 4 input indices. */
 #define HY_MAX_JET_ORDER 4
+/* Highest derivative order of a simulator's state (sim.h: finite-difference stencils). */
+#define HY_MAX_SIM_ORDER 2
 
 /* Jet codes: sorted tuple of input indices, one byte each (index + 1). */
 int jet_order(uint32_t code);

@@ -382,7 +382,8 @@ static void not_differentiable(Sema *s, NodeId bad, Loc loc, const char *what)
     if (b->op == OP_NETOUT && s->c->ir.calls[b->a].net < 0)   /* a simulator's state (sim.h) */
         ERR(loc, "the finite-difference stencils of a simulator go to order 2: no derivatives of a state above that");
     else if (b->op == OP_NETOUT)
-        ERR(loc, "derivatives of a network of order above %d are not supported yet", HY_MAX_JET_ORDER);
+        ERR(loc, "derivatives of a network of order above %d are not supported (the limit of its Taylor jets)",
+            HY_MAX_JET_ORDER);
     else
         ERR(loc, "cannot differentiate %s: it contains %s, which are samples, not functions of the coordinates", what,
             b->op == OP_NOISE ? "noise" : b->op == OP_SIM ? "a simulator's values" : "data");

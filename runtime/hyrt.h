@@ -164,9 +164,10 @@ uint64_t hy_rng_u64(uint64_t seed, uint64_t stream, uint64_t counter);
 double hy_rng_uniform(uint64_t seed, uint64_t stream, uint64_t counter);   /* in (0,1) */
 double hy_rng_normal(uint64_t seed, uint64_t stream, uint64_t counter);    /* N(0,1) */
 
-/* ---- activations (runtime/act.c): y and derivatives 1..3 of act at z ---- */
-/* For k in 0..nd (nd <= 3): d[k][i] = act^{(k)}(z[i]).  d[0] may be NULL. */
-void hy_act_eval(int act, long n, const double *z, int nd, double *d[4]);
+/* ---- activations (runtime/act.c): y and derivatives 1..5 of act at z ---- */
+/* For k in 0..nd (nd <= 5): d[k][i] = act^{(k)}(z[i]).  d[0] may be NULL;
+ * d has at least nd + 1 entries. */
+void hy_act_eval(int act, long n, const double *z, int nd, double *d[]);
 const char *hy_act_name(int act);
 
 #endif

@@ -15,7 +15,7 @@
 #include "hyrt.h"
 
 #define RT_NAME_MAX 64          /* names are truncated to this (incl. NUL) */
-#define RT_MAX_ORDER 2          /* highest jet order implemented */
+#define RT_MAX_ORDER 4          /* highest jet order implemented (codes hold 4 indices) */
 #define RT_MAX_HYPER 8          /* optimizer hyper-parameters kept per trainable */
 #define RT_NET_MAXIN 16         /* most inputs of a network with input normalisation */
 
@@ -78,16 +78,36 @@ void rt_ewb_second(long N, double *restrict dz0, double *restrict dzp, double *r
                    const double *restrict zs, double scale);
 void rt_ewb_other(long N, double *restrict dzq, const double *restrict das,
                   const double *restrict s2, const double *restrict zp);
+/* Components of order >= 3 of an activation jet (net.c builds them): the
+ * nh components c0 .. c0+nh-1, component c0+h being the sum of the terms
+ * t[tstart[h] .. tstart[h+1]) of the multivariate Faa di Bruno formula
+ * d_I s(z) = sum over set partitions P of I of s_|P|(z) prod_{B in P} z_B,
+ * equal terms merged: coef s_k z_b[0] ... z_b[nb-1] (b: component numbers;
+ * big: some block has order >= 2, so the term is zero when zpq is 0). */
+typedef struct RtJetTerm {
+    double coef;
+    int k, nb, big;
+    int b[RT_MAX_ORDER];
+} RtJetTerm;
+typedef struct RtJetHi {
+    int c0, nh;
+    const int *tstart;          /* [nh + 1] */
+    const RtJetTerm *t;
+} RtJetHi;
 /* A whole activation jet over elements [e0, e1) of every component (the
- * components are blocks of N elements; 1 + nf + ns of them, second-order
- * component 1+nf+s built from first-order components pair[s][0..1]):
+ * components are blocks of N elements; 1 + nf + ns (+ hi->nh) of them,
+ * second-order component 1+nf+s built from first-order components
+ * pair[s][0..1], higher ones from hi, NULL if none):
  * fwd: A (all components) and S = s1..s_nd (nd blocks of N) from Z, zpq as
- * in net.c's act_fwd; bwd: dZ from dA.  Bitwise the same as hy_act_eval
- * and the rt_ew_* / rt_ewb_* calls above over whole components. */
+ * in net.c's act_fwd; bwd: dZ from dA (S must hold s1..s_{order+1}).
+ * Components of order <= 2 are bitwise the same as hy_act_eval and the
+ * rt_ew_* / rt_ewb_* calls above over whole components. */
 void rt_act_jet_fwd(int act, long N, long e0, long e1, int nd, int nf, int ns,
-                    const int (*pair)[2], const double *Z, double *A, double *S, int zpq);
+                    const int (*pair)[2], const RtJetHi *hi, const double *Z, double *A,
+                    double *S, int zpq);
 void rt_act_jet_bwd(long N, long e0, long e1, int nf, int ns, const int (*pair)[2],
-                    const double *Z, const double *S, const double *dA, double *dZ, int zpq);
+                    const RtJetHi *hi, const double *Z, const double *S, const double *dA,
+                    double *dZ, int zpq);
 
 /* ---- trainables ---- */
 enum { RT_TR_MLP = 0, RT_TR_SCALAR = 1, RT_TR_VECTOR = 2 };

@@ -146,6 +146,11 @@ r=$(e $S --export u_phy --name double -o "$tmp/w.c")
 check bad_c_name '[ $r -eq 1 ] && grep -q "name .double. is no usable C name" "$tmp/e.err"' "status $r: $(cat "$tmp/e.err")"
 r=$(e $S --export '2*u_phy' -o "$tmp/w.c")
 check derived_name_needs_name '[ $r -eq 1 ] && grep -q "makes no usable C name (.2_u_phy.); give one with --name" "$tmp/e.err"' "status $r: $(cat "$tmp/e.err")"
+r=$(e $S --export 'dxxx(u_phy)' --name d3 --weights "$tmp/ck" -o "$tmp/w3.c")
+check order3_refused_with_limit '[ $r -eq 1 ] && grep -q "needs derivatives of network .phy. of order 3; the exported C computes them up to order 2 (--eval computes up to order 4)" "$tmp/e.err" && [ ! -e "$tmp/w3.c" ]' "status $r: $(cat "$tmp/e.err")"
+printf 'x\n0.3\n0.6\n' > "$tmp/x2.csv"
+r=$(e $S --eval 'dxxxx(u_phy)' --weights "$tmp/ck" --at "$tmp/x2.csv")
+check eval_order4 '[ $r -eq 0 ] && [ $(grep -c "^0\.[0-9]*,[-0-9.e+]*$" "$tmp/e.out") -eq 2 ]' "status $r: $(cat "$tmp/e.out" "$tmp/e.err")"
 r=$(e $S --export u_phy)
 check export_needs_o '[ $r -eq 1 ] && grep -q "needs -o FILE.c" "$tmp/e.err"' "status $r: $(cat "$tmp/e.err")"
 r=$(e $S --eval u_phy --weights "$tmp/ck")

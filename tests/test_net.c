@@ -10,6 +10,14 @@
  *     second order h = 2.5e-4, tol 1e-4 (both relative: |jet - fd| /
  *     (|fd| + scale), scale = max |fd| of that component); h is scaled by
  *     the half-width of the normalisation box on normalised inputs;
+ *   - every component of order 3 and 4 (all of them, mixed included; the
+ *     sweep requests every component of order <= 4) equals the central
+ *     difference (five points, h = 5e-4, scaled as above: error O(h^4), as
+ *     Fourier features reach frequencies ~30) of an order-1-lower component
+ *     computed by a separate plan of all components of order <= 3, removing
+ *     the highest and, for a mixed one, also the lowest input: tol 1e-6
+ *     relative as above (the order <= 2 components that anchor the chain
+ *     are checked against differences of the value);
  *   - hy_jet_bwd's parameter gradient of L = sum_k c_k out_k (random c,
  *     every component) equals central differences over EVERY parameter
  *     (h = 1e-6, tol 1e-6 relative to |g| + max |g|), and so does dX over
@@ -31,7 +39,7 @@
 #include "rt_internal.h"
 #include "tap.h"
 
-enum { WIDTH = 9, DEPTH = 3, NPT = 5, NFEAT = 3, MAXDIN = 3, MAXDOUT = 3, MAXCOMP = 10 };
+enum { WIDTH = 9, DEPTH = 3, NPT = 5, NFEAT = 3, MAXDIN = 3, MAXDOUT = 3, MAXCOMP = 35, MAXR = 20 };
 #define FSCALE 0.7
 static const double PI = 3.14159265358979323846;
 
@@ -62,23 +70,49 @@ static const char *kind_name(int kind)
  * value-only plan on the same X. */
 typedef struct Fix {
     HyCtx *c;
-    int net, kind, act, din, dout, n, norm, ncomp, plan, vplan;
+    int net, kind, act, din, dout, n, norm, ncomp, plan, vplan, rplan, nr;
     uint64_t seed;
-    int comps[MAXCOMP];
-    double *X, *out, *vout, *adj, *dX;
+    int comps[MAXCOMP], rcomps[MAXR];
+    double *X, *out, *vout, *rout, *adj, *dX;
 } Fix;
 
-/* Every component of order <= 2 of a din-input net; returns the count. */
-static int all_comps(int din, int *comps)
+/* Codes of order k .. maxord with inputs >= lo (ascending), prefix code pre
+ * of order k; appended at comps[*n]. */
+static void comps_from(int din, int lo, int k, int maxord, int pre, int *comps, int *n)
 {
-    int k = 0;
-    comps[k++] = 0;
-    for (int j = 0; j < din; j++)
-        comps[k++] = j + 1;
-    for (int p = 0; p < din; p++)
-        for (int q = p; q < din; q++)
-            comps[k++] = (p + 1) | ((q + 1) << 8);
+    comps[(*n)++] = pre;
+    if (k == maxord)
+        return;
+    for (int j = lo; j < din; j++)
+        comps_from(din, j, k + 1, maxord, pre | (j + 1) << (8 * k), comps, n);
+}
+
+/* Every component of order <= maxord of a din-input net, by order; returns
+ * the count. */
+static int all_comps_to(int din, int maxord, int *comps)
+{
+    int tmp[64], nt = 0, k = 0;
+    comps_from(din, 0, 0, maxord, 0, tmp, &nt);
+    for (int o = 0; o <= maxord; o++)
+        for (int i = 0; i < nt; i++) {
+            int ord = 0;
+            for (unsigned u = (unsigned)tmp[i]; u; u >>= 8)
+                ord++;
+            if (ord == o)
+                comps[k++] = tmp[i];
+        }
     return k;
+}
+
+/* Every component of order <= 2 of a din-input net; returns the count. */
+static int all_comps(int din, int *comps) { return all_comps_to(din, 2, comps); }
+
+static int code_order(int code)
+{
+    int ord = 0;
+    for (unsigned u = (unsigned)code; u; u >>= 8)
+        ord++;
+    return ord;
 }
 
 /* opt vector for kind/norm: init, Fourier (nfeat NFEAT, scale FSCALE), box. */
@@ -108,13 +142,15 @@ static void fix_new(Fix *f, int kind, int act, int din, int dout, int norm, int 
     f->ncomp = ncomp;
     f->seed = seed;
     memcpy(f->comps, comps, sizeof(int) * (size_t)ncomp);
-    const long n = f->n, no = (long)ncomp * dout * n;
+    f->nr = all_comps_to(din, 3, f->rcomps);
+    const long n = f->n, no = (long)ncomp * dout * n, nro = (long)f->nr * dout * n;
     f->c = hy_ctx_new();
     hy_seed(f->c, seed);
-    hy_alloc(f->c, din * n + no + dout * n, no + din * n);
+    hy_alloc(f->c, din * n + no + dout * n + nro, no + din * n);
     f->X = hy_values(f->c);
     f->out = f->X + din * n;
     f->vout = f->out + no;
+    f->rout = f->vout + dout * n;
     f->adj = hy_adjoints(f->c);
     f->dX = f->adj + no;
     double opt[HY_NETOPT_LO + 2 * MAXDIN];
@@ -134,6 +170,7 @@ static void fix_new(Fix *f, int kind, int act, int din, int dout, int norm, int 
     f->plan = hy_jet_plan(f->c, f->net, (int)n, ncomp, f->comps, f->X, f->out, f->adj, f->dX);
     static const int zero = 0;
     f->vplan = hy_jet_plan(f->c, f->net, (int)n, 1, &zero, f->X, f->vout, NULL, NULL);
+    f->rplan = hy_jet_plan(f->c, f->net, (int)n, f->nr, f->rcomps, f->X, f->rout, NULL, NULL);
 }
 
 /* Step scale of input m: the box half-width on normalised inputs, else 1. */
@@ -160,19 +197,65 @@ static void values_at(Fix *f, int j, double dj, int k, double dk, double *dst)
     memcpy(dst, f->vout, sizeof(double) * (size_t)f->dout * n);
 }
 
-/* Jet components vs central differences of the value; worst relative errors
- * of the value (vs the value-only plan), first and second order. */
-static void fd_forward(Fix *f, double err[3])
+/* Component `code` (order <= 3) [dout][n] of the reference plan with input
+ * j shifted by dj at every point. */
+static void ref_at(Fix *f, int code, int j, double dj, double *dst)
+{
+    const int n = f->n;
+    int r = 0;
+    while (r < f->nr && f->rcomps[r] != code)
+        r++;
+    if (r == f->nr) {
+        fprintf(stderr, "test_net: no reference component 0x%x\n", code);
+        exit(2);
+    }
+    double save[NPT];
+    for (int i = 0; i < n; i++) {
+        save[i] = f->X[j * n + i];
+        f->X[j * n + i] += dj;
+    }
+    hy_jet_fwd(f->c, f->rplan);
+    for (int i = 0; i < n; i++)
+        f->X[j * n + i] = save[i];
+    memcpy(dst, f->rout + (long)r * f->dout * n, sizeof(double) * (size_t)f->dout * n);
+}
+
+/* Jet components vs central differences of the value (orders <= 2) or of a
+ * component one order lower (orders 3, 4: header); worst relative errors
+ * of the value (vs the value-only plan) and of orders 1 .. 4. */
+static void fd_forward(Fix *f, double err[5])
 {
     const int n = f->n, dn = f->dout * n;
     double v0[MAXDOUT * NPT], a[MAXDOUT * NPT], b[MAXDOUT * NPT], c2[MAXDOUT * NPT],
         d[MAXDOUT * NPT], fd[MAXDOUT * NPT];
     hy_jet_fwd(f->c, f->plan);
     values_at(f, 0, 0.0, 0, 0.0, v0);
-    err[0] = err[1] = err[2] = 0;
+    err[0] = err[1] = err[2] = err[3] = err[4] = 0;
     for (int k = 0; k < f->ncomp; k++) {
         int code = f->comps[k], p = (code & 0xff) - 1, q = ((code >> 8) & 0xff) - 1;
-        int ord = code == 0 ? 0 : q < 0 ? 1 : 2;
+        int ord = code_order(code);
+        if (ord >= 3) {   /* remove the highest input, then (mixed) the lowest */
+            const double *got = f->out + (long)k * dn;
+            for (int v = 0; v < 2; v++) {
+                int sh = 8 * (ord - 1), top = (code >> sh) - 1, low = p;
+                if (v == 1 && top == low)
+                    break;
+                int j = v ? low : top, sub = v ? code >> 8 : code & ((1 << sh) - 1);
+                double h = 5e-4 * hscale(f, j);
+                ref_at(f, sub, j, h, a);
+                ref_at(f, sub, j, -h, b);
+                ref_at(f, sub, j, 2 * h, c2);
+                ref_at(f, sub, j, -2 * h, d);
+                double scale = 1e-8;
+                for (int e = 0; e < dn; e++) {
+                    fd[e] = (8 * (a[e] - b[e]) - (c2[e] - d[e])) / (12 * h);
+                    scale = fmax(scale, fabs(fd[e]));
+                }
+                for (int e = 0; e < dn; e++)
+                    err[ord] = fmax(err[ord], fabs(got[e] - fd[e]) / (fabs(fd[e]) + scale));
+            }
+            continue;
+        }
         if (ord == 0) {
             memcpy(fd, v0, sizeof(double) * (size_t)dn);
         } else if (ord == 1) {
@@ -359,21 +442,22 @@ static void test_sweep(void)
 {
     for (int ki = 0; ki < NKINDS; ki++)
         for (int act = 0; act < HY_ACT_COUNT; act++) {
-            double worst[6] = {0};   /* naive, value, first, second, params, dX */
-            char where[6][64] = {{0}};
+            /* naive, value, first, second, third, fourth, params, dX */
+            double worst[8] = {0};
+            char where[8][64] = {{0}};
             for (int din = 1; din <= MAXDIN; din++)
                 for (int dout = 1; dout <= MAXDOUT; dout += 2)
                     for (int norm = 0; norm <= 1; norm++) {
-                        int comps[MAXCOMP], nc = all_comps(din, comps);
+                        int comps[MAXCOMP], nc = all_comps_to(din, 4, comps);
                         uint64_t seed = 1000 + 100 * (uint64_t)ki + 10 * (uint64_t)act +
                                         (uint64_t)(din * 4 + dout + norm);
                         Fix f;
                         fix_new(&f, KINDS[ki], act, din, dout, norm, nc, comps, seed);
-                        double e[6];
+                        double e[8];
                         e[0] = naive_error(&f);
                         fd_forward(&f, e + 1);
-                        fd_backward(&f, e + 4);
-                        for (int t = 0; t < 6; t++)
+                        fd_backward(&f, e + 6);
+                        for (int t = 0; t < 8; t++)
                             if (!(e[t] <= worst[t])) {
                                 worst[t] = e[t];
                                 snprintf(where[t], sizeof where[t], "din %d dout %d norm %d", din,
@@ -381,10 +465,11 @@ static void test_sweep(void)
                             }
                         hy_ctx_free(f.c);
                     }
-            static const char *what[6] = {"value_vs_naive", "value_consistent", "first_vs_fd",
-                                          "second_vs_fd", "bwd_params_vs_fd", "bwd_dX_vs_fd"};
-            static const double tol[6] = {1e-12, 1e-13, 1e-6, 1e-4, 1e-6, 1e-6};
-            for (int t = 0; t < 6; t++) {
+            static const char *what[8] = {"value_vs_naive", "value_consistent", "first_vs_fd",
+                                          "second_vs_fd", "third_vs_fd", "fourth_vs_fd",
+                                          "bwd_params_vs_fd", "bwd_dX_vs_fd"};
+            static const double tol[8] = {1e-12, 1e-13, 1e-6, 1e-4, 1e-6, 1e-6, 1e-6, 1e-6};
+            for (int t = 0; t < 8; t++) {
                 char name[96];
                 snprintf(name, sizeof name, "net_%s_%s_%s", kind_name(KINDS[ki]),
                          hy_act_name(act), what[t]);
@@ -394,22 +479,29 @@ static void test_sweep(void)
         }
 }
 
-/* Plans asking for a few components only (the plan adds what they need). */
+/* Plans asking for a few components only (the plan adds what they need):
+ * orders 1-2 (v 0, 1), and orders 3-4 alone (v 2: u_xxyy; v 3: u_xyz,
+ * u_xxyz, u_zzzz, u_x; v 4: u_xxxx of a 1-input net, the beam operator). */
 static void test_partial(void)
 {
-    static const int c3[] = {0x0302, 0x01}, c2[] = {0x0201};
+    static const int c3[] = {0x0302, 0x01}, c2[] = {0x0201}, c4[] = {0x02020101},
+                     c5[] = {0x030201, 0x03020101, 0x03030303, 0x01}, c6[] = {0x01010101};
+    static const struct { const int *c; int n, din, norm; } V[] = {
+        {c3, 2, 3, 0}, {c2, 1, 2, 1}, {c4, 1, 2, 1}, {c5, 4, 3, 0}, {c6, 1, 1, 1}};
     for (int ki = 0; ki < NKINDS; ki++)
-        for (int v = 0; v < 2; v++) {
+        for (int v = 0; v < 5; v++) {
             Fix f;
-            fix_new(&f, KINDS[ki], HY_ACT_TANH, v ? 2 : 3, 3, v, v ? 1 : 2, v ? c2 : c3,
-                    77 + (uint64_t)ki);
-            double e[5];
+            fix_new(&f, KINDS[ki], v < 2 ? HY_ACT_TANH : v == 2 ? HY_ACT_SIN : HY_ACT_GELU,
+                    V[v].din, 3, V[v].norm, V[v].n, V[v].c, 77 + (uint64_t)ki);
+            double e[7];
             fd_forward(&f, e);
-            fd_backward(&f, e + 3);
+            fd_backward(&f, e + 5);
             char name[96];
             snprintf(name, sizeof name, "net_%s_partial%d_jets_and_bwd", kind_name(KINDS[ki]), v);
-            tap_check(e[1] <= 1e-6 && e[2] <= 1e-4 && e[3] <= 1e-6 && e[4] <= 1e-6, name,
-                      "first %.3g second %.3g params %.3g dX %.3g", e[1], e[2], e[3], e[4]);
+            tap_check(e[1] <= 1e-6 && e[2] <= 1e-4 && e[3] <= 1e-6 && e[4] <= 1e-6 &&
+                          e[5] <= 1e-6 && e[6] <= 1e-6,
+                      name, "first %.3g second %.3g third %.3g fourth %.3g params %.3g dX %.3g",
+                      e[1], e[2], e[3], e[4], e[5], e[6]);
             hy_ctx_free(f.c);
         }
 }
@@ -582,7 +674,7 @@ static void test_init(void)
 static void test_normalisation(void)
 {
     for (int ki = 0; ki < NKINDS; ki++) {
-        int comps[MAXCOMP], nc = all_comps(3, comps);
+        int comps[MAXCOMP], nc = all_comps_to(3, 4, comps);
         Fix fn, fp;
         fix_new(&fn, KINDS[ki], HY_ACT_SWISH, 3, 3, 1, nc, comps, 21);
         fix_new(&fp, KINDS[ki], HY_ACT_SWISH, 3, 3, 0, nc, comps, 21);
@@ -595,8 +687,9 @@ static void test_normalisation(void)
         int value_same = 1;
         double err = 0;
         for (int k = 0; k < nc; k++) {
-            int p = (comps[k] & 0xff) - 1, q = ((comps[k] >> 8) & 0xff) - 1;
-            double s = (p >= 0 ? 2 / (HI[p] - LO[p]) : 1) * (q >= 0 ? 2 / (HI[q] - LO[q]) : 1);
+            double s = 1;
+            for (unsigned u = (unsigned)comps[k]; u; u >>= 8)
+                s *= 2 / (HI[(u & 0xff) - 1] - LO[(u & 0xff) - 1]);
             for (int e = 0; e < 3 * n; e++) {
                 double a = fn.out[k * 3 * n + e], b = fp.out[k * 3 * n + e];
                 if (k == 0)
