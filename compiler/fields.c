@@ -68,11 +68,18 @@ static const Stmt *field_stmt(const Comp *c, const char *name)
     return NULL;
 }
 
+/* 1 if name is a network or the name of a network's output ('outputs u v p'). */
 static int is_net(const Comp *c, const char *name)
 {
-    for (int t = 0; t < c->ntrs; t++)
-        if (c->trs[t].kind == TR_NET && !strcmp(c->trs[t].name, name))
+    for (int t = 0; t < c->ntrs; t++) {
+        if (c->trs[t].kind != TR_NET)
+            continue;
+        if (!strcmp(c->trs[t].name, name))
             return 1;
+        for (int o = 0; o < c->trs[t].nouts; o++)
+            if (c->trs[t].outs && !strcmp(c->trs[t].outs[o], name))
+                return 1;
+    }
     return 0;
 }
 
@@ -140,12 +147,11 @@ static int collect(const Comp *c, Arena *a, Col **out)
             cols[n++] = add[i];
         }
     }
-    /* a spec without fields: its networks, each on the first named domain
-     * with as many coordinates as it has inputs (in the domain's order) */
-    int nfields = 0;
-    for (const Stmt *st = c->ast ? c->ast->first : NULL; st; st = st->next)
-        nfields += st->kind == ST_FIELD;
-    for (int t = 0; nfields == 0 && t < c->ntrs; t++) {
+    /* nothing so far (no field, no comparison): the networks, each on the
+     * first named domain with as many coordinates as it has inputs (in the
+     * domain's order) */
+    int none = n == 0;
+    for (int t = 0; none && t < c->ntrs; t++) {
         const Trainable *tr = &c->trs[t];
         int d = -1;
         for (int k = 0; tr->kind == TR_NET && d < 0 && k < c->ndomains; k++)

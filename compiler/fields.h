@@ -2,10 +2,11 @@
  * (--fields DIR: CSV files; --plot DIR: solution figures and heat maps).
  *
  * Which columns: every 'field' of the spec, and every network, field or
- * network output (uvp.u) compared in an 'expect'/'report' rel_l2(A, B) or
- * linf(A, B); for those, B becomes the column "A_exact" when it can be
- * computed at any point (built from coordinates, constants, params and
- * networks; a reference made of data is left out).
+ * network output (uvp.u, or u of 'outputs u v p') compared in an
+ * 'expect'/'report' rel_l2(A, B) or linf(A, B); for those, B becomes the
+ * column "A_exact" when it can be computed at any point (built from
+ * coordinates, constants, params and networks; a reference made of data is
+ * left out).  A spec with none of these gets a column per network output.
  * Where: the columns are grouped by domain.  A column's domain is the one of
  * the comparison's 'over' point set, else the first named domain over the
  * same coordinates (one with a 'mesh' preferred).  The points of a group are

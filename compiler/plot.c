@@ -549,6 +549,13 @@ int plot_lines(const char *path, const PlotAxes *ax, long n, const double *x, in
             any = 1;
         }
     axis_fit(&p.ay, ax->logy, any, lo, hi, 6);
+    if (any && !ax->logy) {   /* a line on a (non-zero) limit would hide under the frame */
+        double st = nice_step(p.ay.hi - p.ay.lo, 6);
+        if (hi != 0 && hi >= p.ay.hi - 1e-9 * st)
+            p.ay.hi += 0.5 * st;
+        if (lo != 0 && lo <= p.ay.lo + 1e-9 * st)
+            p.ay.lo -= 0.5 * st;
+    }
     double top = ax->title ? 46 : 16, bottom = 62, right = 24;
     p.x = left_margin(f.cr, &p, ax->ylabel != NULL);
     p.y = top;

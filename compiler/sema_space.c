@@ -234,7 +234,11 @@ static int bool_domain(Sema *s, const Expr *v, Domain *d)
     int same = da->dim == db->dim;
     for (int k = 0; same && k < da->dim; k++) same = strcmp(da->coords[k], db->coords[k]) == 0;
     if (!same) { ERR(v->loc, "%s needs two domains over the same coordinates, in the same order", v->name); return 0; }
+    const char *nm = d->name;   /* the declared name, not operand a's */
+    Loc lc = d->loc;
     *d = *da;
+    d->name = nm;
+    d->loc = lc;
     d->kind = DOM_BOOL;
     d->op = op;
     d->a = a;
@@ -266,7 +270,11 @@ static int time_domain(Sema *s, const Expr *v, Domain *d)
     double lo = const_value(s, r->e, "a time bound"), hi = const_value(s, r->e2, "a time bound");
     if (isnan(lo) || isnan(hi)) return 0;
     if (!(lo < hi) || !isfinite(lo) || !isfinite(hi)) { ERR(r->loc, "empty or invalid time range %g .. %g", lo, hi); return 0; }
+    const char *nm = d->name;
+    Loc lc = d->loc;
     *d = *da;
+    d->name = nm;
+    d->loc = lc;
     d->kind = DOM_TIME;
     d->a = a;
     d->mesh = 0;

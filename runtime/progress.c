@@ -25,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cblas.h>
 #include "rt_internal.h"
 
 #define RT_HIST_ROWS 10000
@@ -645,6 +646,18 @@ int hy_write_summary(HyCtx *c, const char *path, const HyRunInfo *info)
     }
     fputs("{\n  \"hycoc_version\": ", f);
     json_str(f, HY_VERSION);
+    /* what built and runs the numbers: the runtime's C compiler, OpenBLAS's build */
+    fputs(",\n  \"versions\": {\"hycoc\": ", f);
+    json_str(f, HY_VERSION);
+    fputs(", \"runtime_cc\": ", f);
+#ifdef __VERSION__
+    json_str(f, __VERSION__);
+#else
+    json_str(f, NULL);
+#endif
+    fputs(", \"openblas\": ", f);
+    json_str(f, openblas_get_config());
+    fputs("}", f);
     fputs(",\n  \"spec\": {\"path\": ", f);
     json_str(f, info ? info->spec_path : NULL);
     if (info && info->spec_src)

@@ -238,6 +238,9 @@ check(len(e) == 1 and e[0]["pass"] is True and e[0]["cmp"] == "<" and e[0]["boun
 check(len(s["reports"]) == 1 and s["reports"][0]["text"] == "mean(n) over line", "summary/reports", str(s["reports"]))
 check(list(s["final_losses"]) == ["fit"] and s["final_losses"]["fit"] >= 0, "summary/losses", str(s["final_losses"]))
 check(s["hycoc_version"] and s["timings"]["train_s"] >= 0 and s["parameters"] == 13, "summary/misc", str(s))
+v = s.get("versions", {})
+check(v.get("hycoc") == s["hycoc_version"] and v.get("runtime_cc") and "OpenBLAS" in (v.get("openblas") or ""),
+      "summary/versions", str(v))
 PY
 else
     ok "summary/json (skipped: no python3)"

@@ -129,11 +129,11 @@ void hyk_setup(HyCtx *c)
       if ((g[0] = hy_geom_box(c, 2, lo, hi)) < 0) hy_fail(c, "domain 'sq'", hy_geom_error(c));
     }
     if ((g[1] = hy_geom_disk(c, 0.5, 0.5, 0.20000000000000001)) < 0) hy_fail(c, "domain 'hole'", hy_geom_error(c));
-    if ((g[2] = hy_geom_bool(c, HY_GEOM_DIFF, g[0], g[1])) < 0) hy_fail(c, "domain 'sq'", hy_geom_error(c));
-    /* point set inner: 600 points in sq */
+    if ((g[2] = hy_geom_bool(c, HY_GEOM_DIFF, g[0], g[1])) < 0) hy_fail(c, "domain 'plate'", hy_geom_error(c));
+    /* point set inner: 600 points in plate */
     if ((hy_geom_sample(c, g[2], HY_SAMPLE_SOBOL, 600, 0, V + 0)) < 0) hy_fail(c, "point set 'inner'", hy_geom_error(c));
     hy_pointset(c, "inner", 600, 2, V + 0);
-    /* point set wall: 300 points on the boundary of sq */
+    /* point set wall: 300 points on the boundary of plate */
     if ((hy_geom_sample_boundary(c, g[2], HY_BND_ALL, 0, 0, HY_SAMPLE_RANDOM, 300, 1, V + 1200, V + 1800)) < 0) hy_fail(c, "point set 'wall'", hy_geom_error(c));
     hy_pointset(c, "wall", 300, 2, V + 1200);
     /* point set rim: 100 points on the boundary of hole */

@@ -96,7 +96,7 @@ void hyk_setup(HyCtx *c)
     { static const double lo[] = {0, 0}, hi[] = {1, 1};
       if ((g[1] = hy_geom_box(c, 2, lo, hi)) < 0) hy_fail(c, "domain 'sq'", hy_geom_error(c));
     }
-    if ((g[3] = hy_geom_bool(c, HY_GEOM_DIFF, g[1], g[2])) < 0) hy_fail(c, "domain 'sq'", hy_geom_error(c));
+    if ((g[3] = hy_geom_bool(c, HY_GEOM_DIFF, g[1], g[2])) < 0) hy_fail(c, "domain 'plate'", hy_geom_error(c));
     /* point set line: 201 points in line */
     hy_fill_linspace(V + 0, 201, 0, 2);
     hy_pointset(c, "line", 201, 1, V + 0);
@@ -118,7 +118,7 @@ void hyk_setup(HyCtx *c)
     /* point set rim: 2048 points on the boundary of hole */
     if ((hy_geom_sample_boundary(c, g[2], HY_BND_ALL, 0, 0, HY_SAMPLE_SOBOL, 2048, 3, V + 13595, V + 17691)) < 0) hy_fail(c, "point set 'rim'", hy_geom_error(c));
     hy_pointset(c, "rim", 2048, 2, V + 13595);
-    /* point set ring: 4096 points in sq */
+    /* point set ring: 4096 points in plate */
     if ((hy_geom_sample(c, g[3], HY_SAMPLE_SOBOL, 4096, 4, V + 21787)) < 0) hy_fail(c, "point set 'ring'", hy_geom_error(c));
     hy_pointset(c, "ring", 4096, 2, V + 21787);
     /* point set ls: 101 points in line */
