@@ -20,10 +20,16 @@
  *     t = 2, alpha after; r = 1 if hy_rng_uniform(seed, stream 0, t) < rho else 0.
  * SoftAdapt (Heydari, Thompson & Mehmood 2019, arXiv:1912.12355; package
  *   dr-aheydari/SoftAdapt): slopes s_k = forward finite difference of order
- *   window - 1 over the last `window` values of l_k (oldest first, the
- *   coefficient rows below); variant 1 first divides by sum_j s_j; then
- *   e_k = exp(beta (s_k - max s)), times the window mean of l_k for variant 2;
+ *   window - 1 over the last `window` raw values L_k (oldest first, the
+ *   coefficient rows below); the mode scales the slopes, not the losses:
+ *   minmax divides s_k by L_k's observed range max_k - min_k (when > 0), l2
+ *   by the current sqrt(sum_j L_j^2); variant 1 then divides by sum_j s_j;
+ *   e_k = exp(beta (s_k - max s)), times the window mean of the raw L_k for
+ *   variant 2 (the paper's loss weighting: the losses' own size);
  *   lambda_k = K e_k / (sum_j e_j + 1e-8).  Sliding window, every advance.
+ *   (Transforming the losses instead, as the other balancers do, made
+ *   minmax starve a steadily falling loss: at its running minimum it maps to
+ *   0, and so does its loss-weighted factor.)
  * DWA (Liu, Johns & Davison, CVPR 2019; LibMTL DWA.py): lambda = 1 for t <= 2,
  *   then lambda_k = K exp(r_k / T - max) / sum_j exp(r_j / T - max),
  *   r_k = l_k(t-1) / l_k(t-2) (1 when l_k(t-2) = 0).
@@ -199,13 +205,14 @@ static void bal_advance(HyCtx *c, int bi)
     RtBal *b = &c->bal[bi];
     const int K = b->n;
     const uint64_t stream = RT_BAL_STREAM + 4 * (uint64_t)bi;
-    double *l = b->l, a[RT_ONES] = {0}, lh[RT_ONES] = {0};
+    double *l = b->l, a[RT_ONES] = {0}, lh[RT_ONES] = {0}, raw[RT_ONES];
     const long t = ++b->t;
     /* inputs */
     double nrm = 0.0;
     for (int k = 0; k < K; k++) {
         double L = c->loss_values[b->loss[k]];
         l[k] = L;
+        raw[k] = L;
         nrm += L * L;
         if (t == 1 || L < b->lmin[k])
             b->lmin[k] = L;
@@ -252,7 +259,7 @@ static void bal_advance(HyCtx *c, int bi)
         } else {
             b->hcount++;
         }
-        memcpy(b->h + (size_t)slot * K, l, sizeof(double) * (size_t)K);
+        memcpy(b->h + (size_t)slot * K, raw, sizeof(double) * (size_t)K);   /* the raw losses */
         if (b->hcount < W)
             break;
         double ssum = 0.0, smax = -INFINITY;
@@ -263,6 +270,11 @@ static void bal_advance(HyCtx *c, int bi)
                 s += fd_coef[W - 2][j] * v;
                 mean += v;
             }
+            /* the mode scales the rate of change, never the loss means */
+            if (b->mode == HY_BMODE_MINMAX && b->lmax[k] > b->lmin[k])
+                s = s / (b->lmax[k] - b->lmin[k]);
+            else if (b->mode == HY_BMODE_L2 && nrm > 0.0)
+                s = s / sqrt(nrm);
             a[k] = s;
             lh[k] = mean / W;
             ssum += s;

@@ -293,7 +293,9 @@ double hy_lr(HyCtx *c, int t);
  *   HY_BAL_SOFTADAPT  beta [0.1], window [5] (2..6), variant [2] (0 original,
  *                     1 normalised slopes, 2 loss-weighted; Heydari et al. 2019):
  *                     K times the SoftAdapt weights (which sum to 1) from the last
- *                     `window` values; 1 until window values were seen
+ *                     `window` values; 1 until window values were seen.  Its
+ *                     mode scales the slopes (minmax: by each loss's observed
+ *                     range; l2: by the joint norm), never the loss values
  *   HY_BAL_DWA        temperature [2] (Liu et al. 2019): from t = 3, lambda_k =
  *                     K softmax_k(r_k / T), r_k = l_k(t-1) / l_k(t-2)
  *   HY_BAL_LBPINNS    init_s [0], lr_s [1e-3]: learnable log-variances s_k,

@@ -590,6 +590,54 @@ static void test_balancers(void)
                 hy_ctx_free(c);
             }
     }
+    /* SoftAdapt in each mode and variant, window 3, beta 2, on the 7-step
+     * script: slopes of the raw window scaled by the mode (minmax: the
+     * observed range of each loss; l2: the current joint norm), loss means
+     * of the raw values; the paper's max-shifted softmax with its 1e-8 */
+    for (int mode = 0; mode < 3; mode++)
+        for (int v = 0; v < 3; v++) {
+            const double prm[3] = {2.0, 3, v};
+            HyCtx *c = bal_ctx(K, L, HY_BAL_SOFTADAPT, 3, prm, mode, &b, NULL);
+            hy_epochs(c, T);
+            hy_train(c);
+            double mn[K], mx[K], e = 0;
+            for (int t = 0; t < T; t++) {
+                double nrm = 0, w[K] = {1, 1, 1};
+                for (int k = 0; k < K; k++) {
+                    double x = L[t * K + k];
+                    nrm += x * x;
+                    mn[k] = t == 0 ? x : fmin(mn[k], x);
+                    mx[k] = t == 0 ? x : fmax(mx[k], x);
+                }
+                if (t >= 2) {
+                    double s[K], f[K], ssum = 0, den = 0, smax = -INFINITY;
+                    for (int k = 0; k < K; k++) {
+                        const double *h = L + (t - 2) * K + k;   /* oldest of the 3 */
+                        s[k] = -1.5 * h[0] + 2 * h[K] - 0.5 * h[2 * K];
+                        if (mode == 1) s[k] /= mx[k] - mn[k];
+                        if (mode == 2) s[k] /= sqrt(nrm);
+                        f[k] = (h[0] + h[K] + h[2 * K]) / 3;
+                        ssum += s[k];
+                    }
+                    for (int k = 0; k < K; k++) {
+                        if (v == 1) s[k] /= ssum;
+                        smax = fmax(smax, s[k]);
+                    }
+                    for (int k = 0; k < K; k++) {
+                        s[k] = exp(2.0 * (s[k] - smax)) * (v == 2 ? f[k] : 1.0);
+                        den += s[k];
+                    }
+                    for (int k = 0; k < K; k++)
+                        w[k] = K * s[k] / (den + 1e-8);
+                }
+                for (int k = 0; k < K; k++)
+                    e = fmax(e, fabs(P.rec[t][k] - w[k]) / w[k]);
+            }
+            snprintf(name, sizeof name, "balancer_softadapt_v%d_mode_%s_vs_formula", v,
+                     mode == 0 ? "raw" : mode == 1 ? "minmax" : "l2");
+            tap_check(e < 1e-12, name, "max rel error %.3g (tol 1e-12)", e);
+            hy_ctx_free(c);
+        }
     /* DWA, raw and with the two input modes */
     for (int mode = 0; mode < 3; mode++) {
         HyCtx *c = bal_ctx(K, L, HY_BAL_DWA, 1, (const double[]){2.0}, mode, &b, NULL);
