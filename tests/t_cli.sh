@@ -306,6 +306,30 @@ out, err = p.communicate()
 ok = p.returncode == 130 and "summary:" in out and "interrupted" in err
 print(("ok" if ok else "FAIL") + " cli/signal/int" + ("" if ok else ": status %d; %s" % (p.returncode, err.strip())))
 PY
+    # SIGINT with --save and --fields: the checkpoint holds the epochs run (its
+    # manifest's epoch is the report's), and the fields are written
+    python3 - "$H" "$T" "$tmp/intck" "$tmp/intf" <<'PY'
+import json, os, re, signal, subprocess, sys
+p = subprocess.Popen([sys.argv[1], sys.argv[2], "--epochs", "1000000000", "--log-every", "2000", "--progress", "lines",
+                      "--save", sys.argv[3], "--fields", sys.argv[4]],
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+rows = 0
+for line in p.stdout:
+    if line.strip()[:1].isdigit():
+        rows += 1
+        if rows == 2:
+            break
+p.send_signal(signal.SIGINT)
+out, err = p.communicate()
+m = re.search(r"summary: (\d+) epochs", out)
+try:
+    ep = json.load(open(os.path.join(sys.argv[3], "manifest.json")))["epoch"]
+except Exception as e:
+    ep = repr(e)
+ok = (p.returncode == 130 and m is not None and str(ep) == m.group(1)
+      and os.path.getsize(os.path.join(sys.argv[4], "line.csv")) > 0)
+print(("ok" if ok else "FAIL") + " cli/signal/int-saves" + ("" if ok else ": status %d, manifest epoch %s, %s" % (p.returncode, ep, err.strip()[-200:])))
+PY
     # Ctrl-C typed on a terminal: the live line is drawn, the terminal's
     # SIGINT stops the run, and the report follows on a clean line.
     python3 - "$H" "$T" <<'PY'
