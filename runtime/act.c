@@ -15,17 +15,24 @@
  * vector is padded and evaluated by the same vector routine, so a result
  * never depends on the position of its element.
  *
- * Derivative formulas (d_k = act^(k)(z)):
- *   tanh:     t = tanh z; d1 = 1 - t^2; d2 = -2 t d1; d3 = d1 (6 t^2 - 2)
- *   sin:      d1 = cos z; d2 = -sin z; d3 = -cos z
+ * Derivative formulas (d_k = act^(k)(z), k <= 5 = RT_MAX_ORDER + 1: a jet
+ * of order 4 and its reverse need s1..s5):
+ *   tanh:     t = tanh z; d1 = 1 - t^2; d2 = -2 t d1; d3 = d1 (6 t^2 - 2);
+ *             d4 = 8 t d1 (2 - 3 t^2); d5 = 8 d1 (2 - 15 t^2 d1)
+ *             (d_{k+1} = (1 - t^2) d/dt d_k as polynomials in t)
+ *   sin:      d1 = cos z; d2 = -sin z; d3 = -cos z; d4 = sin z; d5 = cos z
  *   sigmoid:  e = exp(-|z|), p = 1/(1+e), q = e p (p, q = s, 1-s or 1-s, s,
- *             both accurate in the tails); d1 = p q; d2 = d1 ((1-s) - s);
- *             d3 = d1 (1 - 6 d1)
- *   softplus: d0 = max(z,0) + log1p(e); d1..d3 = sigmoid d0..d2
- *   swish:    z s: d1 = s + z s'; d2 = 2 s' + z s''; d3 = 3 s'' + z s'''
+ *             both accurate in the tails); w = d1 = p q; r = (1-s) - s;
+ *             d2 = w r; d3 = w (1 - 6 w); d4 = w r (1 - 12 w);
+ *             d5 = w (1 - 30 w + 120 w^2)   (r^2 = 1 - 4 w)
+ *   softplus: d0 = max(z,0) + log1p(e); d1..d5 = sigmoid d0..d4
+ *   swish:    z s: d_k = k s^(k-1) + z s^(k)
  *   gelu:     z Phi(z), Phi = erfc(-z/sqrt2)/2 (no cancellation for z << 0),
  *             phi = exp(-z^2/2)/sqrt(2 pi): d1 = Phi + z phi;
- *             d2 = phi (2 - z^2); d3 = z phi (z^2 - 4)
+ *             d2 = phi (2 - z^2); d3 = z phi (z^2 - 4);
+ *             d4 = -phi (z^4 - 7 z^2 + 4); d5 = z phi (z^4 - 11 z^2 + 18)
+ * tests/test_kernels.c measures every d_k against a long-double Taylor
+ * series (an independent recurrence) and states the worst errors.
  */
 #include <math.h>
 #include <string.h>
@@ -159,7 +166,7 @@ __attribute__((target("avx2,fma"))) static void own_tanh_avx2(long n, const doub
  * portable one give bitwise the same values. */
 /* The jet formulas on one vector of tanh values t (k <= nd filled). */
 __attribute__((target("avx2,fma"), always_inline)) static inline void
-tanh_derivs(__m256d t, int nd, __m256d v[4])
+tanh_derivs(__m256d t, int nd, __m256d v[6])
 {
     const __m256d one = _mm256_set1_pd(1.0), m2 = _mm256_set1_pd(-2.0);
     const __m256d six = _mm256_set1_pd(6.0), two = _mm256_set1_pd(2.0);
@@ -170,6 +177,17 @@ tanh_derivs(__m256d t, int nd, __m256d v[4])
         v[2] = _mm256_mul_pd(_mm256_mul_pd(m2, t), d1);
     if (nd >= 3)
         v[3] = _mm256_mul_pd(d1, _mm256_sub_pd(_mm256_mul_pd(_mm256_mul_pd(six, t), t), two));
+    if (nd >= 4) {
+        const __m256d eight = _mm256_set1_pd(8.0), three = _mm256_set1_pd(3.0);
+        v[4] = _mm256_mul_pd(_mm256_mul_pd(_mm256_mul_pd(eight, t), d1),
+                             _mm256_sub_pd(two, _mm256_mul_pd(_mm256_mul_pd(three, t), t)));
+    }
+    if (nd >= 5) {
+        const __m256d eight = _mm256_set1_pd(8.0), fifteen = _mm256_set1_pd(15.0);
+        v[5] = _mm256_mul_pd(
+            _mm256_mul_pd(eight, d1),
+            _mm256_sub_pd(two, _mm256_mul_pd(_mm256_mul_pd(_mm256_mul_pd(fifteen, t), t), d1)));
+    }
 }
 
 /* tanh and its derivatives d1..d_nd in one pass (d[0] may be NULL; d[k]
@@ -180,12 +198,12 @@ tanh_derivs(__m256d t, int nd, __m256d v[4])
  * tanh4 is a long dependency chain, and interleaving two of them keeps the
  * FMA pipes busy. */
 __attribute__((target("avx2,fma"))) static void tanh_jet_avx2(long n, const double *z, int nd,
-                                                              double *const d[4])
+                                                              double *const d[6])
 {
     long i = 0;
     for (; i + 8 <= n; i += 8) {
         __m256d ta = tanh4(_mm256_loadu_pd(z + i)), tb = tanh4(_mm256_loadu_pd(z + i + 4));
-        __m256d va[4], vb[4];
+        __m256d va[6], vb[6];
         tanh_derivs(ta, nd, va);
         tanh_derivs(tb, nd, vb);
         for (int k = 0; k <= nd; k++)
@@ -198,7 +216,7 @@ __attribute__((target("avx2,fma"))) static void tanh_jet_avx2(long n, const doub
         double zt[4] = {0, 0, 0, 0}, out[4];
         long m = n - i < 4 ? n - i : 4;
         memcpy(zt, z + i, (size_t)m * sizeof(double));
-        __m256d v[4];
+        __m256d v[6];
         tanh_derivs(tanh4(_mm256_loadu_pd(zt)), nd, v);
         for (int k = 0; k <= nd; k++)
             if (d[k]) {
@@ -255,7 +273,7 @@ static void sigmoid_parts(long m, const double *z, double *s, double *oms, doubl
 }
 
 /* One block of m <= CHUNK elements; d[k] (k <= nd) already offset. */
-static void act_block(int act, long m, const double *z, int nd, double *d[4])
+static void act_block(int act, long m, const double *z, int nd, double *d[6])
 {
     double t[CHUNK], u[CHUNK] = {0}, w[CHUNK];   /* u zeroed: silences a false -Wmaybe-uninitialized */
     switch (act) {
@@ -275,12 +293,16 @@ static void act_block(int act, long m, const double *z, int nd, double *d[4])
                     d[2][i] = -2.0 * t[i] * d1;
                 if (nd >= 3)
                     d[3][i] = d1 * (6.0 * t[i] * t[i] - 2.0);
+                if (nd >= 4)
+                    d[4][i] = 8.0 * t[i] * d1 * (2.0 - 3.0 * t[i] * t[i]);
+                if (nd >= 5)
+                    d[5][i] = 8.0 * d1 * (2.0 - 15.0 * t[i] * t[i] * d1);
             }
         return;
     case HY_ACT_SIN:
         if (d[0] || nd >= 2)
             vm_sin(m, z, t);
-        if (nd >= 1 || nd >= 3)
+        if (nd >= 1)
             vm_cos(m, z, u);
         for (long i = 0; i < m; i++) {
             if (d[0])
@@ -291,6 +313,10 @@ static void act_block(int act, long m, const double *z, int nd, double *d[4])
                 d[2][i] = -t[i];
             if (nd >= 3)
                 d[3][i] = -u[i];
+            if (nd >= 4)
+                d[4][i] = t[i];
+            if (nd >= 5)
+                d[5][i] = u[i];
         }
         return;
     case HY_ACT_GELU: {
@@ -311,6 +337,10 @@ static void act_block(int act, long m, const double *z, int nd, double *d[4])
                 d[2][i] = phi * (2.0 - x * x);
             if (nd >= 3)
                 d[3][i] = x * phi * (x * x - 4.0);
+            if (nd >= 4)
+                d[4][i] = -phi * (x * x * x * x - 7.0 * x * x + 4.0);
+            if (nd >= 5)
+                d[5][i] = x * phi * (x * x * x * x - 11.0 * x * x + 18.0);
         }
         return;
     }
@@ -318,7 +348,7 @@ static void act_block(int act, long m, const double *z, int nd, double *d[4])
     case HY_ACT_SIGMOID:
     case HY_ACT_SWISH: {
         sigmoid_parts(m, z, t, u, w);   /* t = s, u = 1 - s, w = s' */
-        double *o[4] = {d[0], d[1], d[2], d[3]};
+        double *o[6] = {d[0], d[1], d[2], d[3], d[4], d[5]};
         if (act == HY_ACT_SOFTPLUS) {
             /* derivative k of softplus is derivative k-1 of sigmoid */
             if (d[0]) {
@@ -337,11 +367,20 @@ static void act_block(int act, long m, const double *z, int nd, double *d[4])
                     o[2][i] = w[i];
                 if (nd >= 3)
                     o[3][i] = w[i] * (u[i] - t[i]);
+                if (nd >= 4)
+                    o[4][i] = w[i] * (1.0 - 6.0 * w[i]);
+                if (nd >= 5)
+                    o[5][i] = w[i] * (u[i] - t[i]) * (1.0 - 12.0 * w[i]);
             }
             return;
         }
         for (long i = 0; i < m; i++) {
             double s = t[i], s1 = w[i], s2 = s1 * (u[i] - s), s3 = s1 * (1.0 - 6.0 * s1);
+            double s4 = 0.0, s5 = 0.0;
+            if (nd >= 4) {
+                s4 = s2 * (1.0 - 12.0 * s1);
+                s5 = s1 * (1.0 - 30.0 * s1 + 120.0 * s1 * s1);
+            }
             if (act == HY_ACT_SIGMOID) {
                 if (o[0])
                     o[0][i] = s;
@@ -351,6 +390,10 @@ static void act_block(int act, long m, const double *z, int nd, double *d[4])
                     o[2][i] = s2;
                 if (nd >= 3)
                     o[3][i] = s3;
+                if (nd >= 4)
+                    o[4][i] = s4;
+                if (nd >= 5)
+                    o[5][i] = s5;
             } else {
                 double x = z[i];
                 if (o[0])
@@ -361,6 +404,10 @@ static void act_block(int act, long m, const double *z, int nd, double *d[4])
                     o[2][i] = 2.0 * s1 + x * s2;
                 if (nd >= 3)
                     o[3][i] = 3.0 * s2 + x * s3;
+                if (nd >= 4)
+                    o[4][i] = 4.0 * s3 + x * s4;
+                if (nd >= 5)
+                    o[5][i] = 5.0 * s4 + x * s5;
             }
         }
         return;
@@ -369,19 +416,13 @@ static void act_block(int act, long m, const double *z, int nd, double *d[4])
     RT_ICE("unknown activation %d", act);
 }
 
-void hy_act_eval(int act, long n, const double *z, int nd, double *d[4])
+void hy_act_eval(int act, long n, const double *z, int nd, double *d[])
 {
-    if (nd < 0 || nd > 3)
-        RT_ICE("hy_act_eval: derivative order %d not in 0..3", nd);
-    if (act == HY_ACT_TANH && nd >= 1 && use_avx2()) {   /* one pass, no block temporaries */
-        if (!d[1])
-            RT_ICE("hy_act_eval: d[%d] is NULL", 1);
-        tanh_jet_avx2(n, z, nd, d);
-        return;
-    }
+    if (nd < 0 || nd > RT_MAX_ORDER + 1)
+        RT_ICE("hy_act_eval: derivative order %d not in 0..%d", nd, RT_MAX_ORDER + 1);
     for (long i0 = 0; i0 < n; i0 += CHUNK) {
         long m = n - i0 < CHUNK ? n - i0 : CHUNK;
-        double *dk[4] = {0, 0, 0, 0};
+        double *dk[6] = {0, 0, 0, 0, 0, 0};
         for (int k = 0; k <= nd; k++)
             dk[k] = d[k] ? d[k] + i0 : NULL;
         if (nd >= 1 && !dk[1])
@@ -472,16 +513,117 @@ typedef struct ActJob {
     int act, nd, nf, ns, zpq;
     long N, e0, e1, step;
     const int (*pair)[2];
+    const RtJetHi *hi;
     const double *Z, *S, *dA;
     double *A, *Sw, *dZ;
 } ActJob;
+
+/* y (acc ? += : =) coef * f[0] * f[1] * ... * f[nf-1], 1 <= nf <= 7, the
+ * products left to right (the terms of the higher components). */
+static void ew_prod(long m, double *restrict y, int acc, double coef, int nf,
+                    const double *const *f)
+{
+    const double *restrict f0 = f[0], *restrict f1 = nf > 1 ? f[1] : NULL;
+    const double *restrict f2 = nf > 2 ? f[2] : NULL, *restrict f3 = nf > 3 ? f[3] : NULL;
+    switch (nf) {
+    case 1:
+        for (long i = 0; i < m; i++)
+            y[i] = (acc ? y[i] : 0.0) + coef * f0[i];
+        return;
+    case 2:
+        for (long i = 0; i < m; i++)
+            y[i] = (acc ? y[i] : 0.0) + coef * f0[i] * f1[i];
+        return;
+    case 3:
+        for (long i = 0; i < m; i++)
+            y[i] = (acc ? y[i] : 0.0) + coef * f0[i] * f1[i] * f2[i];
+        return;
+    case 4:
+        for (long i = 0; i < m; i++)
+            y[i] = (acc ? y[i] : 0.0) + coef * f0[i] * f1[i] * f2[i] * f3[i];
+        return;
+    default:
+        for (long i = 0; i < m; i++) {
+            double v = coef * f0[i] * f1[i] * f2[i] * f3[i];
+            for (int k = 4; k < nf; k++)
+                v *= f[k][i];
+            y[i] = (acc ? y[i] : 0.0) + v;
+        }
+        return;
+    }
+}
+
+/* Higher components of the forward: a_c = sum of its terms (RtJetHi). */
+static void hi_fwd_range(const ActJob *j, long e0, long m)
+{
+    const RtJetHi *hi = j->hi;
+    const long N = j->N;
+    const double *f[RT_MAX_ORDER + 1];
+    for (int h = 0; h < hi->nh; h++) {
+        double *y = j->A + (hi->c0 + h) * N + e0;
+        int acc = 0;
+        for (int t = hi->tstart[h]; t < hi->tstart[h + 1]; t++) {
+            const RtJetTerm *tm = &hi->t[t];
+            if (tm->big && !j->zpq)
+                continue;
+            f[0] = j->Sw + (tm->k - 1) * N + e0;
+            for (int b = 0; b < tm->nb; b++)
+                f[1 + b] = j->Z + tm->b[b] * N + e0;
+            ew_prod(m, y, acc, tm->coef, 1 + tm->nb, f);
+            acc = 1;
+        }
+        if (!acc)
+            RT_ICE("act jet: higher component %d has no term", hi->c0 + h);
+    }
+}
+
+/* Reverse of hi_fwd_range: per term coef s_k prod z_b with adjoint abar,
+ * zbar_0 += abar coef s_{k+1} prod z_b and zbar_{b_i} += abar coef s_k
+ * prod_{i' != i} z_b; the one-block term (s1 z_c) assigns zbar_c first. */
+static void hi_bwd_range(const ActJob *j, long e0, long m)
+{
+    const RtJetHi *hi = j->hi;
+    const long N = j->N;
+    const double *f[RT_MAX_ORDER + 2];
+    for (int h = 0; h < hi->nh; h++) {
+        long c = hi->c0 + h;
+        f[0] = j->dA + c * N + e0;
+        f[1] = j->S + e0;
+        ew_prod(m, j->dZ + c * N + e0, 0, 1.0, 2, f);
+    }
+    for (int h = 0; h < hi->nh; h++) {
+        const double *abar = j->dA + (hi->c0 + h) * N + e0;
+        for (int t = hi->tstart[h]; t < hi->tstart[h + 1]; t++) {
+            const RtJetTerm *tm = &hi->t[t];
+            if (tm->big && !j->zpq)
+                continue;
+            f[0] = abar;
+            f[1] = j->S + tm->k * N + e0;   /* s_{k+1} */
+            for (int b = 0; b < tm->nb; b++)
+                f[2 + b] = j->Z + tm->b[b] * N + e0;
+            ew_prod(m, j->dZ + e0, 1, tm->coef, 2 + tm->nb, f);
+            if (tm->k == 1)   /* s1 z_c: assigned above */
+                continue;
+            f[1] = j->S + (tm->k - 1) * N + e0;
+            for (int i = 0; i < tm->nb; i++) {
+                int q = 2;
+                for (int b = 0; b < tm->nb; b++)
+                    if (b != i)
+                        f[q++] = j->Z + tm->b[b] * N + e0;
+                ew_prod(m, j->dZ + tm->b[i] * N + e0, 1, tm->coef, q, f);
+            }
+        }
+    }
+}
 
 static void jet_fwd_range(const ActJob *j, long e0, long e1)
 {
     const long N = j->N, m = e1 - e0;
     const double *Z = j->Z + e0;
     double *A = j->A + e0, *S = j->Sw + e0;
-    double *d[4] = {A, S, j->nd >= 2 ? S + N : NULL, j->nd >= 3 ? S + 2 * N : NULL};
+    double *d[RT_MAX_ORDER + 2] = {A, S};
+    for (int k = 2; k <= j->nd; k++)
+        d[k] = S + (k - 1) * N;
     hy_act_eval(j->act, m, Z, j->nd, d);
     const double *s1 = S, *s2 = S + N;
     for (int f = 1; f <= j->nf; f++)
@@ -491,6 +633,8 @@ static void jet_fwd_range(const ActJob *j, long e0, long e1)
         rt_ew_second(m, A + c * N, s1, s2, Z + j->pair[s][0] * N, Z + j->pair[s][1] * N,
                      j->zpq ? Z + c * N : NULL);
     }
+    if (j->hi)
+        hi_fwd_range(j, e0, m);
 }
 
 static void jet_bwd_range(const ActJob *j, long e0, long e1)
@@ -509,25 +653,8 @@ static void jet_bwd_range(const ActJob *j, long e0, long e1)
         if (a != b)
             rt_ewb_other(m, dZ + b * N, dA + cs * N, s2, Z + a * N);
     }
-}
-
-#ifndef JET_BLOCK
-#define JET_BLOCK 1024   /* elements per block of the passes (see jet_blocks) */
-#endif
-
-/* The passes over [e0, e1) block by block: one block's component streams
- * (up to 18 of JET_BLOCK doubles for 5 components) stay in L2 from one pass
- * to the next, where whole components (2 MB each on the 2-D benchmark) came
- * from L3 in every pass.  Elementwise: the same results for any blocking. */
-static void jet_blocks(const ActJob *j, long e0, long e1)
-{
-    for (long b0 = e0; b0 < e1; b0 += JET_BLOCK) {
-        long b1 = e1 - b0 < JET_BLOCK ? e1 : b0 + JET_BLOCK;
-        if (j->dA)
-            jet_bwd_range(j, b0, b1);
-        else
-            jet_fwd_range(j, b0, b1);
-    }
+    if (j->hi)
+        hi_bwd_range(j, e0, m);
 }
 
 static void jet_part(void *arg, int part)
@@ -536,7 +663,10 @@ static void jet_part(void *arg, int part)
     long e0 = j->e0 + part * j->step, e1 = e0 + j->step < j->e1 ? e0 + j->step : j->e1;
     if (e0 >= e1)
         return;
-    jet_blocks(j, e0, e1);
+    if (j->dA)
+        jet_bwd_range(j, e0, e1);
+    else
+        jet_fwd_range(j, e0, e1);
 }
 
 #define ACT_PAR_MIN 16384   /* elements x components below which a jet stays on one thread */
@@ -545,27 +675,37 @@ static void jet_run(ActJob *j)
 {
     int width = rt_parallel_width();
     long len = j->e1 - j->e0;
-    if (width > 1 && len * (1 + j->nf + j->ns) >= ACT_PAR_MIN) {
+    if (width > 1 && len * (1 + j->nf + j->ns + (j->hi ? j->hi->nh : 0)) >= ACT_PAR_MIN) {
         long chunks = (len + CHUNK - 1) / CHUNK, per = (chunks + width - 1) / width;
         j->step = per * CHUNK;
         rt_parallel((int)((chunks + per - 1) / per), jet_part, j);
+    } else if (j->dA) {
+        jet_bwd_range(j, j->e0, j->e1);
     } else {
-        jet_blocks(j, j->e0, j->e1);
+        jet_fwd_range(j, j->e0, j->e1);
     }
 }
 
 void rt_act_jet_fwd(int act, long N, long e0, long e1, int nd, int nf, int ns,
-                    const int (*pair)[2], const double *Z, double *A, double *S, int zpq)
+                    const int (*pair)[2], const RtJetHi *hi, const double *Z, double *A,
+                    double *S, int zpq)
 {
-    if (nd < 1 || nd > 3 || (ns > 0 && nd < 2))
+    if (nd < 1 || nd > RT_MAX_ORDER + 1 || (ns > 0 && nd < 2))
         RT_ICE("rt_act_jet_fwd: %d derivatives for %d second-order components", nd, ns);
-    ActJob j = {act, nd, nf, ns, zpq, N, e0, e1, 0, pair, Z, NULL, NULL, A, S, NULL};
+    if (hi && hi->nh > 0)
+        for (int t = 0; t < hi->tstart[hi->nh]; t++)
+            if (hi->t[t].k > nd || hi->t[t].nb < 1 || hi->t[t].nb > RT_MAX_ORDER)
+                RT_ICE("rt_act_jet_fwd: a term needs s%d of %d kept", hi->t[t].k, nd);
+    ActJob j = {act, nd, nf, ns, zpq, N, e0, e1, 0, pair, hi && hi->nh ? hi : NULL, Z, NULL,
+                NULL, A, S, NULL};
     jet_run(&j);
 }
 
 void rt_act_jet_bwd(long N, long e0, long e1, int nf, int ns, const int (*pair)[2],
-                    const double *Z, const double *S, const double *dA, double *dZ, int zpq)
+                    const RtJetHi *hi, const double *Z, const double *S, const double *dA,
+                    double *dZ, int zpq)
 {
-    ActJob j = {0, 0, nf, ns, zpq, N, e0, e1, 0, pair, Z, S, dA, NULL, NULL, dZ};
+    ActJob j = {0, 0, nf, ns, zpq, N, e0, e1, 0, pair, hi && hi->nh ? hi : NULL, Z, S, dA,
+                NULL, NULL, dZ};
     jet_run(&j);
 }

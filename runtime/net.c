@@ -93,8 +93,16 @@ struct JetPlan {
     int nd;                   /* activation derivatives kept per layer (1..3) */
     int C;                    /* internal components */
     int nf, ns;               /* first- and second-order internal components */
+    int nh;                   /* components of order 3..RT_MAX_ORDER, after the seconds */
     int fidx[MAXC];           /* first-order component 1+f differentiates by u_{fidx[f]} */
     int pair[MAXC][2];        /* second-order comp 1+nf+s: first-order comps (1-based) */
+    int cord[MAXC];           /* order of internal component c */
+    int cdir[MAXC][RT_MAX_ORDER]; /* its directions: first-order comps (1-based), ascending */
+    RtJetTerm term[MAXC * 15];/* activation terms of the higher comps (Bell(4) = 15 each) */
+    int tstart[MAXC + 1];     /* terms of higher comp h: term[tstart[h] .. tstart[h+1]) */
+    RtJetHi hij;              /* the two above for act.c */
+    struct { double coef; int cj, ck; } pt[MAXC * 14]; /* blend: coef h_cj D_ck, J, K nonempty */
+    int pstart[MAXC + 1];     /* product terms of higher comp h */
     int ncomp;                /* requested components */
     int *req;                 /* requested k -> internal component [ncomp] */
     const double *X;          /* input [din][n] */
@@ -321,6 +329,128 @@ static int decode(int code, int din, int idx[4])
     return ord;
 }
 
+/* Second-order component of first-order comps a <= b, adding it if missing. */
+static int second_comp(JetPlan *p, int a, int b)
+{
+    int s;
+    for (s = 0; s < p->ns; s++)
+        if (p->pair[s][0] == a && p->pair[s][1] == b)
+            return 1 + p->nf + s;
+    if (1 + p->nf + p->ns >= MAXC)
+        RT_ICE("jet plan: more than %d components", MAXC);
+    p->pair[s][0] = a;
+    p->pair[s][1] = b;
+    p->ns++;
+    return 1 + p->nf + s;
+}
+
+/* Internal component with directions dir[0..ord) (first-order comps,
+ * ascending), or -1.  Components 0 .. 1+nf+ns+nh-1 must have cord/cdir. */
+static int find_comp(const JetPlan *p, int ord, const int *dir)
+{
+    for (int c = 0; c < 1 + p->nf + p->ns + p->nh; c++)
+        if (p->cord[c] == ord && !memcmp(p->cdir[c], dir, sizeof(int) * (size_t)ord))
+            return c;
+    return -1;
+}
+
+/* The directions of every sub-multiset of size k of dir[0..ord) (positions
+ * chosen by bit masks, so each stays ascending); returns their number. */
+static int sub_multisets(int ord, const int *dir, int k, int (*sub)[RT_MAX_ORDER])
+{
+    int n = 0;
+    for (unsigned m = 1; m < 1u << ord; m++) {
+        if (__builtin_popcount(m) != k)
+            continue;
+        int q = 0;
+        for (int i = 0; i < ord; i++)
+            if (m >> i & 1u)
+                sub[n][q++] = dir[i];
+        n++;
+    }
+    return n;
+}
+
+/* Activation terms (Faa di Bruno over set partitions, equal terms merged)
+ * and blend product terms of higher component h (all components known),
+ * appended at term[*nt], pt[*npt]. */
+static void higher_terms(JetPlan *p, int h, int *nt, int *npt)
+{
+    const int c = 1 + p->nf + p->ns + h, ord = p->cord[c], *dir = p->cdir[c];
+    int a[RT_MAX_ORDER] = {0};   /* restricted growth string: block of each position */
+    for (;;) {
+        int nb = 0;
+        for (int i = 0; i < ord; i++)
+            nb = a[i] + 1 > nb ? a[i] + 1 : nb;
+        RtJetTerm t = {1.0, nb, nb, 0, {0}};
+        for (int b = 0; b < nb; b++) {
+            int bd[RT_MAX_ORDER], q = 0;
+            for (int i = 0; i < ord; i++)
+                if (a[i] == b)
+                    bd[q++] = dir[i];
+            t.big |= q >= 2;
+            t.b[b] = find_comp(p, q, bd);
+            if (t.b[b] < 0)
+                RT_ICE("jet plan: a block of component %d is missing", c);
+        }
+        for (int i = 1; i < nb; i++)   /* sorted block list: the key of the term */
+            for (int k = i; k > 0 && t.b[k - 1] > t.b[k]; k--) {
+                int tmp = t.b[k];
+                t.b[k] = t.b[k - 1];
+                t.b[k - 1] = tmp;
+            }
+        int m = p->tstart[h];
+        for (; m < *nt; m++)
+            if (p->term[m].nb == nb && !memcmp(p->term[m].b, t.b, sizeof t.b))
+                break;
+        if (m < *nt) {
+            p->term[m].coef += 1.0;
+        } else {
+            if (*nt >= (int)(sizeof p->term / sizeof p->term[0]))
+                RT_ICE("jet plan: too many terms");
+            p->term[(*nt)++] = t;
+        }
+        /* next restricted growth string (a[0] = 0, a[i] <= 1 + max a[0..i)) */
+        int i = ord - 1;
+        for (; i > 0; i--) {
+            int mx = 0;
+            for (int k = 0; k < i; k++)
+                mx = a[k] > mx ? a[k] : mx;
+            if (a[i] <= mx)
+                break;
+        }
+        if (i == 0)
+            break;
+        a[i]++;
+        for (int k = i + 1; k < ord; k++)
+            a[k] = 0;
+    }
+    /* blend: d_I (h D) = sum over position subsets J of h_J D_{I \ J} */
+    for (unsigned mk = 1; mk + 1 < 1u << ord; mk++) {
+        int jd[RT_MAX_ORDER], kd[RT_MAX_ORDER], nj = 0, nk = 0;
+        for (int i = 0; i < ord; i++) {
+            if (mk >> i & 1u)
+                jd[nj++] = dir[i];
+            else
+                kd[nk++] = dir[i];
+        }
+        int cj = find_comp(p, nj, jd), ck = find_comp(p, nk, kd), m;
+        if (cj < 0 || ck < 0)
+            RT_ICE("jet plan: a factor of component %d is missing", c);
+        for (m = p->pstart[h]; m < *npt; m++)
+            if (p->pt[m].cj == cj && p->pt[m].ck == ck)
+                break;
+        if (m < *npt) {
+            p->pt[m].coef += 1.0;
+        } else {
+            p->pt[m].coef = 1.0;
+            p->pt[m].cj = cj;
+            p->pt[m].ck = ck;
+            (*npt)++;
+        }
+    }
+}
+
 /* Internal component of first derivative by u_j, adding it if missing. */
 static int first_comp(JetPlan *p, int j)
 {
@@ -365,7 +495,7 @@ JetPlan *rt_jet_new(HyCtx *c, int net, int n, int ncomp, const int *comps,
     int idx[4];
     for (int k = 0; k < ncomp; k++) {
         int ord = decode(comps[k], p->din, idx);
-        if (ord > RT_MAX_ORDER) {   /* order: extend here */
+        if (ord > RT_MAX_ORDER) {   /* codes hold at most 4 indices */
             fprintf(stderr, "hycoc: internal error: jet component 0x%x has derivative order %d; "
                             "the runtime implements orders <= %d\n", comps[k], ord, RT_MAX_ORDER);
             exit(2);
@@ -382,29 +512,66 @@ JetPlan *rt_jet_new(HyCtx *c, int net, int n, int ncomp, const int *comps,
             p->fidx[k] = p->fidx[k - 1];
             p->fidx[k - 1] = tmp;
         }
-    /* Pass 2: map requests; add second-order components. */
+    /* Pass 2: map requests of order <= 2; add second-order components, also
+     * those inside higher requests (every sub-multiset of a component is a
+     * component: the blocks of its chain rule). */
+    int sub[1 << RT_MAX_ORDER][RT_MAX_ORDER];
     for (int k = 0; k < ncomp; k++) {
-        int ord = decode(comps[k], p->din, idx);
-        if (ord == 0) {
+        int ord = decode(comps[k], p->din, idx), dir[RT_MAX_ORDER];
+        for (int i = 0; i < ord; i++)
+            dir[i] = first_comp(p, idx[i]);
+        if (ord == 0)
             p->req[k] = 0;
-        } else if (ord == 1) {
-            p->req[k] = first_comp(p, idx[0]);
-        } else {   /* order 2 */
-            int a = first_comp(p, idx[0]), b = first_comp(p, idx[1]), s;
-            for (s = 0; s < p->ns; s++)
-                if (p->pair[s][0] == a && p->pair[s][1] == b)
-                    break;
-            if (s == p->ns) {
-                if (1 + p->nf + p->ns >= MAXC)
-                    RT_ICE("jet plan: more than %d components", MAXC);
-                p->pair[s][0] = a;
-                p->pair[s][1] = b;
-                p->ns++;
-            }
-            p->req[k] = 1 + p->nf + s;
-        }
+        else if (ord == 1)
+            p->req[k] = dir[0];
+        else if (ord == 2)
+            p->req[k] = second_comp(p, dir[0], dir[1]);
+        else
+            for (int q = sub_multisets(ord, dir, 2, sub) - 1; q >= 0; q--)
+                second_comp(p, sub[q][0], sub[q][1]);
     }
-    p->C = 1 + p->nf + p->ns;
+    p->cord[0] = 0;
+    for (int f = 1; f <= p->nf; f++)
+        p->cord[f] = 1, p->cdir[f][0] = f;
+    for (int s = 0; s < p->ns; s++) {
+        p->cord[1 + p->nf + s] = 2;
+        p->cdir[1 + p->nf + s][0] = p->pair[s][0];
+        p->cdir[1 + p->nf + s][1] = p->pair[s][1];
+    }
+    /* Pass 3: components of order 3.. by increasing order, then their terms. */
+    for (int o = 3; o <= p->order; o++)
+        for (int k = 0; k < ncomp; k++) {
+            int ord = decode(comps[k], p->din, idx), dir[RT_MAX_ORDER];
+            if (ord < o)
+                continue;
+            for (int i = 0; i < ord; i++)
+                dir[i] = first_comp(p, idx[i]);
+            for (int q = sub_multisets(ord, dir, o, sub) - 1; q >= 0; q--) {
+                if (find_comp(p, o, sub[q]) >= 0)
+                    continue;
+                int cn = 1 + p->nf + p->ns + p->nh;
+                if (cn >= MAXC)
+                    RT_ICE("jet plan: more than %d components", MAXC);
+                p->cord[cn] = o;
+                memcpy(p->cdir[cn], sub[q], sizeof(int) * (size_t)o);
+                p->nh++;
+            }
+            if (ord == o)
+                p->req[k] = find_comp(p, o, dir);
+        }
+    int nt = 0, npt = 0;
+    for (int h = 0; h < p->nh; h++) {
+        p->tstart[h] = nt;
+        p->pstart[h] = npt;
+        higher_terms(p, h, &nt, &npt);
+    }
+    p->tstart[p->nh] = nt;
+    p->pstart[p->nh] = npt;
+    p->hij.c0 = 1 + p->nf + p->ns;
+    p->hij.nh = p->nh;
+    p->hij.tstart = p->tstart;
+    p->hij.t = p->term;
+    p->C = 1 + p->nf + p->ns + p->nh;
     p->nd = p->order + (dout_adj ? 1 : 0);
     if (p->nd < 1)
         p->nd = 1;
@@ -496,6 +663,17 @@ void rt_jet_free(JetPlan *p)
 
 /* ---------------------------------------------------------------- forward */
 
+/* Derivative k of cos (sine 0) or sin (sine 1) at v from cv = cos v, sv = sin v. */
+static double cyc_deriv(int k, double cv, double sv, int sine)
+{
+    switch ((k + 3 * sine) & 3) {   /* sin^(k) = cos^(k+3) */
+    case 0: return cv;
+    case 1: return -sv;
+    case 2: return -cv;
+    default: return sv;
+    }
+}
+
 /* Normalised inputs and Fourier features of the current X. */
 static void input_fwd(JetPlan *p)
 {
@@ -532,11 +710,18 @@ static void input_fwd(JetPlan *p)
                 G[f * N0 + i * d0 + k] = -sv * vj;
                 G[f * N0 + i * d0 + F + k] = cv * vj;
             }
-            for (int s = 0; s < p->ns; s++) {   /* order: higher components add terms here */
+            for (int s = 0; s < p->ns; s++) {
                 long cc = 1 + p->nf + s;
                 double vv = p->Vf[(p->pair[s][0] - 1) * F + k] * p->Vf[(p->pair[s][1] - 1) * F + k];
                 G[cc * N0 + i * d0 + k] = -cv * vv;
                 G[cc * N0 + i * d0 + F + k] = -sv * vv;
+            }
+            for (long cc = 1 + p->nf + p->ns; cc < p->C; cc++) {
+                double vv = 1.0;
+                for (int r = 0; r < p->cord[cc]; r++)
+                    vv *= p->Vf[(p->cdir[cc][r] - 1) * F + k];
+                G[cc * N0 + i * d0 + k] = cyc_deriv(p->cord[cc], cv, sv, 0) * vv;
+                G[cc * N0 + i * d0 + F + k] = cyc_deriv(p->cord[cc], cv, sv, 1) * vv;
             }
         }
 }
@@ -544,7 +729,9 @@ static void input_fwd(JetPlan *p)
 /* W [r][k] (r < rows, k < cols) transposed into Wt [cols][rows]. */
 static void transpose(const double *W, int rows, int cols, double *Wt)
 {
-    rt_transpose(rows, cols, W, Wt);
+    for (int o = 0; o < rows; o++)
+        for (int k = 0; k < cols; k++)
+            Wt[(long)k * rows + o] = W[(long)o * cols + k];
 }
 
 /* First-layer map z = W g + b (W [w][d0], b [w]) as a jet Z [C][n][w]. */
@@ -555,7 +742,9 @@ static void proj_fwd(JetPlan *p, const double *W, const double *b, double *Z)
     if (p->nfeat) {
         transpose(W, w, nin, p->Wt);
         rt_gemm((long)p->C * n, w, nin, p->G, nin, 1, p->Wt, w, Z, w, 0);
-        rt_add_bias(n, w, Z, b);
+        for (int i = 0; i < n; i++)
+            for (int o = 0; o < w; o++)
+                Z[(long)i * w + o] += b[o];
         return;
     }
     /* z = W x~ + b; z_j = sc_j W[:, j]; z_pq = 0 (never written).  W is read
@@ -590,9 +779,9 @@ static void proj_fwd(JetPlan *p, const double *W, const double *b, double *Z)
  * components are zero (a first layer on raw inputs). */
 static void act_fwd(JetPlan *p, const double *Z, double *A, double *S, int zpq)
 {
-    long N = (long)p->n * p->w;   /* order: higher components add terms in act.c */
-    rt_act_jet_fwd(p->act, N, 0, N, p->nd, p->nf, p->ns, (const int (*)[2])p->pair, Z, A, S,
-                   zpq);
+    long N = (long)p->n * p->w;
+    rt_act_jet_fwd(p->act, N, 0, N, p->nd, p->nf, p->ns, (const int (*)[2])p->pair, &p->hij, Z, A,
+                   S, zpq);
 }
 
 /* Hidden linear map Z = A_prev W^T + b over all C*n rows (W [w][w]). */
@@ -601,7 +790,9 @@ static void lin_fwd(JetPlan *p, const double *W, const double *b, const double *
     const int n = p->n, w = p->w;
     transpose(W, w, w, p->Wt);
     rt_gemm((long)p->C * n, w, w, Aprev, w, 1, p->Wt, w, Z, w, 0);
-    rt_add_bias(n, w, Z, b);
+    for (int i = 0; i < n; i++)
+        for (int o = 0; o < w; o++)
+            Z[(long)i * w + o] += b[o];
 }
 
 /* Blend y = U + h D as jets (product rule; header). */
@@ -616,13 +807,25 @@ static void blend_fwd(JetPlan *p, const double *U, const double *h, const double
         for (long e = 0; e < N; e++)
             Yf[e] = Uf[e] + hf[e] * D[e] + h[e] * Df[e];
     }
-    for (int s = 0; s < p->ns; s++) {   /* order: higher components add terms here */
+    for (int s = 0; s < p->ns; s++) {
         long cs = 1 + p->nf + s, a = p->pair[s][0], b = p->pair[s][1];
         const double *Us = U + cs * N, *hs = h + cs * N, *Ds = D + cs * N;
         const double *ha = h + a * N, *hb = h + b * N, *Da = D + a * N, *Db = D + b * N;
         double *Ys = Y + cs * N;
         for (long e = 0; e < N; e++)
             Ys[e] = Us[e] + hs[e] * D[e] + ha[e] * Db[e] + hb[e] * Da[e] + h[e] * Ds[e];
+    }
+    for (int hh = 0; hh < p->nh; hh++) {   /* y_I = U_I + sum_{J subset I} h_J D_{I\J} */
+        long c = 1 + p->nf + p->ns + hh;
+        const double *Uc = U + c * N, *hc = h + c * N, *Dc = D + c * N;
+        double *Yc = Y + c * N;
+        for (long e = 0; e < N; e++)
+            Yc[e] = Uc[e] + hc[e] * D[e] + h[e] * Dc[e];
+        for (int t = p->pstart[hh]; t < p->pstart[hh + 1]; t++) {
+            const double *hj = h + p->pt[t].cj * N, *dk = D + p->pt[t].ck * N, cf = p->pt[t].coef;
+            for (long e = 0; e < N; e++)
+                Yc[e] += cf * hj[e] * dk[e];
+        }
     }
 }
 
@@ -691,8 +894,8 @@ void rt_jet_fwd(HyCtx *c, JetPlan *p)
 static void act_bwd(JetPlan *p, const double *Z, const double *S, const double *dA, double *dZ,
                     int zpq)
 {
-    const long N = (long)p->n * p->w;   /* order: higher components add terms in act.c */
-    rt_act_jet_bwd(N, 0, N, p->nf, p->ns, (const int (*)[2])p->pair, Z, S, dA, dZ, zpq);
+    const long N = (long)p->n * p->w;
+    rt_act_jet_bwd(N, 0, N, p->nf, p->ns, (const int (*)[2])p->pair, &p->hij, Z, S, dA, dZ, zpq);
 }
 
 /* Reverse of blend_fwd for ybar Yb: hbar Hb (written); Ubar += ybar - Dbar,
@@ -722,7 +925,7 @@ static void blend_bwd(JetPlan *p, const double *Yb, const double *h, const doubl
             Vb[e] += t;
         }
     }
-    for (int s = 0; s < p->ns; s++) {   /* order: higher components add terms here */
+    for (int s = 0; s < p->ns; s++) {
         long cs = 1 + p->nf + s, a = p->pair[s][0], b = p->pair[s][1];
         const double *y = Yb + cs * N, *hs = h + cs * N, *Ds = D + cs * N;
         const double *ha = h + a * N, *hb_ = h + b * N, *Da = D + a * N, *Db = D + b * N;
@@ -745,6 +948,27 @@ static void blend_bwd(JetPlan *p, const double *Yb, const double *h, const doubl
             Vba[e] += tb;
         }
     }
+    for (int hh = 0; hh < p->nh; hh++) {   /* the terms the loops above leave out */
+        long c = 1 + p->nf + p->ns + hh;
+        const double *y = Yb + c * N, *hc = h + c * N, *Dc = D + c * N;
+        for (long e = 0; e < N; e++) {
+            double t = y[e] * hc[e];
+            Hb[e] += y[e] * Dc[e];
+            Ub[e] -= t;
+            Vb[e] += t;
+        }
+        for (int t = p->pstart[hh]; t < p->pstart[hh + 1]; t++) {
+            const long cj = p->pt[t].cj, ck = p->pt[t].ck;
+            const double *hj = h + cj * N, *dk = D + ck * N, cf = p->pt[t].coef;
+            double *Hbj = Hb + cj * N, *Ubk = Ub + ck * N, *Vbk = Vb + ck * N;
+            for (long e = 0; e < N; e++) {
+                double yc = cf * y[e], tt = yc * hj[e];
+                Hbj[e] += yc * dk[e];
+                Ubk[e] -= tt;
+                Vbk[e] += tt;
+            }
+        }
+    }
 }
 
 /* Reverse of proj_fwd for Zbar dz [C][n][w]: gW, gb accumulate; the input
@@ -755,7 +979,9 @@ static void proj_bwd(JetPlan *p, const double *W, double *gW, double *gb, const 
     const long N = (long)n * w;
     if (p->nfeat) {
         rt_gemm(w, nin, (long)p->C * n, dz, 1, w, p->G, nin, gW, nin, 1);
-        rt_sum_rows(n, w, dz, gb);
+        for (int i = 0; i < n; i++)
+            for (int o = 0; o < w; o++)
+                gb[o] += dz[(long)i * w + o];
         if (p->dG) {
             rt_gemm((long)p->C * n, nin, w, dz, w, 1, W, nin, p->dG, nin, p->dG_set);
             p->dG_set = 1;
@@ -816,10 +1042,18 @@ static void fourier_bwd(JetPlan *p)
                 double vj = p->Vf[(f - 1) * F + k];
                 vb -= vj * (dG[f * N0 + ic] * cv + dG[f * N0 + is] * sv);
             }
-            for (int s = 0; s < p->ns; s++) {   /* order: higher components add terms here */
+            for (int s = 0; s < p->ns; s++) {
                 long cc = 1 + p->nf + s;
                 double vv = p->Vf[(p->pair[s][0] - 1) * F + k] * p->Vf[(p->pair[s][1] - 1) * F + k];
                 vb += vv * (dG[cc * N0 + ic] * sv - dG[cc * N0 + is] * cv);
+            }
+            for (long cc = 1 + p->nf + p->ns; cc < p->C; cc++) {
+                double vv = 1.0;
+                const int o = p->cord[cc];
+                for (int r = 0; r < o; r++)
+                    vv *= p->Vf[(p->cdir[cc][r] - 1) * F + k];
+                vb += vv * (dG[cc * N0 + ic] * cyc_deriv(o + 1, cv, sv, 0) +
+                            dG[cc * N0 + is] * cyc_deriv(o + 1, cv, sv, 1));
             }
             for (int m = 0; m < din; m++)
                 p->dX[(long)m * p->ld + i] += p->sc[m] * p->Bt[k * din + m] * vb;
@@ -874,7 +1108,10 @@ void rt_jet_bwd(HyCtx *c, JetPlan *p)
             break;
         }
         rt_gemm(w, w, (long)C * n, p->dZ, 1, w, p->A[l - 1], w, G + woff, w, 1);
-        rt_sum_rows(n, w, p->dZ, G + boff);
+        double *gb = G + boff;
+        for (int i = 0; i < n; i++)
+            for (int o = 0; o < w; o++)
+                gb[o] += p->dZ[(long)i * w + o];
         /* residual: A_{l-1} also feeds A_l directly, so accumulate */
         rt_gemm((long)C * n, w, w, p->dZ, w, 1, P + woff, w, p->dA, w,
                 p->kind == HY_NET_RESNET);
