@@ -896,7 +896,7 @@ int plot_fields(const char *dir, const char *fmt, const FieldSet *fs)
     int r = 0;
     for (int j = 0; r == 0 && j < fs->ng; j++) {
         const FieldGroup *g = &fs->g[j];
-        if (g->ncols == 0 || g->ninside < 2 || g->dim > 2)
+        if (g->ncols == 0 || g->ninside < 2 || g->dim > 3)
             continue;
         double *buf = malloc(sizeof(double) * (size_t)g->n * 3);
         char *path = malloc(strlen(dir) + 160);
@@ -928,22 +928,28 @@ int plot_fields(const char *dir, const char *fmt, const FieldSet *fs)
                                      "exact");
                 continue;
             }
+            /* 2-D: the grid; 3-D: its slice at the last coordinate's upper end */
+            const long nx = g->counts[0], ny = g->counts[1], np = nx * ny;
+            const long off = g->dim == 3 ? (long)(g->counts[2] - 1) * np : 0;
+            const double x0 = g->x[0], x1 = g->x[nx - 1];
+            const double y0 = g->x[g->n], y1 = g->x[g->n + (ny - 1) * nx];
+            char slice[96] = "";
+            if (g->dim == 3)
+                snprintf(slice, sizeof slice, ", %s = %g", g->coords[2], g->x[2 * g->n + off]);
             double *v = buf;
-            for (long i = 0; i < g->n; i++)
-                v[i] = g->inside[i] ? u[i] : NAN;
-            snprintf(title, sizeof title, "%s(%s, %s) on %s", g->names[a], g->coords[0], g->coords[1],
-                     g->domain);
+            for (long i = 0; i < np; i++)
+                v[i] = g->inside[off + i] ? u[off + i] : NAN;
+            snprintf(title, sizeof title, "%s(%s, %s%s) on %s", g->names[a], g->coords[0], g->coords[1],
+                     slice, g->domain);
             PlotAxes ax = {title, g->coords[0], g->coords[1], 0, 0};
-            const double *x = g->x, *y = g->x + g->n;
-            r = plot_heatmap(path, &ax, g->counts[0], g->counts[1], x[0], x[g->n - 1], y[0], y[g->n - 1],
-                             v, g->names[a]);
+            r = plot_heatmap(path, &ax, (int)nx, (int)ny, x0, x1, y0, y1, v, g->names[a]);
             if (r == 0 && ex) {
-                for (long i = 0; i < g->n; i++)
-                    v[i] = g->inside[i] ? fabs(u[i] - ex[i]) : NAN;
+                for (long i = 0; i < np; i++)
+                    v[i] = g->inside[off + i] ? fabs(u[off + i] - ex[off + i]) : NAN;
                 sprintf(path, "%s/%s_error.%s", dir, name, fmt);
-                snprintf(title, sizeof title, "|%s - exact| on %s", g->names[a], g->domain);
-                r = plot_heatmap(path, &ax, g->counts[0], g->counts[1], x[0], x[g->n - 1], y[0],
-                                 y[g->n - 1], v, "|error|");
+                snprintf(title, sizeof title, "|%s - exact|%s%s%s on %s", g->names[a], *slice ? " (" : "",
+                         *slice ? slice + 2 : "", *slice ? ")" : "", g->domain);
+                r = plot_heatmap(path, &ax, (int)nx, (int)ny, x0, x1, y0, y1, v, "|error|");
             }
         }
         free(buf);

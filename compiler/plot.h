@@ -59,8 +59,10 @@ int plot_run(const char *dir, const char *fmt, HyCtx *ctx);
  * that is not itself an exact solution, of a 1-D group DIR/NAME.FMT, the
  * solution against its exact solution (when known) with the pointwise
  * error; of a 2-D group a heat map DIR/NAME.FMT (points outside the domain
- * grey) and, with an exact solution, DIR/NAME_error.FMT of |NAME - exact|.
- * Groups of 3 or more coordinates get no figure.  0, or -1. */
+ * grey) and, with an exact solution, DIR/NAME_error.FMT of |NAME - exact|;
+ * of a 3-D group the same heat maps of the slice where the last coordinate
+ * (time, in a space-time domain) is at its upper end.  Groups of 4 or more
+ * coordinates get no figure.  0, or -1. */
 struct FieldSet;
 int plot_fields(const char *dir, const char *fmt, const struct FieldSet *fs);
 

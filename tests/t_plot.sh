@@ -103,3 +103,18 @@ if [ -x "$B/test_plot" ] && "$B/test_plot" --heat "$tmp/f2/u.png" "$tmp/f2/u_err
 if "$H" "$tmp/f2.hyco" --quiet --epochs 5 --plot "$tmp/f2s" --plot-format svg > "$tmp/out" 2>&1 \
     && grep -q '<svg' "$tmp/f2s/u.svg" && grep -q '<svg' "$tmp/f2s/u_error.svg"; then echo "ok plot/field-2d-svg"
 else echo "FAIL plot/field-2d-svg: $(ls "$tmp/f2s" 2>&1)"; fi
+# a 3-D space-time field: heat maps of the slice at the final time
+cat > "$tmp/f3.hyco" <<'SPEC'
+seed 3
+domain sq = rect(x: 0 .. 1, y: 0 .. 1)
+domain st = spacetime(sq, t: 0 .. 2)
+points p = sobol(128) in st
+net n = mlp(3 -> 1, width 8, depth 1, tanh) optimizer adam(lr 1e-2)
+field u(x, y, t) = n(x, y, t)
+loss fit = mse(u - x * t) over p
+train 50 epochs { step fit }
+expect rel_l2(u, x * t) over p < 10
+SPEC
+if "$H" "$tmp/f3.hyco" --quiet --plot "$tmp/f3" > "$tmp/out" 2>&1 && [ -x "$B/test_plot" ] \
+    && "$B/test_plot" --heat "$tmp/f3/u.png" "$tmp/f3/u_error.png" > "$tmp/read" 2>&1; then echo "ok plot/field-3d-slice"
+else echo "FAIL plot/field-3d-slice: $(tail -3 "$tmp/out") $(grep FAIL "$tmp/read" 2>/dev/null)"; fi
