@@ -420,6 +420,12 @@ void hy_act_eval(int act, long n, const double *z, int nd, double *d[])
 {
     if (nd < 0 || nd > RT_MAX_ORDER + 1)
         RT_ICE("hy_act_eval: derivative order %d not in 0..%d", nd, RT_MAX_ORDER + 1);
+    if (act == HY_ACT_TANH && nd >= 1 && use_avx2()) {   /* one pass: no block temporaries */
+        if (!d[1])
+            RT_ICE("hy_act_eval: d[%d] is NULL", 1);
+        tanh_jet_avx2(n, z, nd, d);
+        return;
+    }
     for (long i0 = 0; i0 < n; i0 += CHUNK) {
         long m = n - i0 < CHUNK ? n - i0 : CHUNK;
         double *dk[6] = {0, 0, 0, 0, 0, 0};

@@ -311,6 +311,26 @@ static void gemm_serial(Pack *pk, long M, long N, long K, const double *A, long 
         }
         return;
     }
+    /* Unit-stride A and a small B (at most 2048 doubles read: 16 KB, in L1
+     * without set conflicts for every row stride): no packing; the tiles read
+     * B's rows in place (measured 153x32x32: x -> y GFLOP/s). */
+    if (aks == 1 && K * ldb <= 2048) {
+        const long n8 = N & ~7L, nt = N - n8;
+        for (long k0 = 0; k0 < K; k0 += KC) {
+            long kn = K - k0 < KC ? K - k0 : KC;
+            int acc = accumulate || k0 > 0;
+            for (long r0 = 0; r0 < M; r0 += MR) {
+                long mr = M - r0 < MR ? M - r0 : MR;
+                const double *ap = A + r0 * ars + k0;
+                double *cp = C + r0 * ldc;
+                for (long c0 = 0; c0 < n8; c0 += 8)
+                    tile_full(mr, kn, ap, ars, 1, B + k0 * ldb + c0, ldb, cp + c0, ldc, acc);
+                if (nt)
+                    tile_mask(mr, nt, kn, ap, ars, 1, B + k0 * ldb + n8, ldb, cp + n8, ldc, acc);
+            }
+        }
+        return;
+    }
     for (long k0 = 0; k0 < K; k0 += KC) {
         long kn = K - k0 < KC ? K - k0 : KC;
         for (long c0 = 0; c0 < N; c0 += NC) {
@@ -523,4 +543,107 @@ void rt_gemm_dot(long M, long N, long K, const double *A, long lda, const double
     else
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)N, (int)K, 1.0, A,
                     (int)lda, W, (int)ldw, 0.0, C, (int)ldc);
+}
+
+/* ---------------------------------------------------------------- layer glue
+ * Row-wise helpers for net.c, vectorised over the w columns: each element
+ * gets the same operations in the same order as the scalar loops they
+ * replace (adds only), so the results are bitwise the same. */
+__attribute__((target("avx2"))) static void add_bias_avx2(long n, long w, double *Z,
+                                                           const double *b)
+{
+    const long w4 = w & ~3L;
+    for (long i = 0; i < n; i++) {
+        double *z = Z + i * w;
+        long o = 0;
+        for (; o < w4; o += 4)
+            _mm256_storeu_pd(z + o, _mm256_add_pd(_mm256_loadu_pd(z + o), _mm256_loadu_pd(b + o)));
+        for (; o < w; o++)
+            z[o] += b[o];
+    }
+}
+
+void rt_add_bias(long n, long w, double *Z, const double *b)
+{
+    if (avx2()) {
+        add_bias_avx2(n, w, Z, b);
+        return;
+    }
+    for (long i = 0; i < n; i++)
+        for (long o = 0; o < w; o++)
+            Z[i * w + o] += b[o];
+}
+
+__attribute__((target("avx2"))) static void sum_rows_avx2(long n, long w, const double *Z,
+                                                           double *g)
+{
+    long o = 0;
+    for (; o + 16 <= w; o += 16) {   /* four accumulators over the rows, in row order */
+        __m256d s0 = _mm256_loadu_pd(g + o), s1 = _mm256_loadu_pd(g + o + 4);
+        __m256d s2 = _mm256_loadu_pd(g + o + 8), s3 = _mm256_loadu_pd(g + o + 12);
+        for (long i = 0; i < n; i++) {
+            const double *z = Z + i * w + o;
+            s0 = _mm256_add_pd(s0, _mm256_loadu_pd(z));
+            s1 = _mm256_add_pd(s1, _mm256_loadu_pd(z + 4));
+            s2 = _mm256_add_pd(s2, _mm256_loadu_pd(z + 8));
+            s3 = _mm256_add_pd(s3, _mm256_loadu_pd(z + 12));
+        }
+        _mm256_storeu_pd(g + o, s0);
+        _mm256_storeu_pd(g + o + 4, s1);
+        _mm256_storeu_pd(g + o + 8, s2);
+        _mm256_storeu_pd(g + o + 12, s3);
+    }
+    for (; o + 4 <= w; o += 4) {
+        __m256d s0 = _mm256_loadu_pd(g + o);
+        for (long i = 0; i < n; i++)
+            s0 = _mm256_add_pd(s0, _mm256_loadu_pd(Z + i * w + o));
+        _mm256_storeu_pd(g + o, s0);
+    }
+    for (; o < w; o++)
+        for (long i = 0; i < n; i++)
+            g[o] += Z[i * w + o];
+}
+
+void rt_sum_rows(long n, long w, const double *Z, double *g)
+{
+    if (avx2()) {
+        sum_rows_avx2(n, w, Z, g);
+        return;
+    }
+    for (long i = 0; i < n; i++)
+        for (long o = 0; o < w; o++)
+            g[o] += Z[i * w + o];
+}
+
+__attribute__((target("avx2"))) static void transpose_avx2(long rows, long cols, const double *W,
+                                                            double *Wt)
+{
+    const long r4 = rows & ~3L, c4 = cols & ~3L;
+    for (long r = 0; r < r4; r += 4)
+        for (long k = 0; k < c4; k += 4) {   /* 4 x 4 block */
+            __m256d a0 = _mm256_loadu_pd(W + r * cols + k);
+            __m256d a1 = _mm256_loadu_pd(W + (r + 1) * cols + k);
+            __m256d a2 = _mm256_loadu_pd(W + (r + 2) * cols + k);
+            __m256d a3 = _mm256_loadu_pd(W + (r + 3) * cols + k);
+            __m256d t0 = _mm256_unpacklo_pd(a0, a1), t1 = _mm256_unpackhi_pd(a0, a1);
+            __m256d t2 = _mm256_unpacklo_pd(a2, a3), t3 = _mm256_unpackhi_pd(a2, a3);
+            _mm256_storeu_pd(Wt + k * rows + r, _mm256_permute2f128_pd(t0, t2, 0x20));
+            _mm256_storeu_pd(Wt + (k + 1) * rows + r, _mm256_permute2f128_pd(t1, t3, 0x20));
+            _mm256_storeu_pd(Wt + (k + 2) * rows + r, _mm256_permute2f128_pd(t0, t2, 0x31));
+            _mm256_storeu_pd(Wt + (k + 3) * rows + r, _mm256_permute2f128_pd(t1, t3, 0x31));
+        }
+    for (long r = 0; r < rows; r++)
+        for (long k = r < r4 ? c4 : 0; k < cols; k++)
+            Wt[k * rows + r] = W[r * cols + k];
+}
+
+void rt_transpose(long rows, long cols, const double *W, double *Wt)
+{
+    if (avx2()) {
+        transpose_avx2(rows, cols, W, Wt);
+        return;
+    }
+    for (long r = 0; r < rows; r++)
+        for (long k = 0; k < cols; k++)
+            Wt[k * rows + r] = W[r * cols + k];
 }

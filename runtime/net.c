@@ -729,9 +729,7 @@ static void input_fwd(JetPlan *p)
 /* W [r][k] (r < rows, k < cols) transposed into Wt [cols][rows]. */
 static void transpose(const double *W, int rows, int cols, double *Wt)
 {
-    for (int o = 0; o < rows; o++)
-        for (int k = 0; k < cols; k++)
-            Wt[(long)k * rows + o] = W[(long)o * cols + k];
+    rt_transpose(rows, cols, W, Wt);
 }
 
 /* First-layer map z = W g + b (W [w][d0], b [w]) as a jet Z [C][n][w]. */
@@ -742,9 +740,7 @@ static void proj_fwd(JetPlan *p, const double *W, const double *b, double *Z)
     if (p->nfeat) {
         transpose(W, w, nin, p->Wt);
         rt_gemm((long)p->C * n, w, nin, p->G, nin, 1, p->Wt, w, Z, w, 0);
-        for (int i = 0; i < n; i++)
-            for (int o = 0; o < w; o++)
-                Z[(long)i * w + o] += b[o];
+        rt_add_bias(n, w, Z, b);
         return;
     }
     /* z = W x~ + b; z_j = sc_j W[:, j]; z_pq = 0 (never written).  W is read
@@ -790,9 +786,7 @@ static void lin_fwd(JetPlan *p, const double *W, const double *b, const double *
     const int n = p->n, w = p->w;
     transpose(W, w, w, p->Wt);
     rt_gemm((long)p->C * n, w, w, Aprev, w, 1, p->Wt, w, Z, w, 0);
-    for (int i = 0; i < n; i++)
-        for (int o = 0; o < w; o++)
-            Z[(long)i * w + o] += b[o];
+    rt_add_bias(n, w, Z, b);
 }
 
 /* Blend y = U + h D as jets (product rule; header). */
@@ -979,9 +973,7 @@ static void proj_bwd(JetPlan *p, const double *W, double *gW, double *gb, const 
     const long N = (long)n * w;
     if (p->nfeat) {
         rt_gemm(w, nin, (long)p->C * n, dz, 1, w, p->G, nin, gW, nin, 1);
-        for (int i = 0; i < n; i++)
-            for (int o = 0; o < w; o++)
-                gb[o] += dz[(long)i * w + o];
+        rt_sum_rows(n, w, dz, gb);
         if (p->dG) {
             rt_gemm((long)p->C * n, nin, w, dz, w, 1, W, nin, p->dG, nin, p->dG_set);
             p->dG_set = 1;
@@ -1108,10 +1100,7 @@ void rt_jet_bwd(HyCtx *c, JetPlan *p)
             break;
         }
         rt_gemm(w, w, (long)C * n, p->dZ, 1, w, p->A[l - 1], w, G + woff, w, 1);
-        double *gb = G + boff;
-        for (int i = 0; i < n; i++)
-            for (int o = 0; o < w; o++)
-                gb[o] += p->dZ[(long)i * w + o];
+        rt_sum_rows(n, w, p->dZ, G + boff);
         /* residual: A_{l-1} also feeds A_l directly, so accumulate */
         rt_gemm((long)C * n, w, w, p->dZ, w, 1, P + woff, w, p->dA, w,
                 p->kind == HY_NET_RESNET);

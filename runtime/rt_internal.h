@@ -45,6 +45,11 @@ void rt_vmap_cos(long n, const double *x, double *y);
  * a(r,k) = A[r*ars + k*aks]; r < M, c < N, k < K.  One of ars, aks is 1. */
 void rt_gemm(long M, long N, long K, const double *A, long ars, long aks, const double *B,
              long ldb, double *C, long ldc, int accumulate);
+/* Layer glue (gemm.c), bitwise the plain loops: Z[i][o] += b[o];
+ * g[o] += Z[i][o] in row order i = 0..n-1; Wt[k][r] = W[r][k] (W rows x cols). */
+void rt_add_bias(long n, long w, double *Z, const double *b);
+void rt_sum_rows(long n, long w, const double *Z, double *g);
+void rt_transpose(long rows, long cols, const double *W, double *Wt);
 /* C[r][c] = sum_k A[r*lda + k] W[c*ldw + k]  (A W^T; meant for few columns N). */
 void rt_gemm_dot(long M, long N, long K, const double *A, long lda, const double *W, long ldw,
                  double *C, long ldc);
