@@ -13,6 +13,7 @@
  *              of the largest gradient entry plus the rounding noise of the
  *              difference.  Euler and RK4 (a neural ODE); whole state and
  *              stencils of radius 0, 1, 2; periodic, Neumann, Dirichlet;
+ *              MLP, modified MLP, resnet and Fourier-feature networks;
  *              1-D and 2-D, two states; a param in the initial state; the
  *              HYCO coupling with a simulator behind stop().
  *   errors     a network of the wrong shape, arguments that are not the
@@ -278,6 +279,23 @@ static void test_gradients(void)
                "loss l = mse(r.u - x * t) over p + mse(r.v - y) over p + 0.1 * mean(r.u * r.v) over r\n"
                "train 1 epochs { step l }\n",
                0, -1, "rollout/grad/2d_dirichlet_two-states");
+    /* other network kinds: the reverse pass's input adjoint through their trunks */
+    static const char *const kinds[3] = {"modified_mlp(3 -> 1, width 5, depth 2, tanh)",
+                                         "resnet(3 -> 1, width 5, depth 3, sin)",
+                                         "mlp(3 -> 1, width 5, depth 2, tanh, fourier 3, scale 0.5)"};
+    static const char *const kname[3] = {"modified_mlp", "resnet", "fourier"};
+    for (int k = 0; k < 3; k++) {
+        char src[2048], name[96];
+        snprintf(src, sizeof src,
+                 "grid g = periodic(x: 0 .. 2, n 12)\n"
+                 "net f = %s optimizer adam(lr 1e-3)\n"
+                 "sim r on g {\n    state u = sin(pi*x)\n    step rk4 dt 0.05 save every 1 steps 3\n    dt(u) = f(u)\n}\n"
+                 "loss l = mean((r.u - 0.2 * t)^2) over r\n"
+                 "train 1 epochs { step l }\n",
+                 kinds[k]);
+        snprintf(name, sizeof name, "rollout/grad/%s_rk4", kname[k]);
+        grad_check(src, 0, -1, name);
+    }
     /* HYCO coupling: the rollout learns from a simulator behind stop(); the
      * simulator's nu from the rollout behind stop() */
     static const char *hyco =
