@@ -11,8 +11,10 @@
  * field's whole ansatz, derivatives expanded by diff.c), the networks
  * evaluated with their weights embedded as static const double arrays
  * (%.17g, so the values are the trained doubles), their input derivatives
- * (jet components, order <= XP_MAX_ORDER = 2; a higher one is refused by
- * name, while --eval goes to HY_MAX_JET_ORDER) by a per-point Taylor propagation through the
+ * (jet components, order <= XP_MAX_ORDER = 4 = HY_MAX_JET_ORDER: every
+ * component to order 2, plus the order 3-4 components the expressions need
+ * and their sub-multisets, through tables of chain-rule terms as in
+ * runtime/net.c) by a per-point Taylor propagation through the
  * layers: every network kind of runtime/net.c (MLP, modified MLP, ResNet,
  * Fourier features, input normalisation) with every activation.
  * --eval prints the same expressions at given points, computed by the
@@ -34,7 +36,8 @@
 #include "overrides.h"
 
 #define TWO_PI 6.283185307179586476925   /* as runtime/net.c scales Fourier matrices */
-#define XP_MAX_ORDER 2   /* network derivative order of the exported C (put_net) */
+#define XP_MAX_ORDER 4   /* network derivative order of the exported C (put_net) */
+#define XP_MAXH 128      /* components of order >= 3 of one export (all networks together) */
 
 typedef struct Xp {
     const ExportOpts *o;
@@ -260,8 +263,44 @@ static void mark(const Comp *c, NodeId root, uint8_t *m)
     free(stack);
 }
 
+/* The components of order 3 and 4 of this export (jet codes, every network
+ * computes them all; each sub-multiset of order >= 3 of a listed code is
+ * listed), filled by export_c before anything is written. */
+static uint32_t xp_hc[XP_MAXH];
+static int xp_nh;
+
+/* Adds code (order >= 3) and its sub-multisets of order >= 3; 0, or -1 when
+ * the list is full. */
+static int hi_add(uint32_t code)
+{
+    int idx[4], ord = 0;
+    for (uint32_t u = code; u; u >>= 8)
+        idx[ord++] = (int)(u & 0xffu);
+    for (unsigned mk = 1; mk < 1u << ord; mk++) {
+        if (__builtin_popcount(mk) < 3)
+            continue;
+        uint32_t sub = 0;
+        int sh = 0;
+        for (int i = 0; i < ord; i++)   /* positions ascending: the code stays sorted */
+            if (mk >> i & 1u) {
+                sub |= (uint32_t)idx[i] << sh;
+                sh += 8;
+            }
+        int k = 0;
+        while (k < xp_nh && xp_hc[k] != sub)
+            k++;
+        if (k < xp_nh)
+            continue;
+        if (xp_nh == XP_MAXH)
+            return -1;
+        xp_hc[xp_nh++] = sub;
+    }
+    return 0;
+}
+
 /* Jet component of a code for a network with din inputs: 0 value, 1 + j
- * first derivative by input j, 1 + din + p din + q second (p <= q). */
+ * first derivative by input j, 1 + din + p din + q second (p <= q), then
+ * 1 + din + din^2 + h for xp_hc[h]. */
 static int comp_of(uint32_t code, int din)
 {
     int idx[4], ord = 0;
@@ -275,12 +314,162 @@ static int comp_of(uint32_t code, int din)
         int p = idx[0] < idx[1] ? idx[0] : idx[1], q = idx[0] < idx[1] ? idx[1] : idx[0];
         return 1 + din + p * din + q;
     }
-    HY_ICE("export: jet order %d", ord);
+    for (int h = 0; h < xp_nh; h++)
+        if (xp_hc[h] == code)
+            return 1 + din + din * din + h;
+    HY_ICE("export: jet code 0x%x of order %d not planned", code, ord);
 }
 
 static int ncomp_of(int order, int din)
 {
-    return order <= 0 ? 1 : order == 1 ? 1 + din : 1 + din + din * din;
+    return order <= 0 ? 1 : order == 1 ? 1 + din : order == 2 ? 1 + din + din * din
+                                                              : 1 + din + din * din + xp_nh;
+}
+
+/* Component of the input list dir[0..n) (ascending) of a din-input network. */
+static int dir_comp(const int *dir, int n, int din)
+{
+    uint32_t code = 0;
+    for (int i = n - 1; i >= 0; i--)
+        code = code << 8 | (uint32_t)(dir[i] + 1);
+    return comp_of(code, din);
+}
+
+/* The tables of network t (din inputs) for the components xp_hc: for each,
+ * the Faa di Bruno terms of an activation (set partitions of its inputs,
+ * equal ones merged: coef act^(k) prod of the blocks' components) and the
+ * Leibniz terms of a product h D with both factors differentiated (blend);
+ * a code naming an input >= din gets no terms (never used). */
+static void put_hi_tables(FILE *f, int t, int din, int blend)
+{
+    int ts[XP_MAXH + 1], ps[XP_MAXH + 1], nt = 0, np = 0, tcap = 64, pcap = 64;
+    int (*ti)[6] = malloc(sizeof *ti * (size_t)tcap), (*pi)[2] = malloc(sizeof *pi * (size_t)pcap);
+    double *tc = malloc(sizeof *tc * (size_t)tcap), *pc = malloc(sizeof *pc * (size_t)pcap);
+    if (!ti || !pi || !tc || !pc)
+        HY_ICE("out of memory");
+    for (int h = 0; h < xp_nh; h++) {
+        int dir[4], ord = 0, ok = 1;
+        for (uint32_t u = xp_hc[h]; u; u >>= 8)
+            ok &= (dir[ord++] = (int)(u & 0xffu) - 1) < din;
+        ts[h] = nt;
+        ps[h] = np;
+        if (!ok)
+            continue;
+        int a[4] = {0};   /* restricted growth string: block of each position */
+        for (;;) {
+            int nb = 0, key[6] = {0};
+            for (int i = 0; i < ord; i++)
+                nb = a[i] + 1 > nb ? a[i] + 1 : nb;
+            key[0] = nb;
+            key[1] = nb;
+            for (int b = 0; b < nb; b++) {
+                int bd[4], q = 0;
+                for (int i = 0; i < ord; i++)
+                    if (a[i] == b)
+                        bd[q++] = dir[i];
+                key[2 + b] = dir_comp(bd, q, din);
+            }
+            for (int i = 1; i < nb; i++)
+                for (int k = i; k > 0 && key[1 + k] > key[2 + k]; k--) {
+                    int tmp = key[2 + k];
+                    key[2 + k] = key[1 + k];
+                    key[1 + k] = tmp;
+                }
+            int m = ts[h];
+            while (m < nt && memcmp(ti[m], key, sizeof key))
+                m++;
+            if (m < nt) {
+                tc[m] += 1.0;
+            } else {
+                if (nt == tcap) {
+                    tcap *= 2;
+                    ti = realloc(ti, sizeof *ti * (size_t)tcap);
+                    tc = realloc(tc, sizeof *tc * (size_t)tcap);
+                    if (!ti || !tc)
+                        HY_ICE("out of memory");
+                }
+                memcpy(ti[nt], key, sizeof key);
+                tc[nt++] = 1.0;
+            }
+            int i = ord - 1;   /* next string: a[0] = 0, a[i] <= 1 + max a[0..i) */
+            for (; i > 0; i--) {
+                int mx = 0;
+                for (int k = 0; k < i; k++)
+                    mx = a[k] > mx ? a[k] : mx;
+                if (a[i] <= mx)
+                    break;
+            }
+            if (i == 0)
+                break;
+            a[i]++;
+            for (int k = i + 1; k < ord; k++)
+                a[k] = 0;
+        }
+        for (unsigned mk = 1; mk + 1 < 1u << ord; mk++) {   /* blend: J, K both nonempty */
+            int jd[4], kd[4], nj = 0, nk = 0, m;
+            for (int i = 0; i < ord; i++) {
+                if (mk >> i & 1u)
+                    jd[nj++] = dir[i];
+                else
+                    kd[nk++] = dir[i];
+            }
+            int cj = dir_comp(jd, nj, din), ck = dir_comp(kd, nk, din);
+            for (m = ps[h]; m < np && (pi[m][0] != cj || pi[m][1] != ck); m++)
+                ;
+            if (m < np) {
+                pc[m] += 1.0;
+                continue;
+            }
+            if (np == pcap) {
+                pcap *= 2;
+                pi = realloc(pi, sizeof *pi * (size_t)pcap);
+                pc = realloc(pc, sizeof *pc * (size_t)pcap);
+                if (!pi || !pc)
+                    HY_ICE("out of memory");
+            }
+            pi[np][0] = cj;
+            pi[np][1] = ck;
+            pc[np++] = 1.0;
+        }
+    }
+    ts[xp_nh] = nt;
+    ps[xp_nh] = np;
+    fprintf(f, "/* network %d, components %d.. of order 3-4: act terms (k, blocks, block components)\n"
+               " * with coefficients, and blend terms (h_J, D_K components) with coefficients */\n", t,
+            1 + din + din * din);
+    fprintf(f, "static const int hyx_ts%d[%d] = {", t, xp_nh + 1);
+    for (int h = 0; h <= xp_nh; h++)
+        fprintf(f, "%s%d", h ? ", " : "", ts[h]);
+    fprintf(f, "};\nstatic const int hyx_ti%d[%d] = {", t, nt ? 6 * nt : 1);
+    for (int m = 0; m < nt; m++)
+        fprintf(f, "%s%s%d, %d, %d, %d, %d, %d", m ? "," : "", m % 4 == 0 ? "\n    " : " ", ti[m][0], ti[m][1],
+                ti[m][2], ti[m][3], ti[m][4], ti[m][5]);
+    fprintf(f, "%s};\nstatic const double hyx_tc%d[%d] = {", nt ? "" : "0", t, nt ? nt : 1);
+    for (int m = 0; m < nt; m++)
+        fprintf(f, "%s%g", m ? ", " : "", tc[m]);
+    fprintf(f, "%s};\n", nt ? "" : "0");
+    if (!blend)
+        np = 0;
+    for (int h = 0; !blend && h <= xp_nh; h++)
+        ps[h] = 0;
+    if (blend)
+        fprintf(f, "static const int hyx_ps%d[%d] = {", t, xp_nh + 1);
+    for (int h = 0; blend && h <= xp_nh; h++)
+        fprintf(f, "%s%d", h ? ", " : "", ps[h]);
+    if (blend)
+        fprintf(f, "};\nstatic const int hyx_pi%d[%d] = {", t, np ? 2 * np : 1);
+    for (int m = 0; m < np; m++)
+        fprintf(f, "%s%d, %d", m ? ", " : "", pi[m][0], pi[m][1]);
+    if (blend)
+        fprintf(f, "%s};\nstatic const double hyx_pc%d[%d] = {", np ? "" : "0", t, np ? np : 1);
+    for (int m = 0; m < np; m++)
+        fprintf(f, "%s%g", m ? ", " : "", pc[m]);
+    if (blend)
+        fprintf(f, "%s};\n", np ? "" : "0");
+    free(ti);
+    free(tc);
+    free(pi);
+    free(pc);
 }
 
 /* ---------------------------------------------------------------- C writer */
@@ -298,21 +487,27 @@ static void put_array(FILE *f, const char *name, long n, const double *v)
     fprintf(f, "\n};\n");
 }
 
-static void put_activations(FILE *f, const uint8_t *used)
+/* The activations used, as f(z, d): d[k] = f^(k)(z) for k = 0..2 (and 3, 4
+ * when hi: an export with components of order 3-4). */
+static void put_activations(FILE *f, const uint8_t *used, int hi)
 {
     if (used[HY_ACT_TANH])
         fprintf(f, "static void hyx_tanh(double z, double *d)\n{\n"
                    "    double t = tanh(z);\n"
-                   "    d[0] = t;\n    d[1] = 1.0 - t * t;\n    d[2] = -2.0 * t * d[1];\n}\n\n");
+                   "    d[0] = t;\n    d[1] = 1.0 - t * t;\n    d[2] = -2.0 * t * d[1];\n%s}\n\n",
+                hi ? "    d[3] = d[1] * (6.0 * t * t - 2.0);\n    d[4] = 8.0 * t * d[1] * (2.0 - 3.0 * t * t);\n" : "");
     if (used[HY_ACT_SIN])
         fprintf(f, "static void hyx_sin(double z, double *d)\n{\n"
-                   "    d[0] = sin(z);\n    d[1] = cos(z);\n    d[2] = -d[0];\n}\n\n");
+                   "    d[0] = sin(z);\n    d[1] = cos(z);\n    d[2] = -d[0];\n%s}\n\n",
+                hi ? "    d[3] = -d[1];\n    d[4] = d[0];\n" : "");
     if (used[HY_ACT_GELU])
         fprintf(f, "/* z Phi(z), Phi the normal CDF (by erfc: accurate for z << 0) */\n"
                    "static void hyx_gelu(double z, double *d)\n{\n"
                    "    double Phi = 0.5 * erfc(-z * 0.70710678118654752440);\n"
                    "    double phi = 0.39894228040143267794 * exp(-0.5 * z * z);\n"
-                   "    d[0] = z * Phi;\n    d[1] = Phi + z * phi;\n    d[2] = phi * (2.0 - z * z);\n}\n\n");
+                   "    d[0] = z * Phi;\n    d[1] = Phi + z * phi;\n    d[2] = phi * (2.0 - z * z);\n%s}\n\n",
+                hi ? "    d[3] = z * phi * (z * z - 4.0);\n    d[4] = -phi * (z * z * z * z - 7.0 * z * z + 4.0);\n"
+                   : "");
     if (used[HY_ACT_SIGMOID] || used[HY_ACT_SOFTPLUS] || used[HY_ACT_SWISH])
         fprintf(f, "/* s = 1/(1 + exp(-z)), 1 - s and s' = s (1 - s), accurate in both tails */\n"
                    "static void hyx_sigmoid_parts(double z, double *s, double *oms, double *s1)\n{\n"
@@ -321,19 +516,24 @@ static void put_activations(FILE *f, const uint8_t *used)
     if (used[HY_ACT_SIGMOID])
         fprintf(f, "static void hyx_sigmoid(double z, double *d)\n{\n"
                    "    double s, oms, s1;\n    hyx_sigmoid_parts(z, &s, &oms, &s1);\n"
-                   "    d[0] = s;\n    d[1] = s1;\n    d[2] = s1 * (oms - s);\n}\n\n");
+                   "    d[0] = s;\n    d[1] = s1;\n    d[2] = s1 * (oms - s);\n%s}\n\n",
+                hi ? "    d[3] = s1 * (1.0 - 6.0 * s1);\n    d[4] = d[2] * (1.0 - 12.0 * s1);\n" : "");
     if (used[HY_ACT_SOFTPLUS])
         fprintf(f, "static void hyx_softplus(double z, double *d)\n{\n"
                    "    double s, oms, s1;\n    hyx_sigmoid_parts(z, &s, &oms, &s1);\n"
                    "    d[0] = (z > 0 ? z : 0.0) + log1p(exp(-fabs(z)));\n"
-                   "    d[1] = s;\n    d[2] = s1;\n    (void)oms;\n}\n\n");
+                   "    d[1] = s;\n    d[2] = s1;\n    (void)oms;\n%s}\n\n",
+                hi ? "    d[3] = s1 * (oms - s);\n    d[4] = s1 * (1.0 - 6.0 * s1);\n" : "");
     if (used[HY_ACT_SWISH])
         fprintf(f, "static void hyx_swish(double z, double *d)\n{\n"
                    "    double s, oms, s1;\n    hyx_sigmoid_parts(z, &s, &oms, &s1);\n"
-                   "    d[0] = z * s;\n    d[1] = s + z * s1;\n    d[2] = 2.0 * s1 + z * (s1 * (oms - s));\n}\n\n");
+                   "    d[0] = z * s;\n    d[1] = s + z * s1;\n    d[2] = 2.0 * s1 + z * (s1 * (oms - s));\n%s}\n\n",
+                hi ? "    d[3] = 3.0 * (s1 * (oms - s)) + z * (s1 * (1.0 - 6.0 * s1));\n"
+                     "    d[4] = 4.0 * (s1 * (1.0 - 6.0 * s1)) + z * (s1 * (oms - s) * (1.0 - 12.0 * s1));\n"
+                   : "");
 }
 
-static void put_helpers(FILE *f, int blend)
+static void put_helpers(FILE *f, int blend, int hi, int fourier)
 {
     fprintf(f,
         "/* Jets: nc components of n values, component-major (x[c*n + i]): c = 0 the\n"
@@ -354,7 +554,7 @@ static void put_helpers(FILE *f, int blend)
         "static void hyx_act(void (*f)(double, double *), int n, int nd, int order,\n"
         "                    const double *z, double *a)\n{\n"
         "    int i, p, q;\n"
-        "    double d[3];\n"
+        "    double d[%d];\n"
         "    for (i = 0; i < n; i++) {\n"
         "        f(z[i], d);\n"
         "        a[i] = d[0];\n"
@@ -365,7 +565,7 @@ static void put_helpers(FILE *f, int blend)
         "                int c = 1 + nd + p * nd + q;\n"
         "                a[c * n + i] = d[2] * z[(1 + p) * n + i] * z[(1 + q) * n + i] + d[1] * z[c * n + i];\n"
         "            }\n"
-        "    }\n}\n\n");
+        "    }\n}\n\n", hi ? 5 : 3);
     if (blend)
         fprintf(f,
             "/* y = U + h (V - U) (product rule for the derivatives). */\n"
@@ -386,6 +586,54 @@ static void put_helpers(FILE *f, int blend)
             "                       + h[i] * (V[c] - U[c]);\n"
             "            }\n"
             "    }\n}\n\n");
+    if (hi && fourier)
+        fprintf(f,
+            "/* Derivative k of cos (sine 0) or sin (sine 1) from cv = cos v, sv = sin v. */\n"
+            "static double hyx_cyc(int k, double cv, double sv, int sine)\n{\n"
+            "    switch ((k + 3 * sine) & 3) {\n"
+            "    case 0: return cv;\n    case 1: return -sv;\n    case 2: return -cv;\n"
+            "    default: return sv;\n    }\n}\n\n");
+    if (hi)
+        fprintf(f,
+            "/* Components c0 .. c0+nh-1 (order 3-4) of a = f(z) unit by unit: component\n"
+            " * h is the sum over terms m = ts[h] .. ts[h+1]-1 of tc[m] f^(k)(z) times the\n"
+            " * components ti[6m+2 ..] of z (k = ti[6m], ti[6m+1] of them). */\n"
+            "static void hyx_act_hi(void (*f)(double, double *), int n, int c0, int nh,\n"
+            "                       const int *ts, const int *ti, const double *tc,\n"
+            "                       const double *z, double *a)\n{\n"
+            "    int i, h, m, b;\n"
+            "    double d[5];\n"
+            "    for (i = 0; i < n; i++) {\n"
+            "        f(z[i], d);\n"
+            "        for (h = 0; h < nh; h++) {\n"
+            "            double s = 0.0;\n"
+            "            for (m = ts[h]; m < ts[h + 1]; m++) {\n"
+            "                double v = tc[m] * d[ti[6 * m]];\n"
+            "                for (b = 0; b < ti[6 * m + 1]; b++)\n"
+            "                    v *= z[ti[6 * m + 2 + b] * n + i];\n"
+            "                s += v;\n"
+            "            }\n"
+            "            a[(c0 + h) * n + i] = s;\n"
+            "        }\n"
+            "    }\n}\n\n");
+    if (hi && blend)
+        fprintf(f,
+            "/* The same components of y = U + h (V - U): y_c = U_c + h_c D + h D_c plus\n"
+            " * pc[m] h_J (V_K - U_K) for J = pi[2m], K = pi[2m+1], m = ps[h] .. ps[h+1]-1. */\n"
+            "static void hyx_blend_hi(int n, int c0, int nh, const int *ps, const int *pi,\n"
+            "                         const double *pc, const double *U, const double *V,\n"
+            "                         const double *h, double *y)\n{\n"
+            "    int i, k, m;\n"
+            "    for (i = 0; i < n; i++)\n"
+            "        for (k = 0; k < nh; k++) {\n"
+            "            int c = (c0 + k) * n + i;\n"
+            "            double s = U[c] + h[c] * (V[i] - U[i]) + h[i] * (V[c] - U[c]);\n"
+            "            for (m = ps[k]; m < ps[k + 1]; m++) {\n"
+            "                int J = pi[2 * m] * n + i, K = pi[2 * m + 1] * n + i;\n"
+            "                s += pc[m] * h[J] * (V[K] - U[K]);\n"
+            "            }\n"
+            "            y[c] = s;\n"
+            "        }\n}\n\n");
 }
 
 /* One network's weights and jet function hyx_net_<id>(in, order, out):
@@ -424,13 +672,39 @@ static void put_net(Xp *x, FILE *f, int t, int maxord)
         put_array(f, arr, (long)F * D, B);
         free(B);
     }
+    const int C0 = 1 + D + D * D, hi = maxord >= 3;
+    if (hi)
+        put_hi_tables(f, t, D, ni.kind == HY_NET_MODIFIED);
+    if (hi && F) {
+        fprintf(f, "/* inputs of each component of order 3-4 (-1: an input this network lacks) */\n"
+                   "static const int hyx_ho%d[%d] = {", t, xp_nh);
+        for (int h = 0; h < xp_nh; h++) {
+            int o = 0, ok = 1;
+            for (uint32_t u = xp_hc[h]; u; u >>= 8, o++)
+                ok &= (int)(u & 0xffu) <= D;
+            fprintf(f, "%s%d", h ? ", " : "", ok ? o : -1);
+        }
+        fprintf(f, "};\nstatic const int hyx_hd%d[%d] = {", t, 4 * xp_nh);
+        for (int h = 0; h < xp_nh; h++)
+            for (int r = 0; r < 4; r++)
+                fprintf(f, "%s%d", h || r ? ", " : "", (int)((xp_hc[h] >> (8 * r)) & 0xffu) - 1);
+        fprintf(f, "};\n");
+    }
     fprintf(f, "\nstatic void hyx_net_%d(const double *in, int order, double *out)\n{\n", t);
-    fprintf(f, "    double g[%d], z[%d], h[%d], a[%d];\n", NC * D0, NC * W, NC * W, NC * W);
+    if (hi)   /* zeroed: the compiler cannot see that the table terms read written entries */
+        fprintf(f, "    double g[%d] = {0}, z[%d] = {0}, h[%d] = {0}, a[%d] = {0};\n", NC * D0, NC * W, NC * W,
+                NC * W);
+    else
+        fprintf(f, "    double g[%d], z[%d], h[%d], a[%d];\n", NC * D0, NC * W, NC * W, NC * W);
     if (ni.kind == HY_NET_MODIFIED)
         fprintf(f, "    double U[%d], V[%d];\n", NC * W, NC * W);
     fprintf(f, "    double xs[%d], sc[%d];\n", D, D);
-    fprintf(f, "    const int nd = %d, nc = order == 0 ? 1 : order == 1 ? %d : %d;\n", D, 1 + D,
-            1 + D + D * D);
+    if (hi)
+        fprintf(f, "    const int nd = %d, nc = order == 0 ? 1 : order == 1 ? %d : order == 2 ? %d : %d;\n", D,
+                1 + D, C0, NC);
+    else
+        fprintf(f, "    const int nd = %d, nc = order == 0 ? 1 : order == 1 ? %d : %d;\n", D, 1 + D,
+                1 + D + D * D);
     fprintf(f, "    int c, k, p, q;\n");
     if (ni.kind == HY_NET_RESNET)
         fprintf(f, "    int i;\n");
@@ -467,6 +741,24 @@ static void put_net(Xp *x, FILE *f, int t, int maxord)
                    "        }\n"
                    "    }\n",
                 F, t, F, t, D0, D0, F, t, D0, D0, F);
+        if (hi)
+            fprintf(f, "    for (c = 0; order >= 3 && c < %d; c++)   /* order 3-4: cos^(n) v prod v_r */\n"
+                       "        for (k = 0; k < %d; k++) {\n"
+                       "            double v = 0.0, pr = 1.0, cv, sv;\n"
+                       "            int r;\n"
+                       "            if (hyx_ho%d[c] < 0) {\n"
+                       "                g[(%d + c) * %d + k] = g[(%d + c) * %d + %d + k] = 0.0;\n"
+                       "                continue;\n"
+                       "            }\n"
+                       "            for (p = 0; p < nd; p++)\n"
+                       "                v += hyx_B%d[k * nd + p] * xs[p];\n"
+                       "            for (r = 0; r < hyx_ho%d[c]; r++)\n"
+                       "                pr *= hyx_B%d[k * nd + hyx_hd%d[4 * c + r]] * sc[hyx_hd%d[4 * c + r]];\n"
+                       "            cv = cos(v);\n            sv = sin(v);\n"
+                       "            g[(%d + c) * %d + k] = hyx_cyc(hyx_ho%d[c], cv, sv, 0) * pr;\n"
+                       "            g[(%d + c) * %d + %d + k] = hyx_cyc(hyx_ho%d[c], cv, sv, 1) * pr;\n"
+                       "        }\n",
+                    xp_nh, F, t, C0, D0, C0, D0, F, t, t, t, t, t, C0, D0, t, C0, D0, F, t);
     }
     fprintf(f, "    (void)c;\n    (void)p;\n    (void)q;\n    (void)k;\n");
     const char *fn = act_fn[ni.act];
@@ -478,20 +770,27 @@ static void put_net(Xp *x, FILE *f, int t, int maxord)
             fprintf(f, "    hyx_linear(%d, %d, nc, hyx_p%d + %ld, hyx_p%d + %ld, g, z);   /* encoder %c */\n"
                        "    hyx_act(%s, %d, nd, order, z, %c);\n",
                     W, D0, t, woff, t, boff, e ? 'V' : 'U', fn, W, e ? 'V' : 'U');
+            if (hi)
+                fprintf(f, "    if (order >= 3)\n        hyx_act_hi(%s, %d, %d, %d, hyx_ts%d, hyx_ti%d, hyx_tc%d, z, %c);\n",
+                        fn, W, C0, xp_nh, t, t, t, e ? 'V' : 'U');
         }
     }
     for (int l = 0; l < ni.depth; l++) {
         hy_net_layer(x->ctx, t, l, &woff, &boff, &nin, &nout);
         fprintf(f, "    hyx_linear(%d, %d, nc, hyx_p%d + %ld, hyx_p%d + %ld, %s, z);   /* layer %d */\n",
                 nout, nin, t, woff, t, boff, l == 0 ? "g" : "a", l);
+        char tgt = ni.kind == HY_NET_MODIFIED || (ni.kind == HY_NET_RESNET && l > 0) ? 'h' : 'a';
+        fprintf(f, "    hyx_act(%s, %d, nd, order, z, %c);\n", fn, W, tgt);
+        if (hi)
+            fprintf(f, "    if (order >= 3)\n        hyx_act_hi(%s, %d, %d, %d, hyx_ts%d, hyx_ti%d, hyx_tc%d, z, %c);\n",
+                    fn, W, C0, xp_nh, t, t, t, tgt);
         if (ni.kind == HY_NET_MODIFIED) {
-            fprintf(f, "    hyx_act(%s, %d, nd, order, z, h);\n"
-                       "    hyx_blend(%d, nd, order, U, V, h, a);\n", fn, W, W);
+            fprintf(f, "    hyx_blend(%d, nd, order, U, V, h, a);\n", W);
+            if (hi)
+                fprintf(f, "    if (order >= 3)\n        hyx_blend_hi(%d, %d, %d, hyx_ps%d, hyx_pi%d, hyx_pc%d, U, V, h, a);\n",
+                        W, C0, xp_nh, t, t, t);
         } else if (ni.kind == HY_NET_RESNET && l > 0) {
-            fprintf(f, "    hyx_act(%s, %d, nd, order, z, h);\n"
-                       "    for (i = 0; i < nc * %d; i++)\n        a[i] += h[i];\n", fn, W, W);
-        } else {
-            fprintf(f, "    hyx_act(%s, %d, nd, order, z, a);\n", fn, W);
+            fprintf(f, "    for (i = 0; i < nc * %d; i++)\n        a[i] += h[i];\n", W);
         }
     }
     hy_net_layer(x->ctx, t, ni.depth, &woff, &boff, &nin, &nout);
@@ -667,10 +966,11 @@ static int export_c(Xp *x)
     int *maxord = calloc((size_t)c->ntrs + 1, sizeof(int));
     int *used = calloc((size_t)c->ntrs + 1, sizeof(int));
     uint8_t acts[HY_ACT_COUNT] = {0};
-    int blend = 0;
+    int blend = 0, fourier = 0;
     uint8_t *m = calloc(c->ir.nnodes, 1);
     if (!maxord || !used || !m)
         HY_ICE("out of memory");
+    xp_nh = 0;
     for (int i = 0; i < x->req.n; i++) {
         memset(m, 0, c->ir.nnodes);
         mark(c, x->req.items[i].root, m);
@@ -679,6 +979,14 @@ static int export_c(Xp *x)
                 int t = c->ir.calls[c->ir.nodes[n].a].net, o = jet_order(c->ir.nodes[n].aux);
                 used[t] = 1;
                 maxord[t] = o > maxord[t] ? o : maxord[t];
+                if (o >= 3 && o <= XP_MAX_ORDER && hi_add(c->ir.nodes[n].aux) != 0) {
+                    fprintf(stderr, "hycoc: error: --export needs more than %d network derivative components of "
+                                    "order 3 and 4; export fewer expressions at a time\n", XP_MAXH);
+                    free(m);
+                    free(maxord);
+                    free(used);
+                    return 1;
+                }
                 if (o > XP_MAX_ORDER) {
                     fprintf(stderr, "hycoc: error: --export '%s' needs derivatives of network '%s' of "
                                     "order %d; the exported C computes them up to order %d (--eval "
@@ -698,6 +1006,7 @@ static int export_c(Xp *x)
             hy_net_info(x->ctx, t, &ni);
             acts[ni.act] = 1;
             blend |= ni.kind == HY_NET_MODIFIED;
+            fourier |= ni.nfeat > 0;
         }
     char *text = NULL, *htext = NULL;
     size_t len = 0, hlen = 0;
@@ -744,12 +1053,12 @@ static int export_c(Xp *x)
                " *   cc -std=c99 -O2 -c %s   (link the program with -lm)\n"
                " * The declarations are in %s.\n */\n#include <math.h>\n\n",
             comment_safe(ar, base), comment_safe(ar, hbase));
-    put_activations(f, acts);
+    put_activations(f, acts, xp_nh > 0);
     int anynet = 0;
     for (int t = 0; t < c->ntrs; t++)
         anynet |= used[t];
     if (anynet)
-        put_helpers(f, blend);
+        put_helpers(f, blend, xp_nh > 0, fourier);
     for (int t = 0; t < c->ntrs; t++)
         if (used[t])
             put_net(x, f, t, maxord[t]);

@@ -98,7 +98,8 @@ int sema_limits(Comp *c)
             if (!mark[i]) continue;
             const Node *nd = &c->ir.nodes[i];
             total += (1 + adjoints) * ps_points(c, nd->ps);
-            if (nd->op == OP_NETOUT) comps[nd->a]++;
+            /* a component of order o >= 3 also brings its sub-multisets of order 2 .. o-1 (net.c) */
+            if (nd->op == OP_NETOUT) comps[nd->a] += 1 + (jet_order(nd->aux) >= 3 ? (1 << jet_order(nd->aux)) - 2 - jet_order(nd->aux) : 0);
         }
         /* Jets (net.c): per call about depth x points x width x (3 C + 3)
          * numbers for C components (value and derivatives), more with adjoints. */

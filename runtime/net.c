@@ -73,7 +73,7 @@
 #include <string.h>
 #include "rt_internal.h"
 
-#define MAXC 64                          /* most internal components of one plan */
+#define MAXC 128                         /* most internal components of one plan */
 #define RT_FOURIER_STREAM 0x200000000ULL /* stream domain of Fourier matrices */
 #define TWO_PI 6.283185307179586476925
 #define MAX_NFEAT 65536                  /* sanity bound on Fourier features */

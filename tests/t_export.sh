@@ -131,6 +131,36 @@ $H "$K" --eval u --eval w --eval 'u - w*w' --derivs $DV --weights "$tmp/ck2" --a
 check kinds_match_eval 'close "$tmp/kd.csv" "$tmp/ke.csv"' "$(close "$tmp/kd.csv" "$tmp/ke.csv"; cat "$tmp/e.err")"
 fd=$("$tmp/k_dep" fd)
 check kinds_first_derivatives_vs_fd '[ $? -eq 0 ]' "worst relative difference $fd"
+# the same networks, derivatives of order 3 and 4 (mixed included) against --eval
+DV4=dxxx,dxxt,dttt,dxxxx,dxxtt,dxttt
+$H "$K" --export u --export w --derivs $DV4 --weights "$tmp/ck2" -o "$tmp/k4.c" 2> "$tmp/x.err"
+check kinds_export_order4 '[ $? -eq 0 ] && grep -q "^double w_dxxtt(const double \*x)" "$tmp/k4.c"' "$(cat "$tmp/x.err")"
+cat > "$tmp/k4_dep.c" <<'EOF'
+#include <stdio.h>
+#include "k4.c"
+typedef double (*F)(const double *);
+static F fs[] = {u, u_dxxx, u_dxxt, u_dttt, u_dxxxx, u_dxxtt, u_dxttt,
+                 w, w_dxxx, w_dxxt, w_dttt, w_dxxxx, w_dxxtt, w_dxttt};
+int main(void)
+{
+    int i, j, k;
+    printf("x,t\n");
+    for (i = 0; i <= 6; i++)
+        for (j = 0; j <= 6; j++) {
+            double p[2];
+            p[0] = 2.0 * i / 6 + 0.013; p[1] = -1.0 + 2.0 * j / 6 - 0.007;
+            printf("%.17g,%.17g", p[0], p[1]);
+            for (k = 0; k < 14; k++) printf(",%.17g", fs[k](p));
+            printf("\n");
+        }
+    return 0;
+}
+EOF
+$CC $CFL -I"$tmp" -o "$tmp/k4_dep" "$tmp/k4_dep.c" -lm > "$tmp/cc.out" 2>&1
+check kinds_order4_builds_pedantic '[ -x "$tmp/k4_dep" ]' "$(head -5 "$tmp/cc.out")"
+"$tmp/k4_dep" > "$tmp/kd4.csv"
+$H "$K" --eval u --eval w --derivs $DV4 --weights "$tmp/ck2" --at "$tmp/kp.csv" -o "$tmp/ke4.csv" 2> "$tmp/e.err"
+check kinds_order4_match_eval 'close "$tmp/kd4.csv" "$tmp/ke4.csv"' "$(close "$tmp/kd4.csv" "$tmp/ke4.csv"; cat "$tmp/e.err")"
 
 # ---- 3. errors
 e() { "$H" "$@" > "$tmp/e.out" 2> "$tmp/e.err"; echo $?; }
@@ -146,8 +176,8 @@ r=$(e $S --export u_phy --name double -o "$tmp/w.c")
 check bad_c_name '[ $r -eq 1 ] && grep -q "name .double. is no usable C name" "$tmp/e.err"' "status $r: $(cat "$tmp/e.err")"
 r=$(e $S --export '2*u_phy' -o "$tmp/w.c")
 check derived_name_needs_name '[ $r -eq 1 ] && grep -q "makes no usable C name (.2_u_phy.); give one with --name" "$tmp/e.err"' "status $r: $(cat "$tmp/e.err")"
-r=$(e $S --export 'dxxx(u_phy)' --name d3 --weights "$tmp/ck" -o "$tmp/w3.c")
-check order3_refused_with_limit '[ $r -eq 1 ] && grep -q "needs derivatives of network .phy. of order 3; the exported C computes them up to order 2 (--eval computes up to order 4)" "$tmp/e.err" && [ ! -e "$tmp/w3.c" ]' "status $r: $(cat "$tmp/e.err")"
+r=$(e $S --export 'dxxxxx(u_phy)' --name d5 --weights "$tmp/ck" -o "$tmp/w5.c")
+check order5_refused_with_limit '[ $r -eq 1 ] && grep -q "derivatives of a network of order above 4 are not supported" "$tmp/e.err" && [ ! -e "$tmp/w5.c" ]' "status $r: $(cat "$tmp/e.err")"
 printf 'x\n0.3\n0.6\n' > "$tmp/x2.csv"
 r=$(e $S --eval 'dxxxx(u_phy)' --weights "$tmp/ck" --at "$tmp/x2.csv")
 check eval_order4 '[ $r -eq 0 ] && [ $(grep -c "^0\.[0-9]*,[-0-9.e+]*$" "$tmp/e.out") -eq 2 ]' "status $r: $(cat "$tmp/e.out" "$tmp/e.err")"
