@@ -81,11 +81,24 @@ $(BUILD)/test_%: tests/test_%.c tests/tap.h $(BUILD)/libhycoc.a $(BUILD)/libhyrt
 $(BUILD)/test_plot: tests/test_plot.c tests/tap.h $(BUILD)/libhycoc.a $(BUILD)/libhyrt.a
 	$(CC) $(BASE) -Itests -o $@ $< $(BUILD)/libhycoc.a $(BUILD)/libhyrt.a $(TCCLIB) $(PLOTLIB) $(LDLIBS)
 
+test-programs: $(BUILD)/hycoc $(TEST_BIN)
+
 check: $(BUILD)/hycoc $(TEST_BIN)
 	@BUILD=$(BUILD) sh tests/run.sh
 
 asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer" check
+
+# The part of the suite that CI also runs under ASan + UBSan (.ci/run): every C
+# test program (the front-end fuzz run bounded at 5000 mutants) and the shell
+# tests of the front end, the file handling and the training faults.  Any
+# sanitizer report fails the run (halt_on_error; UBSan does not recover).
+ASAN_CI_TESTS := t_errors t_injection t_limits t_faults t_cli t_checkpoint t_hybrid
+asan-ci:
+	$(MAKE) BUILD=build-asan OPT="-O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+	    test-programs
+	ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 HY_FUZZ_FRONT_INPUTS=5000 \
+	    HY_SHELL_TESTS="$(ASAN_CI_TESTS)" BUILD=build-asan sh tests/run.sh
 
 # libFuzzer run of the data readers (tests/fuzz_data.c; needs clang):
 #   make fuzz-data [FUZZ_SECONDS=600]
@@ -100,7 +113,7 @@ fuzz-data:
 	    -o build-fuzz/fuzz_data tests/fuzz_data.c runtime/dataio.c runtime/alloc.c runtime/rng.c -lz -lm
 	build-fuzz/fuzz_data -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build-fuzz/ build-fuzz/corpus tests/data
 
-.PHONY: fuzz-data
+.PHONY: fuzz-data asan asan-ci test-programs
 
 # libFuzzer run of the front end: lexer, parser, sema and the emitted C
 # (tests/fuzz_front.c; needs clang):  make fuzz-front [FUZZ_SECONDS=600]

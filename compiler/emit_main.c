@@ -67,6 +67,8 @@ static const char driver_text[] =
     "void hy_set_until(HyCtx *c, long epoch);\n"
     "void hy_set_interruptible(HyCtx *c, int on);\n"
     "int hy_checkpoint_probe(const char *dir);\n"
+    "struct HyRunInfo;\n"
+    "struct HyCkMeta;\n"
     "int hy_checkpoint_save(HyCtx *c, const char *dir, const struct HyRunInfo *info);\n"
     "int hy_checkpoint_load(HyCtx *c, const char *dir, int what, const struct HyRunInfo *info,\n"
     "                       struct HyCkMeta *meta);\n"

@@ -401,7 +401,7 @@ int main(int argc, char **argv)
     double t_start = now_seconds();
     Opts o;
     if (parse_opts(argc, argv, &o)) { free(o.defs); return 1; }
-    if (o.cflags || o.libs) return standalone_flags(stdout, o.cflags, o.libs);
+    if (o.cflags || o.libs) { free(o.defs); return standalone_flags(stdout, o.cflags, o.libs); }
     if (check_outputs(&o, &o.file, 1)) { free(o.defs); return 1; }
     size_t len;
     char *src = read_file(o.file, &len);
