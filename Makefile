@@ -135,7 +135,10 @@ fuzz-front:
 
 $(BUILD)/test_fuzz_front: tests/fuzz_front.c
 
-.PHONY: fuzz-front
+# Both coverage-guided runs, FUZZ_SECONDS each:  make fuzz [FUZZ_SECONDS=600]
+fuzz: fuzz-front fuzz-data
+
+.PHONY: fuzz-front fuzz
 
 bench: hycoc
 	sh bench/run
