@@ -284,6 +284,22 @@ static void kern(const double *Bp, double *Ap, long M, long nc, long kn, const d
     }
 }
 
+/* Rows of the register block at row r0 of M (unpacked paths): MR, except
+ * with bal that a short tail (1..3 rows) shares the last two blocks with the
+ * block before it (32 rows: 6 6 6 6 4 4, not 6 6 6 6 6 2: a 2-row block does
+ * 4 FMAs per 6 loads).  Only for a single K block (operands in L1): micro_gemm
+ * dW 32x32x153 52.6 -> 55-58 GFLOP/s in one pair of runs, 32x32x8000 46 -> 43;
+ * within the noise of a loaded machine in later runs. */
+static long block_rows(long M, long r0, int bal)
+{
+    long left = M - r0, t = M % MR;
+    if (left <= MR)
+        return left;
+    if (bal && t && t < 4 && left == MR + t)
+        return (MR + t + 1) / 2;
+    return MR;
+}
+
 /* The whole product on one thread with packing buffers pk (K > 0). */
 static void gemm_serial(Pack *pk, long M, long N, long K, const double *A, long ars, long aks,
                         const double *B, long ldb, double *C, long ldc, int accumulate)
@@ -299,8 +315,8 @@ static void gemm_serial(Pack *pk, long M, long N, long K, const double *A, long 
             long kn = K - k0 < KC ? K - k0 : KC;
             int acc = accumulate || k0 > 0;
             for (long c0 = 0; c0 < N; c0 += 8)
-                for (long r0 = 0; r0 < M; r0 += MR) {
-                    long mr = M - r0 < MR ? M - r0 : MR;
+                for (long r0 = 0, mr; r0 < M; r0 += mr) {
+                    mr = block_rows(M, r0, K <= KC);
                     const double *ap = A + k0 * aks + r0, *bp = B + k0 * ldb + c0;
                     double *cp = C + r0 * ldc + c0;
                     if (c0 < n8)
@@ -313,14 +329,15 @@ static void gemm_serial(Pack *pk, long M, long N, long K, const double *A, long 
     }
     /* Unit-stride A and a small B (at most 2048 doubles read: 16 KB, in L1
      * without set conflicts for every row stride): no packing; the tiles read
-     * B's rows in place (measured 153x32x32: x -> y GFLOP/s). */
+     * B's rows in place (no copy of B per call; 153x32x32 59.3 -> 59.9 GFLOP/s in
+     * micro_gemm, where the copy is amortised least). */
     if (aks == 1 && K * ldb <= 2048) {
         const long n8 = N & ~7L, nt = N - n8;
         for (long k0 = 0; k0 < K; k0 += KC) {
             long kn = K - k0 < KC ? K - k0 : KC;
             int acc = accumulate || k0 > 0;
-            for (long r0 = 0; r0 < M; r0 += MR) {
-                long mr = M - r0 < MR ? M - r0 : MR;
+            for (long r0 = 0, mr; r0 < M; r0 += mr) {
+                mr = block_rows(M, r0, K <= KC);
                 const double *ap = A + r0 * ars + k0;
                 double *cp = C + r0 * ldc;
                 for (long c0 = 0; c0 < n8; c0 += 8)
@@ -646,4 +663,47 @@ void rt_transpose(long rows, long cols, const double *W, double *Wt)
     for (long r = 0; r < rows; r++)
         for (long k = 0; k < cols; k++)
             Wt[k * rows + r] = W[r * cols + k];
+}
+
+/* Z[i][o] = b[o] + Wt[0][o] x_0(i) + Wt[1][o] x_1(i) + ... (left to right,
+ * separate multiplies and adds), x_m(i) = X[m * ldx + i]: the first layer on
+ * raw inputs, i < n, o < w, m < nin. */
+__attribute__((target("avx2"))) static void affine_rows_avx2(long n, long w, long nin,
+                                                              const double *X, long ldx,
+                                                              const double *Wt, const double *b,
+                                                              double *Z)
+{
+    const long w4 = w & ~3L;
+    for (long i = 0; i < n; i++) {
+        double *z = Z + i * w;
+        for (long o = 0; o < w4; o += 4) {
+            __m256d s = _mm256_loadu_pd(b + o);
+            for (long m = 0; m < nin; m++)
+                s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_loadu_pd(Wt + m * w + o),
+                                                   _mm256_set1_pd(X[m * ldx + i])));
+            _mm256_storeu_pd(z + o, s);
+        }
+        for (long o = w4; o < w; o++) {
+            double s = b[o];
+            for (long m = 0; m < nin; m++)
+                s += Wt[m * w + o] * X[m * ldx + i];
+            z[o] = s;
+        }
+    }
+}
+
+void rt_affine_rows(long n, long w, long nin, const double *X, long ldx, const double *Wt,
+                    const double *b, double *Z)
+{
+    if (avx2()) {
+        affine_rows_avx2(n, w, nin, X, ldx, Wt, b, Z);
+        return;
+    }
+    for (long i = 0; i < n; i++)
+        for (long o = 0; o < w; o++) {
+            double s = b[o];
+            for (long m = 0; m < nin; m++)
+                s += Wt[m * w + o] * X[m * ldx + i];
+            Z[i * w + o] = s;
+        }
 }

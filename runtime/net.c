@@ -747,16 +747,7 @@ static void proj_fwd(JetPlan *p, const double *W, const double *b, double *Z)
      * transposed (unit stride over units); the sums are the same. */
     const double *Wt = p->Wt;
     transpose(W, w, nin, p->Wt);
-    for (int i = 0; i < n; i++) {
-        double *zi = Z + (long)i * w;
-        for (int o = 0; o < w; o++)
-            zi[o] = b[o];
-        for (int m = 0; m < nin; m++) {
-            const double x = p->Xin[(long)m * p->ld + i], *wm = Wt + (long)m * w;
-            for (int o = 0; o < w; o++)
-                zi[o] += wm[o] * x;
-        }
-    }
+    rt_affine_rows(n, w, nin, p->Xin, p->ld, Wt, b, Z);
     for (int f = 1; f <= p->nf; f++) {
         int j = p->fidx[f - 1];
         double *zf = Z + f * N;

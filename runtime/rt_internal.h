@@ -50,6 +50,9 @@ void rt_gemm(long M, long N, long K, const double *A, long ars, long aks, const 
 void rt_add_bias(long n, long w, double *Z, const double *b);
 void rt_sum_rows(long n, long w, const double *Z, double *g);
 void rt_transpose(long rows, long cols, const double *W, double *Wt);
+/* Z[i][o] = b[o] + sum_m Wt[m][o] X[m*ldx + i] (m ascending, no FMA). */
+void rt_affine_rows(long n, long w, long nin, const double *X, long ldx, const double *Wt,
+                    const double *b, double *Z);
 /* C[r][c] = sum_k A[r*lda + k] W[c*ldw + k]  (A W^T; meant for few columns N). */
 void rt_gemm_dot(long M, long N, long K, const double *A, long lda, const double *W, long ldw,
                  double *C, long ldc);
