@@ -3,7 +3,8 @@
 # the command line:
 #   baseline     the same file with -D alpha=1 (physics-only: no interaction terms) runs and its
 #                simulator recovers nu within 5 %; with -D alpha=0.5 it is the hybrid, bitwise
-#   determinism  two runs with the same seed write the same loss log, byte for byte
+#   determinism  two runs with the same seed write the same loss log, byte for byte; so does a
+#                run with --threads 2 (the network's products are bitwise for any thread count)
 #   resume       --until 8 --save, then --resume, gives the loss log of the whole run (bitwise:
 #                the rollout network's weights and Adam state are ordinary trainables)
 #   standalone   --emit-c built with cc against libhyrt gives the same loss log, bitwise
@@ -27,6 +28,8 @@ check physics-only 'grep -q "^summary: 15 epochs" "$tmp/p.out" && awk -v n="$nu"
 $H $S $L --log "$tmp/a.tsv" > "$tmp/a.out" 2>&1
 $H $S $L --log "$tmp/b.tsv" -D alpha=0.5 > /dev/null 2>&1
 check determinism '[ -s "$tmp/a.tsv" ] && cmp -s "$tmp/a.tsv" "$tmp/b.tsv"' "two runs wrote different logs"
+$H $S $L --threads 2 --log "$tmp/t.tsv" > /dev/null 2>&1
+check threads-bitwise 'cmp -s "$tmp/a.tsv" "$tmp/t.tsv"' "--threads 2 wrote a different log"
 $H $S $L --until 8 --log "$tmp/c.tsv" --save "$tmp/ck" > /dev/null 2>&1
 $H $S $L --resume "$tmp/ck" --log "$tmp/d.tsv" > "$tmp/d.out" 2>&1
 { cat "$tmp/c.tsv"; tail -n +2 "$tmp/d.tsv"; } > "$tmp/cd.tsv"
