@@ -125,12 +125,24 @@ static int field_of_call(const SEmit *e, int call)
     return -1;
 }
 
-/* U[f N + nb[o N + i]] as C (the centre: U[f N + i]). */
+/* U[f N + nb[o N + i]] as C (the centre: U[f N + i]), through the row
+ * pointers of emit_rows: ARRf = ARR + f N, nbo = nb + o N. */
 static void stencil_ref(SEmit *e, int f, int o, char *buf, size_t len, const char *arr)
 {
     int centre = e->g->dim == 1 ? 1 : 4;
-    if (o == centre) snprintf(buf, len, "%s[%d * N + i]", arr, f);
-    else snprintf(buf, len, "%s[%d * N + nb[%d * N + i]]", arr, f, o);
+    if (o == centre) snprintf(buf, len, "%s%d[i]", arr, f);
+    else snprintf(buf, len, "%s%d[nb%d[i]]", arr, f, o);
+}
+
+/* Before a loop over nodes: the row pointers stencil_ref names (TCC does not
+ * hoist the index arithmetic itself). */
+static void emit_rows(SEmit *e, const char *arr, int writable)
+{
+    FILE *o = e->o;
+    for (int f = 0; f < e->sm->nf; f++)
+        fprintf(o, "    %sdouble *%s%d = %s + %d * N;\n    (void)%s%d;\n", writable ? "" : "const ", arr, f, arr, f, arr, f);
+    if (!writable)
+        for (int q = 0; q < (e->g->dim == 1 ? 3 : 9); q++) fprintf(o, "    const long *nb%d = nb + %d * N;\n    (void)nb%d;\n", q, q, q);
 }
 
 /* The jets the marked nodes use. */
@@ -186,6 +198,7 @@ static void emit_rhs(SEmit *e, int s)
     fprintf(o, "HYK_NOCONTRACT static void hyk_sim%d_rhs(HyCtx *c, const double *X, const double *U, double *F, long N, long nact,\n"
                "                         const long *act, const long *nb)\n{\n", s);
     fprintf(o, "    const double *P = hy_params(c);\n    long q, i;\n    (void)P; (void)X; (void)nb;\n");
+    emit_rows(e, "U", 0);
     emit_nodes(e, 0, "    ");
     fprintf(o, "    for (q = 0; q < nact; q++) {\n        i = act[q];\n");
     emit_jets(e, "        ");
@@ -218,6 +231,8 @@ static void emit_adj(SEmit *e, int s)
                "                         double *G, long N, long nact, const long *act, const long *nb)\n{\n", s);
     fprintf(o, "    const double *P = hy_params(c);\n    long q, i;\n    (void)P; (void)X; (void)U; (void)nb; (void)Ub; (void)W;\n");
     for (int l = 0; l < np; l++) fprintf(o, "    double g%d = 0;\n", l);
+    emit_rows(e, "U", 0);
+    emit_rows(e, "Ub", 1);
     emit_nodes(e, 0, "    ");
     fprintf(o, "    for (q = 0; q < nact; q++) {\n        i = act[q];\n");
     emit_jets(e, "        ");

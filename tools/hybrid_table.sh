@@ -7,7 +7,8 @@
 #                 parameters are fitted to the observations alone)
 #   PINN          a network with the PDE residual and learnable parameters, the same observations
 # and prints a Markdown table: the recovered parameters, their error against the truth, epochs
-# and training time (the summary line's; 1 thread).  The heat case also runs the hybrid with
+# and CPU time of the whole run (user + system, with /usr/bin/time; without it, the summary
+# line's wall-clock training time; 1 thread).  The heat case also runs the hybrid with
 # seeds 1 and 2 (-D seed=K: network initialisation and interaction points), since its answer
 # depends on them.
 #   burgers    examples/full/hybrid_burgers.hyco, burgers_pinn_nu.hyco (truth nu = 0.02)
@@ -23,11 +24,19 @@ trap 'rm -rf "$tmp"' EXIT
 # run FILE ARGS...: runs the spec into $tmp/out; 0 when it reached its summary line
 run() {
     f=$1; shift
-    "$H" "$f" --run --quiet "$@" > "$tmp/out" 2>&1 || grep -q '^summary:' "$tmp/out"
+    rm -f "$tmp/time"
+    if [ -x /usr/bin/time ]; then
+        /usr/bin/time -f '%U %S' -o "$tmp/time" "$H" "$f" --run --quiet "$@" > "$tmp/out" 2>&1 || grep -q '^summary:' "$tmp/out"
+    else
+        "$H" "$f" --run --quiet "$@" > "$tmp/out" 2>&1 || grep -q '^summary:' "$tmp/out"
+    fi
 }
 rep() { sed -n "s/^report $1 *: *//p" "$tmp/out" | head -1; }   # a report line's value
 ep() { sed -n 's/^summary: \([0-9]*\) epochs, \([0-9.]*\) s train.*/\1/p' "$tmp/out"; }
-sec() { sed -n 's/^summary: \([0-9]*\) epochs, \([0-9.]*\) s train.*/\2/p' "$tmp/out"; }
+sec() {   # CPU seconds of the run, or the summary's wall-clock training time ("... wall")
+    if [ -s "$tmp/time" ]; then awk 'END { printf "%.1f CPU", $1 + $2 }' "$tmp/time"
+    else sed -n 's/^summary: \([0-9]*\) epochs, \([0-9.]*\) s train.*/\2 wall/p' "$tmp/out"; fi
+}
 pct() { awk -v n="$1" -v t="$2" 'BEGIN { e = (n - t) / t; if (e < 0) e = -e; printf "%.2f %%", 100 * e }'; }
 
 burgers_row() {   # LABEL FILE ARGS...
@@ -40,7 +49,7 @@ burgers_row() {   # LABEL FILE ARGS...
     fi
 }
 burgers() {
-    echo "| model | recovered nu | error | epochs | training time |"
+    echo "| model | recovered nu | error | epochs | time |"
     echo "|---|---|---|---|---|"
     burgers_row "hybrid (HYCO, alpha 0.5)" examples/full/hybrid_burgers.hyco
     burgers_row "physics-only (alpha 1)" examples/full/hybrid_burgers.hyco -D alpha=1
@@ -57,7 +66,7 @@ heat_row() {   # LABEL FILE ARGS...
     fi
 }
 heat() {
-    echo "| model | A1 (3) | A2 (2.5) | centre 1 (1, 1) | centre 2 (-2, -2) | parameter error | epochs | training time |"
+    echo "| model | A1 (3) | A2 (2.5) | centre 1 (1, 1) | centre 2 (-2, -2) | parameter error | epochs | time |"
     echo "|---|---|---|---|---|---|---|---|"
     heat_row "hybrid (HYCO, alpha 0.9)" examples/full/hybrid_heat.hyco
     heat_row "hybrid, seed 1" examples/full/hybrid_heat.hyco -D seed=1
@@ -76,9 +85,9 @@ gs_row() {   # LABEL FILE ARGS...
     fi
 }
 grayscott() {
-    echo "| model | Du | error | Dv | error | epochs | training time |"
+    echo "| model | Du | error | Dv | error | epochs | time |"
     echo "|---|---|---|---|---|---|---|"
-    gs_row "hybrid (HYCO)" examples/full/hybrid_grayscott.hyco
+    gs_row "hybrid (HYCO, alpha 0.9)" examples/full/hybrid_grayscott.hyco
     gs_row "physics-only (alpha 1)" examples/full/hybrid_grayscott.hyco -D alpha=1
     gs_row "PINN with learnable Du, Dv" examples/full/grayscott_pinn.hyco
 }

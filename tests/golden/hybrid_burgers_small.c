@@ -274,11 +274,19 @@ HYK_NOCONTRACT static void hyk_sim0_rhs(HyCtx *c, const double *X, const double 
     const double *P = hy_params(c);
     long q, i;
     (void)P; (void)X; (void)nb;
+    const double *U0 = U + 0 * N;
+    (void)U0;
+    const long *nb0 = nb + 0 * N;
+    (void)nb0;
+    const long *nb1 = nb + 1 * N;
+    (void)nb1;
+    const long *nb2 = nb + 2 * N;
+    (void)nb2;
     for (q = 0; q < nact; q++) {
         i = act[q];
-        const double j9 = U[0 * N + i];   /* u, jet 0x0 */
-        const double j17 = 32 * U[0 * N + nb[2 * N + i]] + -32 * U[0 * N + nb[0 * N + i]];   /* u, jet 0x1 */
-        const double j18 = 4096 * U[0 * N + nb[2 * N + i]] + -8192 * U[0 * N + i] + 4096 * U[0 * N + nb[0 * N + i]];   /* u, jet 0x101 */
+        const double j9 = U0[i];   /* u, jet 0x0 */
+        const double j17 = 32 * U0[nb2[i]] + -32 * U0[nb0[i]];   /* u, jet 0x1 */
+        const double j18 = 4096 * U0[nb2[i]] + -8192 * U0[i] + 4096 * U0[nb0[i]];   /* u, jet 0x101 */
         const double t19 = P[hyk_po[0]] * j18;
         const double t20 = j9 * j17;
         const double t21 = t19 - t20;
@@ -295,23 +303,33 @@ HYK_NOCONTRACT static void hyk_sim0_adj(HyCtx *c, const double *X, const double 
     long q, i;
     (void)P; (void)X; (void)U; (void)nb; (void)Ub; (void)W;
     double g0 = 0;
+    const double *U0 = U + 0 * N;
+    (void)U0;
+    const long *nb0 = nb + 0 * N;
+    (void)nb0;
+    const long *nb1 = nb + 1 * N;
+    (void)nb1;
+    const long *nb2 = nb + 2 * N;
+    (void)nb2;
+    double *Ub0 = Ub + 0 * N;
+    (void)Ub0;
     for (q = 0; q < nact; q++) {
         i = act[q];
-        const double j9 = U[0 * N + i];   /* u, jet 0x0 */
-        const double j17 = 32 * U[0 * N + nb[2 * N + i]] + -32 * U[0 * N + nb[0 * N + i]];   /* u, jet 0x1 */
-        const double j18 = 4096 * U[0 * N + nb[2 * N + i]] + -8192 * U[0 * N + i] + 4096 * U[0 * N + nb[0 * N + i]];   /* u, jet 0x101 */
+        const double j9 = U0[i];   /* u, jet 0x0 */
+        const double j17 = 32 * U0[nb2[i]] + -32 * U0[nb0[i]];   /* u, jet 0x1 */
+        const double j18 = 4096 * U0[nb2[i]] + -8192 * U0[i] + 4096 * U0[nb0[i]];   /* u, jet 0x101 */
         const double t22 = -(j17);
         const double t23 = -(j9);
         const double w0 = W[0 * N + i];
         const double b0 = w0 * t22;
-        Ub[0 * N + i] += b0;
+        Ub0[i] += b0;
         const double b1 = w0 * t23;
-        Ub[0 * N + nb[2 * N + i]] += 32 * b1;
-        Ub[0 * N + nb[0 * N + i]] += -32 * b1;
+        Ub0[nb2[i]] += 32 * b1;
+        Ub0[nb0[i]] += -32 * b1;
         const double b2 = w0 * P[hyk_po[0]];
-        Ub[0 * N + nb[2 * N + i]] += 4096 * b2;
-        Ub[0 * N + i] += -8192 * b2;
-        Ub[0 * N + nb[0 * N + i]] += 4096 * b2;
+        Ub0[nb2[i]] += 4096 * b2;
+        Ub0[i] += -8192 * b2;
+        Ub0[nb0[i]] += 4096 * b2;
         g0 += w0 * j18;
     }
     G[hyk_po[0]] += g0;   /* nu */
