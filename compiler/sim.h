@@ -85,10 +85,11 @@ typedef struct Sim {
     NodeId *ipart;          /* d(init_f)/d(ileaf l) at [f * nileaf + l] */
     Loc loc, step_loc;
     /* steady.c: 'step steady' solves -div(coef[0] grad u) + coef[1] u = coef[2]
-     * (one state, nsnap 0); leaf holds the PARAM leaves of the coefficients
-     * (njet 0) and part[k * nleaf + l] = d(coef[k])/d(leaf l) */
+     * (one state, nsnap 0; coef[2] may read the state's value, then coef[3] =
+     * d(coef[2])/du != 0 and the solve is Newton's); leaf holds the PARAM
+     * leaves of the coefficients (njet 0), part[k * nleaf + l] = d(coef[k])/d(leaf l) */
     int steady;
-    NodeId coef[3];
+    NodeId coef[4];
 } Sim;
 
 /* s.u over a point set: an OP_SIM leaf's aux indexes these. */

@@ -10,19 +10,21 @@
  *   }
  *
  * which solves -div(KAPPA grad u) + ETA u = F on a dirichlet or neumann
- * grid (runtime/steady.c: discretisation, solver, adjoint).
+ * grid (runtime/steady.c: discretisation, solver, adjoint).  F may read the
+ * state's value (not its derivatives): a nonlinear problem, solved by
+ * Newton's method with dF/du (symbolic, coef[3]).
  *
  * Requires: the grid is declared (sim.c); decl_sim hands the statement
  * over.  Guarantees on success: a Sim with steady = 1, one field (the
  * state's name), coef[0..2] IR over the grid's point set (or scalars) of
- * coordinates, constants and parameters only (a coefficient that reads the
- * state is a located error: the problem must be linear), deps = the
+ * coordinates, constants and parameters (and, in the source only, the
+ * state's value: coef[3] = dF/du), deps = the
  * trainables the coefficients read, leaf = their PARAM nodes (njet 0) and
  * part[k * nleaf + l] = d(coef[k])/d(leaf[l]) from sim_partial (symbolic);
  * a point set of the sim's name: the grid's nodes (coordinates: the
  * grid's).  Emitted per steady sim S (after HYK_NOCONTRACT is defined):
- *   hyk_steadyS_coef      K[k N + i] = coef[k] at node i
- *   hyk_steadyS_coef_adj  G[hyk_po[p]] += sum_k sum_i Kb[k N + i] d(coef[k])/dp
+ *   hyk_steadyS_coef      K[k N + i] = coef[k] at node i, k = 0 .. 3 (U: the state)
+ *   hyk_steadyS_coef_adj  G[hyk_po[p]] += sum_k<3 sum_i Kb[k N + i] d(coef[k])/dp at U
  * and its setup registers a placeholder hy_sim (so the time-stepping
  * simulators keep their runtime ids = compiler indices) and hy_steady.
  */
@@ -44,7 +46,7 @@ int sim_any_steady(const Comp *c)
 
 /* 1 if the DAG under root holds only coordinates, constants, parameters and
  * pointwise operations; else reports at loc and returns 0. */
-static int check_coef(Sema *s, NodeId root, int sim, Loc loc, const char *what)
+static int check_coef(Sema *s, NodeId root, int sim, int allow_state, Loc loc, const char *what)
 {
     Comp *c = s->c;
     uint32_t nn = c->ir.nnodes;
@@ -63,9 +65,13 @@ static int check_coef(Sema *s, NodeId root, int sim, Loc loc, const char *what)
             if (cl->net >= 0)
                 ERR(loc, "%s cannot use a network ('%s'): a steady simulator's coefficients are fields of the "
                          "coordinates and parameters", what, c->trs[cl->net].name);
+            else if (SIM_OF_NET(cl->net) == sim && allow_state && nd->aux == 0)
+                continue;   /* the state's value in the source: Newton */
+            else if (SIM_OF_NET(cl->net) == sim && allow_state)
+                ERR(loc, "%s can read the state's value, not its derivatives", what);
             else if (SIM_OF_NET(cl->net) == sim)
-                ERR(loc, "%s cannot depend on the state: 'step steady' solves linear problems "
-                         "-div(diffusion grad u) + reaction u = source", what);
+                ERR(loc, "%s cannot depend on the state: only source(u) can (a nonlinear term, "
+                         "solved by Newton's method)", what);
             else
                 ERR(loc, "%s cannot use another simulator's states", what);
             ok = 0;
@@ -187,7 +193,7 @@ void decl_steady(Sema *s, const Stmt *st)
     int ok = 1;
     Ctx cx0 = {g->ps, NULL, 0, 0, 0};
     f->init = lower(s, state->value, &cx0);
-    if (f->init == NO_NODE || !check_coef(s, f->init, sim, state->value->loc, "the state's expression")) ok = 0;
+    if (f->init == NO_NODE || !check_coef(s, f->init, sim, 0, state->value->loc, "the state's expression")) ok = 0;
     Scope *scope = arena_alloc(&c->arena, sizeof *scope);
     scope->name = f->name;
     scope->node = f->state;
@@ -211,12 +217,20 @@ void decl_steady(Sema *s, const Stmt *st)
         NodeId r = lower(s, b->bound, &cx);
         char what[64];
         snprintf(what, sizeof what, "the %s coefficient", coef_name[k]);
-        if (r == NO_NODE || !check_coef(s, r, sim, b->bound->loc, what)) { ok = 0; continue; }
+        if (r == NO_NODE || !check_coef(s, r, sim, k == 2, b->bound->loc, what)) { ok = 0; continue; }
         sm.coef[k] = r;
     }
     if (!ok) return;
     for (int k = 0; k < 3; k++)
         if (sm.coef[k] == NO_NODE) sm.coef[k] = ir_const(&c->ir, k == 0 ? 1.0 : 0.0);
+    {   /* dF/du (0: linear) */
+        uint32_t nm = c->ir.nnodes;
+        NodeId *mm = malloc(sizeof(NodeId) * (nm ? nm : 1));
+        if (!mm) HY_ICE("out of memory");
+        for (uint32_t q = 0; q < nm; q++) mm[q] = NO_NODE;
+        sm.coef[3] = sim_partial(c, sm.coef[2], f->state, mm, nm);
+        free(mm);
+    }
     /* parameters, their symbolic partials */
     uint32_t cap = c->ir.nnodes + 1;
     NodeId *tmp = malloc(sizeof(NodeId) * cap);
@@ -278,6 +292,7 @@ static const char *kref(KEmit *e, NodeId i, char *buf, size_t len)
     case OP_CONST: snprintf(buf, len, "%.17g", nd->num); break;
     case OP_PARAM: snprintf(buf, len, "P[hyk_po[%u]]", nd->aux); break;
     case OP_COORD: snprintf(buf, len, "X[%u * N + i]", nd->aux); break;
+    case OP_NETOUT: snprintf(buf, len, "U[i]"); break;   /* the state's value (check_coef) */
     case OP_STOP: return kref(e, nd->a, buf, len);
     default: snprintf(buf, len, "t%u", i); break;
     }
@@ -294,7 +309,7 @@ static void kmark(KEmit *e, const NodeId *roots, int nroots)
     for (NodeId i = nn; i-- > 0;) {
         if (!e->need[i]) continue;
         const Node *nd = &e->c->ir.nodes[i];
-        if (nd->op == OP_CONST || nd->op == OP_COORD || nd->op == OP_PARAM) continue;
+        if (nd->op == OP_CONST || nd->op == OP_COORD || nd->op == OP_PARAM || nd->op == OP_NETOUT) continue;
         if (nd->a != NO_NODE) e->need[nd->a] = 1;
         if (nd->b != NO_NODE) e->need[nd->b] = 1;
     }
@@ -314,7 +329,7 @@ static void knodes(KEmit *e, int pointwise, const char *ind)
         if (nd->b != NO_NODE) kref(e, nd->b, B, sizeof B);
         kref(e, i, R, sizeof R);
         switch (nd->op) {
-        case OP_CONST: case OP_COORD: case OP_PARAM: case OP_STOP: break;
+        case OP_CONST: case OP_COORD: case OP_PARAM: case OP_STOP: case OP_NETOUT: break;
         case OP_ADD: fprintf(o, "%sconst double %s = %s + %s;\n", ind, R, A, B); break;
         case OP_SUB: fprintf(o, "%sconst double %s = %s - %s;\n", ind, R, A, B); break;
         case OP_MUL: fprintf(o, "%sconst double %s = %s * %s;\n", ind, R, A, B); break;
@@ -341,17 +356,20 @@ void emit_steady_functions(Comp *c, FILE *o, int s)
     KEmit e = {c, o, NULL};
     char R[64];
     /* coefficients */
-    kmark(&e, sm->coef, 3);
-    fprintf(o, "\n/* steady simulator %s: -div(kappa grad u) + eta u = f; kappa, eta, f at every node */\n", sm->name);
-    fprintf(o, "HYK_NOCONTRACT static void hyk_steady%d_coef(HyCtx *c, const double *X, double *K, long N)\n{\n", s);
-    fprintf(o, "    const double *P = hy_params(c);\n    long i;\n    (void)P; (void)X;\n");
+    kmark(&e, sm->coef, 4);
+    fprintf(o, "\n/* steady simulator %s: -div(kappa grad u) + eta u = f(u); kappa, eta, f, df/du at every node */\n",
+            sm->name);
+    fprintf(o, "HYK_NOCONTRACT static void hyk_steady%d_coef(HyCtx *c, const double *X, const double *U, double *K, long N)\n"
+               "{\n", s);
+    fprintf(o, "    const double *P = hy_params(c);\n    long i;\n    (void)P; (void)X; (void)U;\n");
     knodes(&e, 0, "    ");
     fprintf(o, "    for (i = 0; i < N; i++) {\n");
     knodes(&e, 1, "        ");
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 4; k++) {
         const Node *rn = &c->ir.nodes[sm->coef[k]];
         if (rn->loc.line > 0) fprintf(o, "#line %d \"%s\"\n", rn->loc.line, c->diag.file);
-        fprintf(o, "        K[%d * N + i] = %s;   /* %s */\n", k, kref(&e, sm->coef[k], R, sizeof R), coef_name[k]);
+        fprintf(o, "        K[%d * N + i] = %s;   /* %s */\n", k, kref(&e, sm->coef[k], R, sizeof R),
+                k < 3 ? coef_name[k] : "d(source)/du");
     }
     fprintf(o, "    }\n}\n");
     /* their parameter adjoint */
@@ -364,9 +382,9 @@ void emit_steady_functions(Comp *c, FILE *o, int s)
     kmark(&e, roots, nr);
     free(roots);
     fprintf(o, "\n/* steady simulator %s: G += (dK/dp)^T Kb */\n", sm->name);
-    fprintf(o, "HYK_NOCONTRACT static void hyk_steady%d_coef_adj(HyCtx *c, const double *X, const double *Kb, double *G, "
-               "long N)\n{\n", s);
-    fprintf(o, "    const double *P = hy_params(c);\n    long i;\n    (void)P; (void)X; (void)Kb; (void)G;\n");
+    fprintf(o, "HYK_NOCONTRACT static void hyk_steady%d_coef_adj(HyCtx *c, const double *X, const double *U, "
+               "const double *Kb, double *G, long N)\n{\n", s);
+    fprintf(o, "    const double *P = hy_params(c);\n    long i;\n    (void)P; (void)X; (void)U; (void)Kb; (void)G;\n");
     for (int l = 0; l < nl; l++) fprintf(o, "    double g%d = 0;\n", l);
     knodes(&e, 0, "    ");
     fprintf(o, "    for (i = 0; i < N; i++) {\n");
@@ -406,7 +424,8 @@ void emit_steady_setup(Comp *c, FILE *o, int s)
     fprintf(o, "      hy_sim(c, \"%s\", %d, n, lo, hi, h, %s, %.17g, 1);   /* keeps the simulator ids */\n", sm->name,
             g->dim, bc, g->bcval);
     fprintf(o, "      hy_steady(c, %d, \"%s\", %d, n, lo, hi, h, %s, %.17g); }\n", s, sm->name, g->dim, bc, g->bcval);
-    fprintf(o, "    hy_steady_fns(c, %d, hyk_steady%d_coef, hyk_steady%d_coef_adj);\n", s, s, s);
+    fprintf(o, "    hy_steady_fns(c, %d, hyk_steady%d_coef, hyk_steady%d_coef_adj, %d);\n", s, s, s,
+            !ir_is_const(&c->ir, sm->coef[3], 0));
     if (sm->ndeps) {
         fprintf(o, "    { static const int tr[] = {");
         for (int k = 0; k < sm->ndeps; k++) fprintf(o, "%s%d", k ? ", " : "", sm->deps[k]);

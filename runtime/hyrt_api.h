@@ -665,19 +665,23 @@ void hy_rollout_adj(HyCtx *c, int sim, const double *U, const double *W, double 
  * neighbouring nodes a, b is (kappa_a + kappa_b) / 2, so the matrix is
  * symmetric (positive definite when kappa > 0 and eta >= 0); it is factored
  * by LAPACK's banded Cholesky (dpbtrf), or banded LU (dgbtrf) when Cholesky
- * fails.  The emitted functions:
- *   coef      K[i] = kappa, K[N + i] = eta, K[2N + i] = f at every node i
- *   coef_adj  G[offset of p] += sum_k sum_i Kb[k N + i] d(K[k N + i])/dp
+ * fails.  f may depend on u (nonlinear = 1): Newton's method from u = 0,
+ * each step the linear problem with eta - df/du and f - (df/du) u, until
+ * the update is below 1e-12 (1 + max |u|) (at most 50 steps).  The emitted
+ * functions, at the state U [N]:
+ *   coef      K[i] = kappa, K[N + i] = eta, K[2N + i] = f, K[3N + i] = df/du
+ *   coef_adj  G[offset of p] += sum_{k<3} sum_i Kb[k N + i] d(K[k N + i])/dp
  * Gradients are exact: one solve with the same factors per backward pass
- * (the matrix is symmetric) gives the adjoint, then (dR/dK)^T lambda goes
+ * (the matrix -- the Jacobian at the solution -- is symmetric) gives the
+ * adjoint, then (dR/dK)^T lambda goes
  * through coef_adj.  The solution is recomputed by the first sample after a
  * parameter it depends on changed bitwise.  'sim' is the compiler's
  * simulator index (the runtime's table is searched by it). */
-typedef void (*HySteadyCoefFn)(HyCtx *c, const double *X, double *K, long N);
-typedef void (*HySteadyCoefAdjFn)(HyCtx *c, const double *X, const double *Kb, double *G, long N);
+typedef void (*HySteadyCoefFn)(HyCtx *c, const double *X, const double *U, double *K, long N);
+typedef void (*HySteadyCoefAdjFn)(HyCtx *c, const double *X, const double *U, const double *Kb, double *G, long N);
 void hy_steady(HyCtx *c, int sim, const char *name, int dim, const long *n, const double *lo, const double *hi,
                const double *h, int bc, double bcval);
-void hy_steady_fns(HyCtx *c, int sim, HySteadyCoefFn coef, HySteadyCoefAdjFn coef_adj);
+void hy_steady_fns(HyCtx *c, int sim, HySteadyCoefFn coef, HySteadyCoefAdjFn coef_adj, int nonlinear);
 void hy_steady_depends(HyCtx *c, int sim, int ntr, const int *trs);
 /* out[i] = u at (x[i], y[i]) (bilinear; clamped to the grid); the adjoint
  * accumulates g into the nodes' seeds with the same weights. */
@@ -690,9 +694,11 @@ void hy_steady_values_adj(HyCtx *c, int sim, const double *g);
  * d(loss)/dp to hy_grads and clears the seeds. */
 void hy_steady_backward(HyCtx *c);
 /* Inspection: the solution [N] of the current parameters; counters of
- * factorisations, adjoint solves, LU fallbacks, and CPU seconds spent in
- * the solver (assembly, factorisation, solves, coefficient adjoint). */
+ * solutions (one per parameter value), adjoint solves, LU fallbacks, and
+ * wall seconds spent in the solver (assembly, factorisation, solves,
+ * coefficient adjoint); hy_steady_newton: Newton steps of the last solve. */
 const double *hy_steady_state(HyCtx *c, int sim, long *npoints);
 void hy_steady_stats(HyCtx *c, int sim, long *solves, long *adjoints, long *lu_fallbacks, double *seconds);
+int hy_steady_newton(HyCtx *c, int sim);
 
 #endif

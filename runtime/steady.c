@@ -38,6 +38,16 @@
  * A singular matrix makes the solution NaN (warned once), so the losses show
  * it.
  *
+ * Nonlinear source f(x, u) (hy_steady_fns' nonlinear): Newton's method
+ * from u = 0 (bcval on Dirichlet nodes), every step the linear problem
+ * above with eta - f'(u_k) and f(u_k) - f'(u_k) u_k (f' = df/du from the
+ * compiler), so u_{k+1} solves J(u_k) (u_{k+1} - u_k) = -R(u_k) exactly;
+ * it stops when max |u_{k+1} - u_k| <= 1e-12 (1 + max |u_{k+1}|), at most
+ * 50 steps (a warning, once, if that is not reached).  The Jacobian at the
+ * solution, A(kappa) + diag(s (eta - f')), is symmetric again, so the
+ * adjoint below holds with it (factored once more at the solution), and the
+ * parameter derivatives of f are taken at the solution (coef_adj gets U).
+ *
  * Adjoint.  With seeds ub = dL/du (from the samples), A lambda = ub (A is
  * symmetric: the same factors), then dL/dtheta = -lambda^T dR/dtheta with
  *   dL/dkappa_a += sum over faces of a of -(1/2) t_ab (u_a - u_b)(lambda_a - lambda_b) / h_ax^2,
@@ -76,6 +86,9 @@ typedef struct RtSteady {
     long N;
     HySteadyCoefFn coef;
     HySteadyCoefAdjFn coef_adj;
+    int nonlinear;              /* f depends on u: Newton */
+    int newton;                 /* Newton steps of the last solve */
+    double *Ee, *Fe;            /* Newton's linearised eta and f [N] */
     int ntr, *tr;               /* trainables the coefficients read */
     long npc;
     double *pcache;             /* their values at the last solve */
@@ -83,7 +96,7 @@ typedef struct RtSteady {
     long off[2], m[2];          /* first free index and free count per axis */
     int nu, kd;                 /* unknowns, half bandwidth */
     double *X;                  /* coordinates [dim][N] */
-    double *K;                  /* kappa, eta, f [3][N] */
+    double *K;                  /* kappa, eta, f, df/du [4][N] */
     double *AB;                 /* Cholesky factor, band [kd + 1][nu] */
     double *LU;                 /* LU factor, band [3 kd + 1][nu] (after a fallback) */
     int *ipiv;
@@ -156,13 +169,14 @@ void hy_steady(HyCtx *c, int sim, const char *name, int dim, const long *n, cons
     t->n++;
 }
 
-void hy_steady_fns(HyCtx *c, int sim, HySteadyCoefFn coef, HySteadyCoefAdjFn coef_adj)
+void hy_steady_fns(HyCtx *c, int sim, HySteadyCoefFn coef, HySteadyCoefAdjFn coef_adj, int nonlinear)
 {
     RtSteady *S = get(c, sim, "hy_steady_fns");
     if (!coef || !coef_adj)
         RT_ICE("hy_steady_fns '%s': missing function", S->name);
     S->coef = coef;
     S->coef_adj = coef_adj;
+    S->nonlinear = nonlinear != 0;
 }
 
 void hy_steady_depends(HyCtx *c, int sim, int ntr, const int *trs)
@@ -187,7 +201,7 @@ void rt_steady_free(HyCtx *c)
         return;
     for (long i = 0; i < t->n; i++) {
         RtSteady *S = &t->s[i];
-        double *bufs[] = {S->pcache, S->X, S->K, S->AB, S->LU, S->u, S->r, S->seed, S->lam, S->Kb};
+        double *bufs[] = {S->pcache, S->X, S->K, S->AB, S->LU, S->u, S->r, S->seed, S->lam, S->Kb, S->Ee, S->Fe};
         for (size_t q = 0; q < sizeof bufs / sizeof bufs[0]; q++)
             hy_free(bufs[q]);
         hy_free(S->tr);
@@ -235,7 +249,11 @@ static void prepare(RtSteady *S)
     for (int a = 0; a < S->dim; a++)
         hy_free(ax[a]);
     S->pcache = rt_xcalloc((size_t)(S->npc + 1), sizeof(double), "steady simulator");
-    S->K = rt_xcalloc((size_t)(3 * N), sizeof(double), "steady simulator");
+    S->K = rt_xcalloc((size_t)(4 * N), sizeof(double), "steady simulator");
+    if (S->nonlinear) {
+        S->Ee = rt_xcalloc((size_t)N, sizeof(double), "steady simulator");
+        S->Fe = rt_xcalloc((size_t)N, sizeof(double), "steady simulator");
+    }
     S->Kb = rt_xcalloc((size_t)(3 * N), sizeof(double), "steady simulator");
     S->AB = rt_xcalloc((size_t)(S->kd + 1) * (size_t)S->nu, sizeof(double), "steady simulator matrix");
     S->u = rt_xcalloc((size_t)N, sizeof(double), "steady simulator");
@@ -292,11 +310,11 @@ static void put(RtSteady *S, int lu, int i, int j, double v)
     S->AB[(size_t)(S->kd + i - j) + (size_t)j * (size_t)(S->kd + 1)] += v;
 }
 
-/* The matrix into the chosen band storage and the right-hand side into r. */
-static void assemble(RtSteady *S, int lu)
+/* The matrix of kappa = K and eta into the chosen band storage and the
+ * right-hand side of f into r. */
+static void assemble(RtSteady *S, int lu, const double *eta, const double *f)
 {
-    const long N = S->N;
-    const double *kap = S->K, *eta = S->K + N, *f = S->K + 2 * N;
+    const double *kap = S->K;
     if (lu)
         memset(S->LU, 0, sizeof(double) * (size_t)(3 * S->kd + 1) * (size_t)S->nu);
     else
@@ -326,11 +344,11 @@ static void assemble(RtSteady *S, int lu)
     })
 }
 
-/* Factors the matrix of the current coefficients; 0 when singular. */
-static int factor(RtSteady *S)
+/* Factors the matrix of kappa = K and eta (r: f's right-hand side); 0 when singular. */
+static int factor(RtSteady *S, const double *eta, const double *f)
 {
     int n = S->nu, kd = S->kd, ld = kd + 1, info = 0;
-    assemble(S, 0);
+    assemble(S, 0, eta, f);
     dpbtrf_("U", &n, &kd, S->AB, &ld, &info, 1);
     S->use_lu = 0;
     if (info == 0)
@@ -341,7 +359,7 @@ static int factor(RtSteady *S)
         S->LU = rt_xcalloc((size_t)(3 * kd + 1) * (size_t)n, sizeof(double), "steady simulator LU");
         S->ipiv = rt_xcalloc((size_t)n, sizeof(int), "steady simulator LU");
     }
-    assemble(S, 1);
+    assemble(S, 1, eta, f);
     int ldl = 3 * kd + 1;
     dgbtrf_(&n, &n, &kd, &kd, S->LU, &ldl, S->ipiv, &info);
     if (info < 0)
@@ -388,27 +406,88 @@ static int params_same(HyCtx *c, const RtSteady *S)
     return 1;
 }
 
-static void run(HyCtx *c, RtSteady *S)
+/* u <- the solution in r (bcval on Dirichlet nodes, NaN when singular);
+ * returns max |change| of u, NaN if a value is not finite. */
+static double scatter(RtSteady *S)
 {
-    double t0 = rt_now();
-    S->coef(c, S->X, S->K, S->N);
-    S->singular = !factor(S);
-    if (!S->singular)
-        solve(S);
-    int bad = S->singular;
+    double dmax = 0;
     for (long ix = 0; ix < S->n[0]; ix++)
         for (long iy = 0; iy < S->n[1]; iy++) {
             int p = unknown(S, ix, iy);
+            long i = ix * S->n[1] + iy;
             double v = p < 0 ? S->bcval : S->singular ? NAN : S->r[p];
-            S->u[ix * S->n[1] + iy] = v;
+            double d = fabs(v - S->u[i]);
             if (!isfinite(v))
-                bad = 1;
+                dmax = NAN;
+            else if (d > dmax)
+                dmax = d;
+            S->u[i] = v;
         }
-    if (bad && !S->warned) {
+    return dmax;
+}
+
+/* Newton's linearisation at u: Ee = eta - f', Fe = f - f' u (K at u). */
+static void linearise(RtSteady *S)
+{
+    const long N = S->N;
+    for (long i = 0; i < N; i++) {
+        double fp = S->K[3 * N + i];
+        S->Ee[i] = S->K[N + i] - fp;
+        S->Fe[i] = S->K[2 * N + i] - fp * S->u[i];
+    }
+}
+
+static void run(HyCtx *c, RtSteady *S)
+{
+    double t0 = rt_now();
+    const long N = S->N;
+    int bad = 0, unconverged = 0;
+    for (long i = 0; i < N; i++)
+        S->u[i] = 0;
+    if (!S->nonlinear) {
+        S->coef(c, S->X, S->u, S->K, N);
+        S->singular = !factor(S, S->K + N, S->K + 2 * N);
+        if (!S->singular)
+            solve(S);
+        bad = isnan(scatter(S));
+        S->newton = 0;
+    } else {
+        S->singular = 0;
+        for (int p = 0; p < S->nu; p++)
+            S->r[p] = 0;
+        scatter(S);   /* the start: 0, bcval on Dirichlet nodes */
+        unconverged = 1;
+        for (S->newton = 1; S->newton <= 50; S->newton++) {
+            S->coef(c, S->X, S->u, S->K, N);
+            linearise(S);
+            S->singular = !factor(S, S->Ee, S->Fe);
+            if (!S->singular)
+                solve(S);
+            double d = scatter(S);
+            double umax = 0;
+            for (long i = 0; i < N; i++)
+                umax = fabs(S->u[i]) > umax ? fabs(S->u[i]) : umax;
+            if (isnan(d)) { bad = 1; unconverged = 0; break; }
+            if (d <= 1e-12 * (1 + umax)) { unconverged = 0; break; }
+        }
+        if (S->newton > 50)
+            S->newton = 50;
+        /* the coefficients and the Jacobian's factors at the solution (the adjoint's) */
+        S->coef(c, S->X, S->u, S->K, N);
+        linearise(S);
+        if (!bad)
+            S->singular = !factor(S, S->Ee, S->Fe);
+        bad |= S->singular;
+    }
+    if ((bad || unconverged) && !S->warned) {
         S->warned = 1;
-        fprintf(stderr, "hycoc: warning: steady simulator '%s' has %s for these parameters (kappa, eta or f "
-                        "not finite, or the matrix singular); the losses that read it are NaN\n",
-                S->name, S->singular ? "a singular matrix" : "a non-finite solution");
+        if (bad)
+            fprintf(stderr, "hycoc: warning: steady simulator '%s' has %s for these parameters (kappa, eta or f "
+                            "not finite, or the matrix singular); the losses that read it are NaN\n",
+                    S->name, S->singular ? "a singular matrix" : "a non-finite solution");
+        else
+            fprintf(stderr, "hycoc: warning: steady simulator '%s': Newton's method did not converge in 50 steps "
+                            "for these parameters; the last iterate is used\n", S->name);
     }
     params_now(c, S, S->pcache);
     S->valid = 1;
@@ -546,7 +625,7 @@ static void backward(HyCtx *c, RtSteady *S)
             eb[i] = -s * lam[i] * u[i];
             fb[i] = s * lam[i];
         }
-    S->coef_adj(c, S->X, S->Kb, c->grads, N);
+    S->coef_adj(c, S->X, S->u, S->Kb, c->grads, N);
     memset(S->seed, 0, sizeof(double) * (size_t)N);
     S->pending = 0;
     S->adjoints++;
@@ -572,6 +651,8 @@ const double *hy_steady_state(HyCtx *c, int sim, long *npoints)
     *npoints = S->N;
     return S->u;
 }
+
+int hy_steady_newton(HyCtx *c, int sim) { return get(c, sim, "hy_steady_newton")->newton; }
 
 void hy_steady_stats(HyCtx *c, int sim, long *solves, long *adjoints, long *lu_fallbacks, double *seconds)
 {

@@ -16,6 +16,10 @@
  *                2-D Dirichlet, 2-D Neumann, 1-D Neumann, and an indefinite
  *                matrix (eta < -2 pi^2: banded Cholesky fails, LU is used).
  *   caching      no re-solve while the parameters stay the same.
+ *   newton       a nonlinear source (-(kappa u')' + u^3 = f, u = sin pi x):
+ *                second order, at most 8 Newton steps; the gradient check
+ *                above with a parameter in a cubic term of the source (the
+ *                adjoint of the Jacobian at the solution).
  *   compiler     the same gradient check through the emitted code (Gaussian
  *                bumps in kappa and eta, data at scattered points); located
  *                errors for a periodic grid, a coefficient reading the state,
@@ -29,9 +33,9 @@
 
 /* ---- manufactured problems (no parameters) ---- */
 
-static int mcase;   /* 0: 2-D Dirichlet, 1: 1-D Neumann, 2: 1-D Dirichlet value 2 */
+static int mcase;   /* 0: 2-D Dirichlet, 1: 1-D Neumann, 2: 1-D Dirichlet value 2, 3: 1-D cubic (Newton) */
 
-static void mf_coef(HyCtx *c, const double *X, double *K, long N)
+static void mf_coef(HyCtx *c, const double *X, const double *U, double *K, long N)
 {
     (void)c;
     const double pi = M_PI;
@@ -52,13 +56,22 @@ static void mf_coef(HyCtx *c, const double *X, double *K, long N)
             K[i] = k;
             K[N + i] = e;
             K[2 * N + i] = -(kx * ux + k * uxx) + e * u;
-        } else {
+        } else if (mcase == 2) {
             double k = exp(x), e = 0;
             double u = 2 + sin(pi * x), ux = pi * cos(pi * x), uxx = -pi * pi * sin(pi * x);
             K[i] = k;
             K[N + i] = e;
             K[2 * N + i] = -(k * ux + k * uxx) + e * u;
+        } else {   /* f(x, U) = -(k u')' + u^3 - U^3 */
+            double k = 1 + 0.5 * x * x, kx = x;
+            double u = sin(pi * x), ux = pi * cos(pi * x), uxx = -pi * pi * u;
+            K[i] = k;
+            K[N + i] = 0;
+            K[2 * N + i] = -(kx * ux + k * uxx) + u * u * u - U[i] * U[i] * U[i];
+            K[3 * N + i] = -3 * U[i] * U[i];
+            continue;
         }
+        K[3 * N + i] = 0;
     }
 }
 
@@ -66,16 +79,17 @@ static double mf_exact(double x, double y)
 {
     if (mcase == 0) return sin(M_PI * x) * sin(M_PI * y);
     if (mcase == 1) return cos(M_PI * x);
+    if (mcase == 3) return sin(M_PI * x);
     return 2 + sin(M_PI * x);
 }
 
-static void no_adj(HyCtx *c, const double *X, const double *Kb, double *G, long N)
+static void no_adj(HyCtx *c, const double *X, const double *U, const double *Kb, double *G, long N)
 {
-    (void)c; (void)X; (void)Kb; (void)G; (void)N;
+    (void)c; (void)X; (void)U; (void)Kb; (void)G; (void)N;
 }
 
-/* Max nodal error for n nodes per axis. */
-static double mf_error(long n)
+/* Max nodal error for n nodes per axis; *steps gets the Newton steps. */
+static double mf_error(long n, int *steps)
 {
     HyCtx *c = hy_ctx_new();
     int dim = mcase == 0 ? 2 : 1;
@@ -84,10 +98,11 @@ static double mf_error(long n)
     if (dim == 2) { hi[1] = 1; h[1] = h[0]; }
     int bc = mcase == 1 ? HY_SIM_NEUMANN : HY_SIM_DIRICHLET;
     hy_steady(c, 0, "m", dim, nn, lo, hi, h, bc, mcase == 2 ? 2.0 : 0.0);
-    hy_steady_fns(c, 0, mf_coef, no_adj);
+    hy_steady_fns(c, 0, mf_coef, no_adj, mcase == 3);
     hy_steady_depends(c, 0, 0, NULL);
     long N;
     const double *u = hy_steady_state(c, 0, &N);
+    *steps = hy_steady_newton(c, 0);
     double err = 0;
     for (long ix = 0; ix < nn[0]; ix++)
         for (long iy = 0; iy < nn[1]; iy++) {
@@ -101,27 +116,31 @@ static double mf_error(long n)
 
 static void test_convergence(void)
 {
-    static const char *const names[3] = {"steady/order/2d_dirichlet", "steady/order/1d_neumann",
-                                         "steady/order/1d_dirichlet_value"};
-    for (mcase = 0; mcase < 3; mcase++) {
+    static const char *const names[4] = {"steady/order/2d_dirichlet", "steady/order/1d_neumann",
+                                         "steady/order/1d_dirichlet_value", "steady/order/1d_newton_cubic"};
+    for (mcase = 0; mcase < 4; mcase++) {
         long n0 = mcase == 0 ? 9 : 17;
         double e[4];
-        for (int k = 0; k < 4; k++) e[k] = mf_error((n0 - 1) * (1L << k) + 1);
+        int steps[4];
+        for (int k = 0; k < 4; k++) e[k] = mf_error((n0 - 1) * (1L << k) + 1, &steps[k]);
         int ok = 1;
         for (int k = 0; k < 3; k++) ok &= fabs(e[k] / e[k + 1] - 4) <= 0.5;
         ok &= e[3] < (mcase == 0 ? 2e-3 : 2e-4);
-        tap_check(ok, names[mcase], "errors %.3g %.3g %.3g %.3g", e[0], e[1], e[2], e[3]);
+        for (int k = 0; k < 4; k++) ok &= mcase == 3 ? steps[k] >= 2 && steps[k] <= 8 : steps[k] == 0;
+        tap_check(ok, names[mcase], "errors %.3g %.3g %.3g %.3g, Newton steps %d %d %d %d", e[0], e[1], e[2], e[3],
+                  steps[0], steps[1], steps[2], steps[3]);
     }
 }
 
 static double hscale = 1e-4;   /* finite-difference step, relative */
 static int pdim;    /* dimension of the parametrised case */
+static int pnl;     /* 1: the source has the cubic term - cc u^3 (trainable 4) */
 static const int PSIM = 5;   /* its simulator id (any index the compiler could give) */
 
 /* ---- parametrised coefficients ----
  * trainables 0 A, 1 cx, 2 e0, 3 fa:
  *   kappa = 1 + A exp(-((x - cx)^2 + (y - 0.5)^2) / 0.1),  eta = e0 (1 + x y),  f = fa (1 + x) + 0.3 cos(y) */
-static void p_coef(HyCtx *c, const double *X, double *K, long N)
+static void p_coef(HyCtx *c, const double *X, const double *U, double *K, long N)
 {
     const double *P = hy_params(c);
     double A = P[hy_param_offset(c, 0)], cx = P[hy_param_offset(c, 1)];
@@ -133,10 +152,16 @@ static void p_coef(HyCtx *c, const double *X, double *K, long N)
         K[i] = 1 + A * g;
         K[N + i] = e0 * (1 + x * y);
         K[2 * N + i] = fa * (1 + x) + 0.3 * cos(y);
+        K[3 * N + i] = 0;
+        if (pnl) {
+            double cc = P[hy_param_offset(c, 4)];
+            K[2 * N + i] -= cc * U[i] * U[i] * U[i];
+            K[3 * N + i] = -3 * cc * U[i] * U[i];
+        }
     }
 }
 
-static void p_coef_adj(HyCtx *c, const double *X, const double *Kb, double *G, long N)
+static void p_coef_adj(HyCtx *c, const double *X, const double *U, const double *Kb, double *G, long N)
 {
     const double *P = hy_params(c);
     long oA = hy_param_offset(c, 0), oc = hy_param_offset(c, 1), oe = hy_param_offset(c, 2), of = hy_param_offset(c, 3);
@@ -149,6 +174,7 @@ static void p_coef_adj(HyCtx *c, const double *X, const double *Kb, double *G, l
         G[oc] += Kb[i] * A * g * 2 * (x - cx) / 0.1;
         G[oe] += Kb[N + i] * (1 + x * y);
         G[of] += Kb[2 * N + i] * (1 + x);
+        if (pnl) G[hy_param_offset(c, 4)] += Kb[2 * N + i] * -(U[i] * U[i] * U[i]);
     }
 }
 
@@ -190,13 +216,14 @@ static void grad_case(const char *name, int dim, int bc, double e0, int want_lu)
     hy_scalar(c, "e0", e0);
     hy_scalar(c, "fa", 1.3);
     pdim = dim;
+    if (pnl) hy_scalar(c, "cc", 2.0);
     long n[2] = {dim == 2 ? 13 : 33, dim == 2 ? 11 : 1};
     double lo[2] = {0, 0}, hi[2] = {1, dim == 2 ? 1 : 0};
     double h[2] = {1.0 / (double)(n[0] - 1), dim == 2 ? 1.0 / (double)(n[1] - 1) : 1};
     hy_steady(c, PSIM, "p", dim, n, lo, hi, h, bc, 0.25);
-    hy_steady_fns(c, PSIM, p_coef, p_coef_adj);
-    int tr[4] = {0, 1, 2, 3};
-    hy_steady_depends(c, PSIM, 4, tr);
+    hy_steady_fns(c, PSIM, p_coef, p_coef_adj, pnl);
+    int tr[5] = {0, 1, 2, 3, 4};
+    hy_steady_depends(c, PSIM, 4 + pnl, tr);
     Probe p;
     memset(&p, 0, sizeof p);
     p.n = 40;
@@ -214,7 +241,7 @@ static void grad_case(const char *name, int dim, int bc, double e0, int want_lu)
     for (long j = 0; j < np && j < 8; j++) g[j] = hy_grads(c)[j];
     int ok = 1;
     char why[256] = "";
-    for (int t = 0; t < 4; t++) {
+    for (int t = 0; t < 4 + pnl; t++) {
         long j = hy_param_offset(c, t);
         double *P = hy_params(c);
         double p0 = P[j], hh = hscale * (fabs(p0) > 1e-2 ? fabs(p0) : 1e-2);
@@ -248,7 +275,7 @@ static void grad_case(const char *name, int dim, int bc, double e0, int want_lu)
     loss_eval(c, &p, 1);
     loss_eval(c, &p, 0);
     hy_steady_stats(c, PSIM, &solves, &adjs, &lus, &secs);
-    if (dim == 2 && bc == HY_SIM_DIRICHLET && !want_lu)
+    if (dim == 2 && bc == HY_SIM_DIRICHLET && !want_lu && !pnl)
         tap_check(solves == s0 && adjs >= 2, "steady/cache", "solves %ld -> %ld, adjoint solves %ld", s0, solves, adjs);
     free(p.all);
     free(p.allg);
@@ -261,6 +288,10 @@ static void test_gradients(void)
     grad_case("steady/grad/2d_neumann", 2, HY_SIM_NEUMANN, 1.5, 0);
     grad_case("steady/grad/1d_neumann", 1, HY_SIM_NEUMANN, 1.5, 0);
     grad_case("steady/grad/indefinite_lu", 2, HY_SIM_DIRICHLET, -30, 1);
+    pnl = 1;
+    grad_case("steady/grad/newton_2d_dirichlet", 2, HY_SIM_DIRICHLET, 1.5, 0);
+    grad_case("steady/grad/newton_1d_neumann", 1, HY_SIM_NEUMANN, 1.5, 0);
+    pnl = 0;
 }
 
 /* ---- through the compiler ---- */
@@ -371,11 +402,26 @@ static void test_compiled(void)
                   "loss l = mse(s.u - sin(x)) over p\n"
                   "train 1 epochs { step l }\n",
                   "steady/compiled/grad_1d_neumann");
+    compiled_grad("grid g = dirichlet(x: 0 .. 1, y: 0 .. 1, n 15, value 0.2)\n"
+                  "param k0 = 0.8\nparam c3 = 2\nparam f0 = 3\n"
+                  "sim s on g {\n"
+                  "    state u = 0\n"
+                  "    step steady\n"
+                  "    diffusion(u) = k0 + x * y\n"
+                  "    source(u) = f0 * (1 + x) - c3 * u^3 + sin(u)\n"
+                  "}\n"
+                  "domain q = rect(x: 0 .. 1, y: 0 .. 1)\n"
+                  "points p = halton(20) in q\n"
+                  "loss l = mse(s.u - x) over p\n"
+                  "train 1 epochs { step l }\n",
+                  "steady/compiled/grad_newton");
     static const struct { const char *src, *want, *name; } bad[] = {
         {"grid g = periodic(x: 0 .. 1, n 8)\nsim s on g {\n state u = 0\n step steady\n}\n", "needs a dirichlet(...) or neumann(...) grid",
          "steady/error/periodic"},
         {"grid g = dirichlet(x: 0 .. 1, n 8)\nsim s on g {\n state u = 0\n step steady\n reaction(u) = u^2\n}\n",
          "cannot depend on the state", "steady/error/nonlinear"},
+        {"grid g = dirichlet(x: 0 .. 1, n 8)\nsim s on g {\n state u = 0\n step steady\n source(u) = dx(u)\n}\n",
+         "the state's value, not its derivatives", "steady/error/source_derivative"},
         {"grid g = dirichlet(x: 0 .. 1, n 8)\nsim s on g {\n state u = 0\n step steady\n dt(u) = 1\n}\n",
          "lines read 'diffusion(u) = ...'", "steady/error/line"},
         {"grid g = dirichlet(x: 0 .. 1, n 8)\nsim s on g {\n state u = 0\n step steady dt 1\n}\n",
