@@ -687,6 +687,15 @@ static void emit_kernel(Emit *e, Kernel *k)
     for (int l = 0; l < st->nloss; l++)
         fprintf(o, "    L[%d] = %s;   /* %s */\n", st->losses[l], val(e, k->voff, k->roots[l], R, sizeof R),
                 c->losses[st->losses[l]].name);
+    {   /* losses named inside this step's losses (loss total = pde + bc): their values too, for the log */
+        uint8_t *term = calloc((size_t)c->nlosses + 1, 1);
+        if (!term) HY_ICE("out of memory");
+        for (int l = 0; l < st->nloss; l++) term[st->losses[l]] = 1;
+        for (int l = 0; l < c->nlosses; l++)
+            if (c->losses[l].used && !term[l] && k->need[c->losses[l].root])
+                fprintf(o, "    L[%d] = %s;   /* %s */\n", l, val(e, k->voff, c->losses[l].root, R, sizeof R), c->losses[l].name);
+        free(term);
+    }
     fprintf(o, "    /* reverse sweep, each loss's adjoint seeded with its term weight */\n");
     fprintf(o, "    const double *W = hy_step_weights(c);\n");
     if (k->aend) fprintf(o, "    hy_zero(%ld, A);\n", k->aend);
