@@ -9,7 +9,8 @@
  *              rounding noise of the difference (64 eps (|L+| + |L-|) / 2h).
  *              Euler and RK4; periodic, Dirichlet, Neumann; 1-D and 2-D with
  *              two states and two parameters; a parameter in the initial
- *              state; snapshots ('over s') and scattered points.
+ *              state; snapshots ('over s') and scattered points; the heat
+ *              case's diffusivity map (a let of x, y and six parameters).
  *   stability  the warning for an unstable step (with its location, the
  *              stable dt it proposes really being stable), for a parameter
  *              bound that makes it unstable, and none for a stable block.
@@ -165,6 +166,25 @@ static void test_gradients(void)
         snprintf(name, sizeof name, "hybrid/grad/2d_%s", gname[gk]);
         grad_check(src, name);
     }
+    /* a coefficient map of the coordinates and six parameters through a let (the heat case) */
+    grad_check("grid g = dirichlet(x: -3 .. 3, y: -3 .. 3, n 12)\n"
+               "param A1 = 1.5 optimizer adam(lr 1e-3)\n"
+               "param A2 = 0.8 optimizer adam(lr 1e-3)\n"
+               "param x1 = 0.7 optimizer adam(lr 1e-3)\n"
+               "param x2 = -1.6 optimizer adam(lr 1e-3)\n"
+               "param y1 = 0.4 optimizer adam(lr 1e-3)\n"
+               "param y2 = -1.2 optimizer adam(lr 1e-3)\n"
+               "let kappa = 0.1 + A1 * exp(-((x - x1)^2 + (y - y1)^2)) + A2 * exp(-((x - x2)^2 + (y - y2)^2))\n"
+               "sim heat on g {\n"
+               "    state u = exp(-((x - 1)^2 + (y - 1)^2)) - exp(-((x + 1)^2 + (y + 1)^2))\n"
+               "    step euler dt 0.004 save every 5 steps 50\n"
+               "    dt(u) = kappa * lap(u)\n"
+               "}\n"
+               "domain box1 = box(x: 0 .. 3, y: 0 .. 3, t: 0 .. 0.2)\n"
+               "points p = halton(60) in box1\n"
+               "loss l = mse(heat.u - 0.3 * exp(-t) * x * y / 9) over p + 0.01 * mean(heat.u^2) over heat\n"
+               "train 1 epochs { step l }\n",
+               "hybrid/grad/heat_map");
 }
 
 /* Compiles src and returns its diagnostics (malloc'd), or NULL if it did not pass sema. */
