@@ -180,8 +180,11 @@ static int check_expr(Sema *s, NodeId root, int sim, int states, Loc loc, const 
         case OP_NETOUT: {
             const Call *cl = &c->ir.calls[nd->a];
             if (cl->net >= 0) {
-                ERR(loc, "%s cannot use a network ('%s'): simulators are pure finite differences", what,
-                    c->trs[cl->net].name);
+                if (states)
+                    ERR(loc, "%s cannot use a network ('%s') in an expression: a network right-hand side is the "
+                        "whole equation, dt(STATE) = %s(STATES)", what, c->trs[cl->net].name, c->trs[cl->net].name);
+                else
+                    ERR(loc, "%s cannot use a network ('%s')", what, c->trs[cl->net].name);
                 ok = 0;
             } else if (!states || SIM_OF_NET(cl->net) != sim) {
                 ERR(loc, "%s cannot use the states%s", what, states ? " of another simulator" : "");
