@@ -42,7 +42,7 @@
 typedef struct Plan {
     int call;           /* Ir.calls index */
     int id;             /* runtime plan number (order of hy_jet_plan calls) */
-    uint32_t codes[64]; /* requested jet components */
+    uint32_t codes[HY_MAX_JET_COMPS]; /* requested jet components */
     int ncodes;
     long xoff;          /* input [din][n] in V */
     int xcopy;          /* 1: X must be filled from the argument nodes */
@@ -201,7 +201,7 @@ static void plan_kernel(Emit *e, Kernel *k)
         if (nd->op == OP_NETOUT) {
             Plan *p = &k->plans[plan_for(e, k, (int)nd->a)];
             if (code_index(p, nd->aux) < 0) {
-                if (p->ncodes == 64) HY_ICE("too many jet components for one call");
+                if (p->ncodes == HY_MAX_JET_COMPS) HY_ICE("too many jet components for one call");
                 p->codes[p->ncodes++] = nd->aux;
             }
         }

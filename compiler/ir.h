@@ -272,6 +272,9 @@ void ir_dump(FILE *out, const Comp *c, NodeId *roots, int nroots);
 #define HY_MAX_JET_ORDER 4
 /* Highest derivative order of a simulator's state (sim.h: finite-difference stencils). */
 #define HY_MAX_SIM_ORDER 2
+/* Most jet components of one network call, the lower ones each needs
+ * included (runtime/net.c MAXC; checked with a located error by limits.c). */
+#define HY_MAX_JET_COMPS 128
 
 /* Jet codes: sorted tuple of input indices, one byte each (index + 1). */
 int jet_order(uint32_t code);

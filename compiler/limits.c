@@ -20,6 +20,30 @@
 #define HY_MAX_PLAN   (1L << 25)        /* kernels x IR nodes (emit plans one array per pair) */
 #define HY_MAX_VALUES (1L << 30)        /* estimated working numbers (8 GiB of float64) */
 
+/* The jet components a call's plans can hold: the codes of its NETOUT nodes
+ * list[0..nl) with all their sub-multisets (the runtime computes those too);
+ * returns their number, counting stops past HY_MAX_JET_COMPS.  codes:
+ * scratch of HY_MAX_JET_COMPS + 1 entries. */
+static int call_comps(const Comp *c, const NodeId *list, int nl, uint32_t *codes)
+{
+    int n = 0;
+    for (int l = 0; l < nl && n <= HY_MAX_JET_COMPS; l++) {
+        uint32_t idx[4];
+        int ord = 0;
+        for (uint32_t u = c->ir.nodes[list[l]].aux; u && ord < 4; u >>= 8) idx[ord++] = u & 0xffu;
+        for (unsigned mk = 0; mk < 1u << ord && n <= HY_MAX_JET_COMPS; mk++) {
+            uint32_t sub = 0;
+            int sh = 0;
+            for (int k = 0; k < ord; k++)
+                if (mk >> k & 1u) { sub |= idx[k] << sh; sh += 8; }
+            int j = 0;
+            while (j < n && codes[j] != sub) j++;
+            if (j == n) codes[n++] = sub;
+        }
+    }
+    return n;
+}
+
 /* Trainable numbers of t (networks: weights and biases, as net.c lays them out
  * within a small factor). */
 static double tr_params(const Trainable *t)
@@ -64,6 +88,34 @@ int sema_limits(Comp *c)
         diag_error(d, at, "the program is too large to generate: %ld substeps, expects, reports and residual "
                    "pools over %u IR nodes (kernels x nodes is limited to %ld)", nk, nn, HY_MAX_PLAN);
         return 1;
+    }
+    /* Jet components per network call: its NETOUT nodes grouped by call. */
+    {
+        int ncl = c->ir.ncalls;
+        int *first = calloc((size_t)ncl + 1, sizeof *first);
+        NodeId *list = malloc(sizeof *list * (nn ? nn : 1));
+        uint32_t codes[HY_MAX_JET_COMPS + 1];
+        if (!first || !list) HY_ICE("out of memory");
+        for (uint32_t i = 0; i < nn; i++)
+            if (c->ir.nodes[i].op == OP_NETOUT) first[c->ir.nodes[i].a + 1]++;
+        for (int q = 0; q < ncl; q++) first[q + 1] += first[q];
+        int *fill = calloc((size_t)ncl + 1, sizeof *fill);
+        if (!fill) HY_ICE("out of memory");
+        for (uint32_t i = 0; i < nn; i++)
+            if (c->ir.nodes[i].op == OP_NETOUT) list[first[c->ir.nodes[i].a] + fill[c->ir.nodes[i].a]++] = i;
+        int bad = -1;
+        for (int q = 0; q < ncl && bad < 0; q++)
+            if (c->ir.calls[q].net >= 0 && first[q + 1] - first[q] > 0 &&
+                call_comps(c, list + first[q], first[q + 1] - first[q], codes) > HY_MAX_JET_COMPS)
+                bad = q;
+        if (bad >= 0)
+            diag_error(d, c->ir.nodes[list[first[bad + 1] - 1]].loc, "network '%s' is asked for more than %d "
+                       "derivative components at one call (counting the lower ones they are built from): split "
+                       "the expressions over calls", c->trs[c->ir.calls[bad].net].name, HY_MAX_JET_COMPS);
+        free(first);
+        free(fill);
+        free(list);
+        if (bad >= 0) return 1;
     }
     /* Working numbers. */
     double total = 8 * params;   /* parameters, gradients, optimizer state, snapshots */

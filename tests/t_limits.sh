@@ -120,6 +120,15 @@ expect_ok many-losses "$T/losses.hyco"
 expect_ok net-order-4 "$T/d4.hyco"
 { head1; tail1 'dx(dxx(dxx(n)))'; } > "$T/d5.hyco"
 expect_err net-order-5 "$T/d5.hyco" '3:[0-9]*' "order above 4"
+# jet components of one call (with the lower ones they need): 128.  dxxxx of
+# n(x, ..., x) asks for every component to order 4 of n's inputs: 126 with 5
+# inputs (trained 2 epochs), 210 with 6.
+for k in 5 6; do
+    a=x; i=1; while [ $i -lt $k ]; do a="$a, x"; i=$((i + 1)); done
+    printf 'domain line = interval(x: 0 .. 1, mesh 0.1)\nnet n = mlp(%d -> 1, width 4, depth 2, tanh)\nfield u(x) = n(%s)\nloss l = mse(dxxxx(u)) over line\ntrain 2 epochs { step l }\n' $k "$a" > "$T/jc$k.hyco"
+done
+expect_ok net-jet-components-126 "$T/jc5.hyco" --run
+expect_err net-jet-components-210 "$T/jc6.hyco" '3:14' "more than 128 derivative components at one call"
 
 # ---- networks ----
 net() {  # net ARCH -> a spec with that network
