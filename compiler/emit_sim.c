@@ -34,7 +34,13 @@ typedef struct SEmit {
     int sim;
     const Grid *g;
     uint8_t *need;      /* [nnodes] nodes to compute */
+    uint8_t *inl;       /* [nnodes] 1: written inside its single user's expression, not as a statement */
 } SEmit;
+
+#define SIM_EXPR_MAX 1024   /* buffer for one node's C expression (inlining keeps within it) */
+#define SIM_INLINE_MAX 12   /* operations in one inlined expression tree */
+
+static const char *op_text(SEmit *e, NodeId i, char *buf, size_t len);
 
 /* The C name of node i's value at node i of the loop. */
 static const char *ref(SEmit *e, NodeId i, char *buf, size_t len)
@@ -46,51 +52,79 @@ static const char *ref(SEmit *e, NodeId i, char *buf, size_t len)
     case OP_COORD: snprintf(buf, len, "X[%u * N + i]", nd->aux); break;
     case OP_NETOUT: snprintf(buf, len, "j%u", i); break;
     case OP_STOP: return ref(e, nd->a, buf, len);
-    default: snprintf(buf, len, "t%u", i); break;
+    default:
+        if (e->inl && e->inl[i]) {   /* (expression) */
+            char x[SIM_EXPR_MAX];
+            op_text(e, i, x, sizeof x);
+            if ((size_t)snprintf(buf, len, "(%s)", x) >= len) HY_ICE("emit_sim: expression too long");
+        } else {
+            snprintf(buf, len, "t%u", i);
+        }
+        break;
     }
     return buf;
 }
 
-/* Marks what roots need (through stop; jets are leaves). */
+/* Marks what roots need (through stop; jets are leaves), and which pointwise
+ * operations are used exactly once (by another operation or a root
+ * occurrence) and small enough to be written inside their user's
+ * expression: TCC keeps an expression's intermediates in registers but
+ * stores and reloads every statement's result.  The values are the same
+ * bits either way (C rounds each operation to double; no contraction). */
 static void mark(SEmit *e, const NodeId *roots, int nroots)
 {
     uint32_t nn = e->c->ir.nnodes;
     free(e->need);
+    free(e->inl);
     e->need = calloc(nn ? nn : 1, 1);
-    if (!e->need) HY_ICE("out of memory");
-    for (int r = 0; r < nroots; r++) e->need[roots[r]] = 1;
+    e->inl = calloc(nn ? nn : 1, 1);
+    uint32_t *uses = calloc(nn ? nn : 1, sizeof *uses), *size = calloc(nn ? nn : 1, sizeof *size);
+    if (!e->need || !e->inl || !uses || !size) HY_ICE("out of memory");
+    for (int r = 0; r < nroots; r++) e->need[roots[r]] = 1, uses[roots[r]]++;
     for (NodeId i = nn; i-- > 0;) {
         if (!e->need[i]) continue;
         const Node *nd = &e->c->ir.nodes[i];
         if (nd->op == OP_NETOUT || nd->op == OP_CONST || nd->op == OP_COORD || nd->op == OP_PARAM) continue;
-        if (nd->a != NO_NODE) e->need[nd->a] = 1;
-        if (nd->b != NO_NODE) e->need[nd->b] = 1;
+        if (nd->a != NO_NODE) e->need[nd->a] = 1, uses[nd->a]++;
+        if (nd->b != NO_NODE) e->need[nd->b] = 1, uses[nd->b]++;
     }
+    for (NodeId i = 0; i < nn; i++) {
+        const Node *nd = &e->c->ir.nodes[i];
+        if (!e->need[i] || nd->ps < 0 || nd->op == OP_NETOUT || nd->op == OP_CONST || nd->op == OP_COORD ||
+            nd->op == OP_PARAM || nd->op == OP_STOP || nd->op == OP_SIGN)
+            continue;
+        uint32_t sz = 1;
+        if (nd->a != NO_NODE && e->inl[nd->a]) sz += size[nd->a];
+        if (nd->b != NO_NODE && e->inl[nd->b]) sz += size[nd->b];
+        size[i] = sz;
+        e->inl[i] = uses[i] == 1 && sz <= SIM_INLINE_MAX;
+    }
+    free(uses);
+    free(size);
 }
 
-/* One statement computing node i (not a leaf). */
-static void emit_one(SEmit *e, NodeId i, const char *ind)
+/* The C expression of operation i (not a leaf) from its operands' refs. */
+static const char *op_text(SEmit *e, NodeId i, char *buf, size_t len)
 {
     const Node *nd = &e->c->ir.nodes[i];
-    char A[64] = "", B[64] = "", R[64];
+    char A[SIM_EXPR_MAX] = "", B[SIM_EXPR_MAX] = "";
     if (nd->a != NO_NODE) ref(e, nd->a, A, sizeof A);
     if (nd->b != NO_NODE) ref(e, nd->b, B, sizeof B);
-    ref(e, i, R, sizeof R);
-    FILE *o = e->o;
     const char *fn = NULL;
+    size_t n = 0;
     switch (nd->op) {
-    case OP_ADD: fprintf(o, "%sconst double %s = %s + %s;\n", ind, R, A, B); return;
-    case OP_SUB: fprintf(o, "%sconst double %s = %s - %s;\n", ind, R, A, B); return;
-    case OP_MUL: fprintf(o, "%sconst double %s = %s * %s;\n", ind, R, A, B); return;
-    case OP_DIV: fprintf(o, "%sconst double %s = %s / %s;\n", ind, R, A, B); return;
-    case OP_POW: fprintf(o, "%sconst double %s = hy_pow(%s, %s);\n", ind, R, A, B); return;
-    case OP_NEG: fprintf(o, "%sconst double %s = -(%s);\n", ind, R, A); return;
-    case OP_ABS: fprintf(o, "%sconst double %s = hy_fabs(%s);\n", ind, R, A); return;
-    case OP_SIGN: fprintf(o, "%sconst double %s = (double)((%s > 0) - (%s < 0));\n", ind, R, A, A); return;
-    case OP_LT: fprintf(o, "%sconst double %s = (double)(%s < %s);\n", ind, R, A, B); return;
-    case OP_LE: fprintf(o, "%sconst double %s = (double)(%s <= %s);\n", ind, R, A, B); return;
-    case OP_SEL: fprintf(o, "%sconst double %s = %s != 0 ? %s : 0.0;\n", ind, R, A, B); return;
-    case OP_SELN: fprintf(o, "%sconst double %s = %s != 0 ? 0.0 : %s;\n", ind, R, A, B); return;
+    case OP_ADD: n = (size_t)snprintf(buf, len, "%s + %s", A, B); break;
+    case OP_SUB: n = (size_t)snprintf(buf, len, "%s - %s", A, B); break;
+    case OP_MUL: n = (size_t)snprintf(buf, len, "%s * %s", A, B); break;
+    case OP_DIV: n = (size_t)snprintf(buf, len, "%s / %s", A, B); break;
+    case OP_POW: n = (size_t)snprintf(buf, len, "hy_pow(%s, %s)", A, B); break;
+    case OP_NEG: n = (size_t)snprintf(buf, len, "-(%s)", A); break;
+    case OP_ABS: n = (size_t)snprintf(buf, len, "hy_fabs(%s)", A); break;
+    case OP_SIGN: n = (size_t)snprintf(buf, len, "(double)((%s > 0) - (%s < 0))", A, A); break;
+    case OP_LT: n = (size_t)snprintf(buf, len, "(double)(%s < %s)", A, B); break;
+    case OP_LE: n = (size_t)snprintf(buf, len, "(double)(%s <= %s)", A, B); break;
+    case OP_SEL: n = (size_t)snprintf(buf, len, "%s != 0 ? %s : 0.0", A, B); break;
+    case OP_SELN: n = (size_t)snprintf(buf, len, "%s != 0 ? 0.0 : %s", A, B); break;
     case OP_SIN: fn = "sin"; break;
     case OP_COS: fn = "cos"; break;
     case OP_EXP: fn = "exp"; break;
@@ -98,12 +132,27 @@ static void emit_one(SEmit *e, NodeId i, const char *ind)
     case OP_TANH: fn = "tanh"; break;
     case OP_SQRT: fn = "sqrt"; break;
     case OP_CONST: case OP_COORD: case OP_PARAM: case OP_NETOUT: case OP_STOP:
-        return;   /* leaves and aliases */
     case OP_NOISE: case OP_DATA: case OP_MEAN: case OP_SUM: case OP_MAXR: case OP_SIM: case OP_WEIGHT:
     case OP_COUNT:
         HY_ICE("emit_sim: %s in a simulator expression", op_name(nd->op));
     }
-    fprintf(o, "%sconst double %s = hy_%s(%s);\n", ind, R, fn, A);
+    if (fn) n = (size_t)snprintf(buf, len, "hy_%s(%s)", fn, A);
+    if (n >= len) HY_ICE("emit_sim: expression too long");
+    return buf;
+}
+
+/* One statement computing node i (not a leaf, not inlined). */
+static void emit_one(SEmit *e, NodeId i, const char *ind)
+{
+    const Node *nd = &e->c->ir.nodes[i];
+    switch (nd->op) {
+    case OP_CONST: case OP_COORD: case OP_PARAM: case OP_NETOUT: case OP_STOP:
+        return;   /* leaves and aliases */
+    default: break;
+    }
+    if (e->inl && e->inl[i]) return;
+    char x[SIM_EXPR_MAX];
+    fprintf(e->o, "%sconst double t%u = %s;\n", ind, i, op_text(e, i, x, sizeof x));
 }
 
 /* The scalar nodes (hoisted, before the loop) or the pointwise ones. */
@@ -181,7 +230,7 @@ static void emit_init(SEmit *e, int s)
     emit_nodes(e, 0, "    ");
     fprintf(o, "    for (i = 0; i < N; i++) {\n");
     emit_nodes(e, 1, "        ");
-    char R[64];
+    char R[SIM_EXPR_MAX];
     for (int f = 0; f < sm->nf; f++)
         fprintf(o, "        U[%d * N + i] = %s;   /* %s */\n", f, ref(e, sm->f[f].init, R, sizeof R), sm->f[f].name);
     fprintf(o, "    }\n}\n");
@@ -203,7 +252,7 @@ static void emit_rhs(SEmit *e, int s)
     fprintf(o, "    for (q = 0; q < nact; q++) {\n        i = act[q];\n");
     emit_jets(e, "        ");
     emit_nodes(e, 1, "        ");
-    char R[64];
+    char R[SIM_EXPR_MAX];
     for (int f = 0; f < sm->nf; f++) {
         const Node *rn = &e->c->ir.nodes[sm->f[f].rhs];
         if (rn->loc.line > 0) fprintf(o, "#line %d \"%s\"\n", rn->loc.line, e->c->diag.file);
@@ -238,7 +287,7 @@ static void emit_adj(SEmit *e, int s)
     emit_jets(e, "        ");
     emit_nodes(e, 1, "        ");
     for (int f = 0; f < sm->nf; f++) fprintf(o, "        const double w%d = W[%d * N + i];\n", f, f);
-    char R[64];
+    char R[SIM_EXPR_MAX];
     for (int l = 0; l < nl; l++) {
         int any = 0;
         for (int f = 0; f < sm->nf; f++) any |= !ir_is_const(&c->ir, part[f * nl + l], 0);
@@ -312,7 +361,7 @@ static int emit_init_adj(SEmit *e, int s)
     emit_nodes(e, 0, "    ");
     fprintf(o, "    for (q = 0; q < nact; q++) {\n        i = act[q];\n");
     emit_nodes(e, 1, "        ");
-    char R[64];
+    char R[SIM_EXPR_MAX];
     for (int f = 0; f < sm->nf; f++)
         for (int l = 0; l < np; l++)
             if (!ir_is_const(&c->ir, part[f * np + l], 0))
@@ -363,6 +412,7 @@ void emit_sim_functions(Comp *c, FILE *o)
         }
         emit_init_adj(&e, s);
         free(e.need);
+        free(e.inl);
     }
 }
 

@@ -245,10 +245,7 @@ HYK_NOCONTRACT static void hyk_sim0_init(HyCtx *c, const double *X, double *U, l
     long i;
     (void)P; (void)X;
     for (i = 0; i < N; i++) {
-        const double t11 = 3.1415926535897931 * X[0 * N + i];
-        const double t12 = hy_sin(t11);
-        const double t13 = -(t12);
-        U[0 * N + i] = t13;   /* u */
+        U[0 * N + i] = (-((hy_sin((3.1415926535897931 * X[0 * N + i])))));   /* u */
     }
 }
 
@@ -272,11 +269,8 @@ HYK_NOCONTRACT static void hyk_sim0_rhs(HyCtx *c, const double *X, const double 
         const double j9 = U0[i];   /* u, jet 0x0 */
         const double j17 = 32 * U0[nb2[i]] + -32 * U0[nb0[i]];   /* u, jet 0x1 */
         const double j18 = 4096 * U0[nb2[i]] + -8192 * U0[i] + 4096 * U0[nb0[i]];   /* u, jet 0x101 */
-        const double t19 = P[hyk_po[0]] * j18;
-        const double t20 = j9 * j17;
-        const double t21 = t19 - t20;
 #line 17 "examples/hybrid_burgers_rollout_small.hyco"
-        F[0 * N + i] = t21;   /* dt(u) */
+        F[0 * N + i] = ((P[hyk_po[0]] * j18) - (j9 * j17));   /* dt(u) */
     }
 }
 
@@ -303,12 +297,10 @@ HYK_NOCONTRACT static void hyk_sim0_adj(HyCtx *c, const double *X, const double 
         const double j9 = U0[i];   /* u, jet 0x0 */
         const double j17 = 32 * U0[nb2[i]] + -32 * U0[nb0[i]];   /* u, jet 0x1 */
         const double j18 = 4096 * U0[nb2[i]] + -8192 * U0[i] + 4096 * U0[nb0[i]];   /* u, jet 0x101 */
-        const double t22 = -(j17);
-        const double t23 = -(j9);
         const double w0 = W[0 * N + i];
-        const double b0 = w0 * t22;
+        const double b0 = w0 * (-(j17));
         Ub0[i] += b0;
-        const double b1 = w0 * t23;
+        const double b1 = w0 * (-(j9));
         Ub0[nb2[i]] += 32 * b1;
         Ub0[nb0[i]] += -32 * b1;
         const double b2 = w0 * P[hyk_po[0]];
@@ -327,10 +319,7 @@ HYK_NOCONTRACT static void hyk_sim1_init(HyCtx *c, const double *X, double *U, l
     long i;
     (void)P; (void)X;
     for (i = 0; i < N; i++) {
-        const double t11 = 3.1415926535897931 * X[0 * N + i];
-        const double t12 = hy_sin(t11);
-        const double t13 = -(t12);
-        U[0 * N + i] = t13;   /* u */
+        U[0 * N + i] = (-((hy_sin((3.1415926535897931 * X[0 * N + i])))));   /* u */
     }
 }
 

@@ -384,21 +384,10 @@ HYK_NOCONTRACT static void hyk_sim0_init(HyCtx *c, const double *X, double *U, l
     (void)P; (void)X;
     for (i = 0; i < N; i++) {
         const double t23 = X[0 * N + i] - 1;
-        const double t24 = t23 * t23;
         const double t25 = X[1 * N + i] - 1;
-        const double t26 = t25 * t25;
-        const double t27 = t24 + t26;
-        const double t28 = -(t27);
-        const double t29 = hy_exp(t28);
         const double t30 = 1 + X[0 * N + i];
-        const double t31 = t30 * t30;
         const double t32 = 1 + X[1 * N + i];
-        const double t33 = t32 * t32;
-        const double t34 = t31 + t33;
-        const double t35 = -(t34);
-        const double t36 = hy_exp(t35);
-        const double t37 = t29 - t36;
-        U[0 * N + i] = t37;   /* u */
+        U[0 * N + i] = ((hy_exp((-(((t23 * t23) + (t25 * t25)))))) - (hy_exp((-(((t30 * t30) + (t32 * t32)))))));   /* u */
     }
 }
 
@@ -434,27 +423,12 @@ HYK_NOCONTRACT static void hyk_sim0_rhs(HyCtx *c, const double *X, const double 
         const double j62 = 8.0277777777777768 * U0[nb7[i]] + -16.055555555555554 * U0[i] + 8.0277777777777768 * U0[nb1[i]];   /* u, jet 0x101 */
         const double j64 = 8.0277777777777768 * U0[nb5[i]] + -16.055555555555554 * U0[i] + 8.0277777777777768 * U0[nb3[i]];   /* u, jet 0x202 */
         const double t42 = X[0 * N + i] - P[hyk_po[2]];
-        const double t43 = t42 * t42;
         const double t44 = X[1 * N + i] - P[hyk_po[4]];
-        const double t45 = t44 * t44;
-        const double t46 = t43 + t45;
-        const double t47 = -(t46);
-        const double t48 = hy_exp(t47);
-        const double t49 = P[hyk_po[0]] * t48;
-        const double t50 = 0.10000000000000001 + t49;
         const double t51 = X[0 * N + i] - P[hyk_po[3]];
-        const double t52 = t51 * t51;
         const double t53 = X[1 * N + i] - P[hyk_po[5]];
-        const double t54 = t53 * t53;
-        const double t55 = t52 + t54;
-        const double t56 = -(t55);
-        const double t57 = hy_exp(t56);
-        const double t58 = P[hyk_po[1]] * t57;
-        const double t59 = t50 + t58;
-        const double t65 = j62 + j64;
-        const double t66 = t59 * t65;
+        const double t59 = (0.10000000000000001 + (P[hyk_po[0]] * (hy_exp((-(((t42 * t42) + (t44 * t44)))))))) + (P[hyk_po[1]] * (hy_exp((-(((t51 * t51) + (t53 * t53)))))));
 #line 23 "examples/hybrid_heat_small.hyco"
-        F[0 * N + i] = t66;   /* dt(u) */
+        F[0 * N + i] = (t59 * (j62 + j64));   /* dt(u) */
     }
 }
 
@@ -498,50 +472,13 @@ HYK_NOCONTRACT static void hyk_sim0_adj(HyCtx *c, const double *X, const double 
         const double j62 = 8.0277777777777768 * U0[nb7[i]] + -16.055555555555554 * U0[i] + 8.0277777777777768 * U0[nb1[i]];   /* u, jet 0x101 */
         const double j64 = 8.0277777777777768 * U0[nb5[i]] + -16.055555555555554 * U0[i] + 8.0277777777777768 * U0[nb3[i]];   /* u, jet 0x202 */
         const double t42 = X[0 * N + i] - P[hyk_po[2]];
-        const double t43 = t42 * t42;
         const double t44 = X[1 * N + i] - P[hyk_po[4]];
-        const double t45 = t44 * t44;
-        const double t46 = t43 + t45;
-        const double t47 = -(t46);
-        const double t48 = hy_exp(t47);
-        const double t49 = P[hyk_po[0]] * t48;
-        const double t50 = 0.10000000000000001 + t49;
+        const double t48 = hy_exp((-(((t42 * t42) + (t44 * t44)))));
         const double t51 = X[0 * N + i] - P[hyk_po[3]];
-        const double t52 = t51 * t51;
         const double t53 = X[1 * N + i] - P[hyk_po[5]];
-        const double t54 = t53 * t53;
-        const double t55 = t52 + t54;
-        const double t56 = -(t55);
-        const double t57 = hy_exp(t56);
-        const double t58 = P[hyk_po[1]] * t57;
-        const double t59 = t50 + t58;
+        const double t57 = hy_exp((-(((t51 * t51) + (t53 * t53)))));
+        const double t59 = (0.10000000000000001 + (P[hyk_po[0]] * t48)) + (P[hyk_po[1]] * t57);
         const double t65 = j62 + j64;
-        const double t67 = t48 * t65;
-        const double t68 = t57 * t65;
-        const double t70 = -(t42);
-        const double t71 = t70 - t42;
-        const double t72 = -(t71);
-        const double t73 = t48 * t72;
-        const double t74 = P[hyk_po[0]] * t73;
-        const double t75 = t65 * t74;
-        const double t76 = -(t51);
-        const double t77 = t76 - t51;
-        const double t78 = -(t77);
-        const double t79 = t57 * t78;
-        const double t80 = P[hyk_po[1]] * t79;
-        const double t81 = t65 * t80;
-        const double t82 = -(t44);
-        const double t83 = t82 - t44;
-        const double t84 = -(t83);
-        const double t85 = t48 * t84;
-        const double t86 = P[hyk_po[0]] * t85;
-        const double t87 = t65 * t86;
-        const double t88 = -(t53);
-        const double t89 = t88 - t53;
-        const double t90 = -(t89);
-        const double t91 = t57 * t90;
-        const double t92 = P[hyk_po[1]] * t91;
-        const double t93 = t65 * t92;
         const double w0 = W[0 * N + i];
         const double b0 = w0 * t59;
         Ub0[nb7[i]] += 8.0277777777777768 * b0;
@@ -551,12 +488,12 @@ HYK_NOCONTRACT static void hyk_sim0_adj(HyCtx *c, const double *X, const double 
         Ub0[nb5[i]] += 8.0277777777777768 * b1;
         Ub0[i] += -16.055555555555554 * b1;
         Ub0[nb3[i]] += 8.0277777777777768 * b1;
-        g0 += w0 * t67;
-        g1 += w0 * t68;
-        g2 += w0 * t75;
-        g3 += w0 * t81;
-        g4 += w0 * t87;
-        g5 += w0 * t93;
+        g0 += w0 * (t48 * t65);
+        g1 += w0 * (t57 * t65);
+        g2 += w0 * (t65 * (P[hyk_po[0]] * (t48 * (-(((-(t42)) - t42))))));
+        g3 += w0 * (t65 * (P[hyk_po[1]] * (t57 * (-(((-(t51)) - t51))))));
+        g4 += w0 * (t65 * (P[hyk_po[0]] * (t48 * (-(((-(t44)) - t44))))));
+        g5 += w0 * (t65 * (P[hyk_po[1]] * (t57 * (-(((-(t53)) - t53))))));
     }
     G[hyk_po[0]] += g0;   /* A1 */
     G[hyk_po[1]] += g1;   /* A2 */
