@@ -707,3 +707,55 @@ void rt_affine_rows(long n, long w, long nin, const double *X, long ldx, const d
             Z[i * w + o] = s;
         }
 }
+
+/* G[m][o] += Z[0][o] x_m(0) + Z[1][o] x_m(1) + ... (rows in order, separate
+ * multiplies and adds), x_m(i) = X[m * ldx + i]: the first layer's weight
+ * gradient, i < n, o < w, m < nin. */
+__attribute__((target("avx2"))) static void rows_xacc_avx2(long n, long w, long nin,
+                                                            const double *X, long ldx,
+                                                            const double *Z, double *G)
+{
+    for (long m = 0; m < nin; m++) {
+        const double *x = X + m * ldx;
+        double *g = G + m * w;
+        long o = 0;
+        for (; o + 16 <= w; o += 16) {
+            __m256d s0 = _mm256_loadu_pd(g + o), s1 = _mm256_loadu_pd(g + o + 4);
+            __m256d s2 = _mm256_loadu_pd(g + o + 8), s3 = _mm256_loadu_pd(g + o + 12);
+            for (long i = 0; i < n; i++) {
+                const double *z = Z + i * w + o;
+                const __m256d xi = _mm256_set1_pd(x[i]);
+                s0 = _mm256_add_pd(s0, _mm256_mul_pd(_mm256_loadu_pd(z), xi));
+                s1 = _mm256_add_pd(s1, _mm256_mul_pd(_mm256_loadu_pd(z + 4), xi));
+                s2 = _mm256_add_pd(s2, _mm256_mul_pd(_mm256_loadu_pd(z + 8), xi));
+                s3 = _mm256_add_pd(s3, _mm256_mul_pd(_mm256_loadu_pd(z + 12), xi));
+            }
+            _mm256_storeu_pd(g + o, s0);
+            _mm256_storeu_pd(g + o + 4, s1);
+            _mm256_storeu_pd(g + o + 8, s2);
+            _mm256_storeu_pd(g + o + 12, s3);
+        }
+        for (; o + 4 <= w; o += 4) {
+            __m256d s0 = _mm256_loadu_pd(g + o);
+            for (long i = 0; i < n; i++)
+                s0 = _mm256_add_pd(s0, _mm256_mul_pd(_mm256_loadu_pd(Z + i * w + o),
+                                                     _mm256_set1_pd(x[i])));
+            _mm256_storeu_pd(g + o, s0);
+        }
+        for (; o < w; o++)
+            for (long i = 0; i < n; i++)
+                g[o] += Z[i * w + o] * x[i];
+    }
+}
+
+void rt_rows_xacc(long n, long w, long nin, const double *X, long ldx, const double *Z, double *G)
+{
+    if (avx2()) {
+        rows_xacc_avx2(n, w, nin, X, ldx, Z, G);
+        return;
+    }
+    for (long m = 0; m < nin; m++)
+        for (long i = 0; i < n; i++)
+            for (long o = 0; o < w; o++)
+                G[m * w + o] += Z[i * w + o] * X[m * ldx + i];
+}

@@ -975,22 +975,16 @@ static void proj_bwd(JetPlan *p, const double *W, double *gW, double *gb, const 
      * receiving the same additions in the same order, then copied back. */
     double *gWt = p->Wt;
     transpose(gW, w, nin, gWt);
-    for (int i = 0; i < n; i++) {
+    rt_sum_rows(n, w, dz, gb);
+    rt_rows_xacc(n, w, nin, p->Xin, p->ld, dz, gWt);
+    for (int i = 0; p->dX && i < n; i++) {
         const double *dzi = dz + (long)i * w;
-        for (int o = 0; o < w; o++)
-            gb[o] += dzi[o];
         for (int m = 0; m < nin; m++) {
-            double x = p->Xin[(long)m * p->ld + i], *gm = gWt + (long)m * w;
+            double s = 0.0;
             for (int o = 0; o < w; o++)
-                gm[o] += dzi[o] * x;
+                s += dzi[o] * W[o * nin + m];
+            p->dX[(long)m * p->ld + i] += p->norm ? p->sc[m] * s : s;
         }
-        if (p->dX)
-            for (int m = 0; m < nin; m++) {
-                double s = 0.0;
-                for (int o = 0; o < w; o++)
-                    s += dzi[o] * W[o * nin + m];
-                p->dX[(long)m * p->ld + i] += p->norm ? p->sc[m] * s : s;
-            }
     }
     for (int f = 1; f <= p->nf; f++) {
         int j = p->fidx[f - 1];
@@ -1002,9 +996,7 @@ static void proj_bwd(JetPlan *p, const double *W, double *gW, double *gb, const 
                 for (int o = 0; o < w; o++)
                     gj[o] += dzf[(long)i * w + o] * sj;
         } else {
-            for (int i = 0; i < n; i++)
-                for (int o = 0; o < w; o++)
-                    gj[o] += dzf[(long)i * w + o];
+            rt_sum_rows(n, w, dzf, gj);
         }
     }
     transpose(gWt, nin, w, gW);

@@ -53,6 +53,8 @@ void rt_transpose(long rows, long cols, const double *W, double *Wt);
 /* Z[i][o] = b[o] + sum_m Wt[m][o] X[m*ldx + i] (m ascending, no FMA). */
 void rt_affine_rows(long n, long w, long nin, const double *X, long ldx, const double *Wt,
                     const double *b, double *Z);
+/* G[m][o] += sum_i Z[i][o] X[m*ldx + i] (i ascending, no FMA). */
+void rt_rows_xacc(long n, long w, long nin, const double *X, long ldx, const double *Z, double *G);
 /* C[r][c] = sum_k A[r*lda + k] W[c*ldw + k]  (A W^T; meant for few columns N). */
 void rt_gemm_dot(long M, long N, long K, const double *A, long lda, const double *W, long ldw,
                  double *C, long ldc);
