@@ -157,6 +157,16 @@ static void dump_expr(FILE *out, const Expr *e, int ind)
         fprintf(out, "over %s\n", e->name);
         dump_expr(out, e->lhs, ind + 1);
         return;
+    case EX_LIST:
+        fprintf(out, "%s %d\n", e->op == '(' ? "tuple" : "list", e->nargs);
+        for (int i = 0; i < e->nargs; i++)
+            dump_arg(out, e->args[i], ind + 1);
+        return;
+    case EX_INDEX:
+        fputs("index\n", out);
+        dump_expr(out, e->lhs, ind + 1);
+        dump_expr(out, e->rhs, ind + 1);
+        return;
     }
     fputs("expr ?\n", out);
 }

@@ -26,6 +26,10 @@ typedef enum {
                      * 'over' binds looser than * / and tighter than + -; it is
                      * legal only in loss/expect/report values.  A top-level
                      * 'over' is never an EX_OVER: it goes to Stmt.on. */
+    EX_LIST,        /* [e1, e2, ...] (op '[') or a tuple (e1, e2, ...) (op '('): the
+                     * entries in args/nargs (ARG_EXPR each; nargs may be 0 for []).
+                     * Values of vector params and consts, points of a point set. */
+    EX_INDEX,       /* lhs[rhs]: an entry of a vector param or const */
 } ExprKind;
 
 typedef enum {
@@ -57,8 +61,8 @@ struct Expr {
     int op;             /* EX_BIN: '+', '-', '*', '/', '^'; comparisons (only as a
                          * call argument, e.g. where(x < 0, a, b), boundary(st, t = 0)):
                          * '<', '>', 'l' (<=), 'g' (>=), '=' */
-    Expr *lhs, *rhs;    /* EX_BIN operands; EX_NEG / EX_MEMBER operand in lhs */
-    Arg **args;         /* EX_CALL arguments */
+    Expr *lhs, *rhs;    /* EX_BIN operands; EX_NEG / EX_MEMBER operand in lhs; EX_INDEX: lhs[rhs] */
+    Arg **args;         /* EX_CALL arguments; EX_LIST entries */
     int nargs;
 };
 

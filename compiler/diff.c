@@ -118,6 +118,11 @@ NodeId diff_coord(Comp *c, NodeId n, int ps, int k, NodeId *bad)
     case OP_LOG: D(nd.a); r = DIV(da, nd.a); break;                        /* log' = 1/a */
     case OP_TANH: D(nd.a); r = MUL(SUB(C(1), MUL(n, n)), da); break;       /* tanh' = 1 - tanh^2 */
     case OP_SQRT: D(nd.a); r = DIV(da, MUL(C(2), n)); break;               /* sqrt' = 1/(2 sqrt) */
+    case OP_ATAN: D(nd.a); r = DIV(da, ADD(C(1), MUL(nd.a, nd.a))); break; /* atan' = 1/(1 + a^2) */
+    case OP_ASIN: D(nd.a);                                                 /* asin' = 1/sqrt(1 - a^2) */
+        r = DIV(da, UN(OP_SQRT, SUB(C(1), MUL(nd.a, nd.a)))); break;
+    case OP_ATAN2: D(nd.a); DB(nd.b);                                      /* (b a' - a b')/(a^2 + b^2) */
+        r = DIV(SUB(MUL(nd.b, da), MUL(nd.a, db)), ADD(MUL(nd.a, nd.a), MUL(nd.b, nd.b))); break;
     case OP_ABS: D(nd.a); r = MUL(UN(OP_SIGN, nd.a), da); break;           /* |a|' = sign(a) a' (a != 0) */
     case OP_SIGN: D(nd.a); r = C(0); break;                                /* 0 almost everywhere */
     case OP_STOP: D(nd.a); r = UN(OP_STOP, da); break;                     /* see header */

@@ -227,11 +227,12 @@ static void plan_kernel(Emit *e, Kernel *k)
             }
             case OP_STOP: case OP_DATA: case OP_CONST: case OP_COORD: case OP_NOISE: case OP_WEIGHT: break;
             case OP_SIM: dep[i] = (uint8_t)sim_sample_dep(c, nd->aux, upd); break;   /* its parameters */
-            case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW:
+            case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW: case OP_ATAN2:
                 dep[i] = dep[nd->a] | dep[nd->b]; break;
             case OP_LT: case OP_LE: break;                  /* no gradient */
             case OP_SEL: case OP_SELN: dep[i] = dep[nd->b]; break;
             case OP_NEG: case OP_SIN: case OP_COS: case OP_EXP: case OP_LOG: case OP_TANH: case OP_SQRT:
+            case OP_ATAN: case OP_ASIN:
             case OP_ABS: case OP_SIGN: case OP_MEAN: case OP_SUM: case OP_MAXR:
                 dep[i] = dep[nd->a]; break;
             case OP_COUNT: HY_ICE("bad op");
@@ -426,6 +427,7 @@ static void emit_node(Emit *e, const long *voff, NodeId i, const char *ind)
     case OP_MUL: fprintf(o, "%s%s = %s * %s;\n", head, R, A, B); return;
     case OP_DIV: fprintf(o, "%s%s = %s / %s;\n", head, R, A, B); return;
     case OP_POW: fprintf(o, "%s%s = hy_pow(%s, %s);\n", head, R, A, B); return;
+    case OP_ATAN2: fprintf(o, "%s%s = hy_atan2(%s, %s);\n", head, R, A, B); return;
     case OP_NEG: fprintf(o, "%s%s = -%s;\n", head, R, A); return;
     case OP_ABS: fprintf(o, "%s%s = hy_fabs(%s);\n", head, R, A); return;
     case OP_SIGN: fprintf(o, "%s%s = (double)((%s > 0) - (%s < 0));\n", head, R, A, A); return;
@@ -439,6 +441,8 @@ static void emit_node(Emit *e, const long *voff, NodeId i, const char *ind)
     case OP_LOG: fn = "log"; break;
     case OP_TANH: fn = "tanh"; break;
     case OP_SQRT: fn = "sqrt"; break;
+    case OP_ATAN: fn = "atan"; break;
+    case OP_ASIN: fn = "asin"; break;
     case OP_MEAN: case OP_SUM: case OP_MAXR: {
         const Node *an = &c->ir.nodes[nd->a];
         const char *na = node_cnt(e, nd->a);
@@ -524,6 +528,12 @@ static void emit_adjoint(Emit *e, Kernel *k, NodeId i)
     case OP_LOG: snprintf(x, sizeof x, "%s / %s", G, A); acc(e, k, i, nd->a, x); return;
     case OP_TANH: snprintf(x, sizeof x, "%s * (1 - %s * %s)", G, R, R); acc(e, k, i, nd->a, x); return;
     case OP_SQRT: snprintf(x, sizeof x, "%s * 0.5 / %s", G, R); acc(e, k, i, nd->a, x); return;
+    case OP_ATAN: snprintf(x, sizeof x, "%s / (1 + %s * %s)", G, A, A); acc(e, k, i, nd->a, x); return;
+    case OP_ASIN: snprintf(x, sizeof x, "%s / hy_sqrt(1 - %s * %s)", G, A, A); acc(e, k, i, nd->a, x); return;
+    case OP_ATAN2:                                                                       /* d atan2(a, b) = (b da - a db)/(a^2 + b^2) */
+        snprintf(x, sizeof x, "%s * %s / (%s * %s + %s * %s)", G, B, A, A, B, B); acc(e, k, i, nd->a, x);
+        snprintf(x, sizeof x, "-%s * %s / (%s * %s + %s * %s)", G, A, A, A, B, B); acc(e, k, i, nd->b, x);
+        return;
     case OP_ABS: snprintf(x, sizeof x, "%s * (double)((%s > 0) - (%s < 0))", G, A, A); acc(e, k, i, nd->a, x); return;
     case OP_SIGN: case OP_STOP: case OP_LT: case OP_LE: return;                          /* no gradient */
     case OP_SEL: snprintf(x, sizeof x, "(%s != 0 ? %s : 0.0)", A, G); acc(e, k, i, nd->b, x); return;
@@ -920,6 +930,10 @@ static void emit_setup(Emit *e, const uint8_t *has_refresh)
             fprintf(o, "};\n      hy_load_columns(c, ");
             cstr(o, ps->path);
             fprintf(o, ", %d, cols, %d, V + %ld); }\n", ps->dim + ps->extra, ps->n, ps->voff);
+        } else if (ps->kind == PS_LIST) {   /* the listed coordinates, axis-major */
+            fprintf(o, "    { static const double v[] = {");
+            for (long q = 0; q < (long)ps->dim * ps->n; q++) fprintf(o, "%s%.17g", q ? ", " : "", ps->pts[q]);
+            fprintf(o, "};\n      long q; for (q = 0; q < %ld; q++) V[%ld + q] = v[q]; }\n", (long)ps->dim * ps->n, ps->voff);
         } else if (ps->kind == PS_LINSPACE) {
             fprintf(o, "    hy_fill_linspace(V + %ld, %d, %.17g, %.17g);\n", ps->voff, ps->n, ps->lo, ps->hi);
         } else if (ps->dim == 1) {

@@ -118,6 +118,7 @@ static const char *op_text(SEmit *e, NodeId i, char *buf, size_t len)
     case OP_MUL: n = (size_t)snprintf(buf, len, "%s * %s", A, B); break;
     case OP_DIV: n = (size_t)snprintf(buf, len, "%s / %s", A, B); break;
     case OP_POW: n = (size_t)snprintf(buf, len, "hy_pow(%s, %s)", A, B); break;
+    case OP_ATAN2: n = (size_t)snprintf(buf, len, "hy_atan2(%s, %s)", A, B); break;
     case OP_NEG: n = (size_t)snprintf(buf, len, "-(%s)", A); break;
     case OP_ABS: n = (size_t)snprintf(buf, len, "hy_fabs(%s)", A); break;
     case OP_SIGN: n = (size_t)snprintf(buf, len, "(double)((%s > 0) - (%s < 0))", A, A); break;
@@ -131,6 +132,8 @@ static const char *op_text(SEmit *e, NodeId i, char *buf, size_t len)
     case OP_LOG: fn = "log"; break;
     case OP_TANH: fn = "tanh"; break;
     case OP_SQRT: fn = "sqrt"; break;
+    case OP_ATAN: fn = "atan"; break;
+    case OP_ASIN: fn = "asin"; break;
     case OP_CONST: case OP_COORD: case OP_PARAM: case OP_NETOUT: case OP_STOP:
     case OP_NOISE: case OP_DATA: case OP_MEAN: case OP_SUM: case OP_MAXR: case OP_SIM: case OP_WEIGHT:
     case OP_COUNT:

@@ -886,6 +886,7 @@ static void put_function(Xp *x, FILE *f, const ExportItem *it)
         case OP_MUL: fprintf(f, "    const double t%u = %s * %s;\n", i, A, B); continue;
         case OP_DIV: fprintf(f, "    const double t%u = %s / %s;\n", i, A, B); continue;
         case OP_POW: fprintf(f, "    const double t%u = pow(%s, %s);\n", i, A, B); continue;
+        case OP_ATAN2: fprintf(f, "    const double t%u = atan2(%s, %s);\n", i, A, B); continue;
         case OP_NEG: fprintf(f, "    const double t%u = -%s;\n", i, A); continue;
         case OP_ABS: fprintf(f, "    const double t%u = fabs(%s);\n", i, A); continue;
         case OP_SIGN:
@@ -905,6 +906,8 @@ static void put_function(Xp *x, FILE *f, const ExportItem *it)
         case OP_LOG: fn = "log"; break;
         case OP_TANH: fn = "tanh"; break;
         case OP_SQRT: fn = "sqrt"; break;
+        case OP_ATAN: fn = "atan"; break;
+        case OP_ASIN: fn = "asin"; break;
         case OP_NOISE: case OP_DATA: case OP_SIM: case OP_WEIGHT: case OP_COUNT:
             HY_ICE("export: %s in an exported expression", op_name(nd->op));
         }
@@ -1192,6 +1195,9 @@ void export_eval_values(const Comp *c, const ExportItem *items, int nitems, HyCt
             case OP_MUL: for (long p = 0; p < BS; p++) v[p] = a[p] * b[p]; break;
             case OP_DIV: for (long p = 0; p < BS; p++) v[p] = a[p] / b[p]; break;
             case OP_POW: for (long p = 0; p < BS; p++) v[p] = pow(a[p], b[p]); break;
+            case OP_ATAN2: for (long p = 0; p < BS; p++) v[p] = atan2(a[p], b[p]); break;
+            case OP_ATAN: for (long p = 0; p < BS; p++) v[p] = atan(a[p]); break;
+            case OP_ASIN: for (long p = 0; p < BS; p++) v[p] = asin(a[p]); break;
             case OP_NEG: for (long p = 0; p < BS; p++) v[p] = -a[p]; break;
             case OP_SIN: for (long p = 0; p < BS; p++) v[p] = sin(a[p]); break;
             case OP_COS: for (long p = 0; p < BS; p++) v[p] = cos(a[p]); break;

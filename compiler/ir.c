@@ -169,6 +169,9 @@ static double fold(Op op, double x, double y)
     case OP_LOG: return log(x);
     case OP_TANH: return tanh(x);
     case OP_SQRT: return sqrt(x);
+    case OP_ATAN: return atan(x);
+    case OP_ASIN: return asin(x);
+    case OP_ATAN2: return atan2(x, y);
     case OP_ABS: return fabs(x);
     case OP_SIGN: return (x > 0) - (x < 0);
     case OP_STOP: return x;
@@ -247,6 +250,8 @@ NodeId ir_binary(Ir *ir, Op op, NodeId a, NodeId b, Loc loc)
         if (ir_is_const(ir, b, 1)) return a;
         if (cb && ir->nodes[b].num != 0 && isfinite(1.0 / ir->nodes[b].num)) return ir_binary(ir, OP_MUL, ir_const(ir, 1.0 / ir->nodes[b].num), a, loc);
         break;
+    case OP_ATAN2:
+        break;
     case OP_POW:
         if (ir_is_const(ir, b, 1)) return a;
         if (ir_is_const(ir, b, 0)) return ir_const(ir, 1);
@@ -261,6 +266,7 @@ NodeId ir_binary(Ir *ir, Op op, NodeId a, NodeId b, Loc loc)
         break;
     case OP_CONST: case OP_COORD: case OP_PARAM: case OP_NETOUT: case OP_NOISE: case OP_DATA: case OP_SIM: case OP_WEIGHT:
     case OP_NEG: case OP_SIN: case OP_COS: case OP_EXP: case OP_LOG: case OP_TANH: case OP_SQRT:
+    case OP_ATAN: case OP_ASIN:
     case OP_ABS: case OP_SIGN: case OP_STOP: case OP_MEAN: case OP_SUM: case OP_MAXR: case OP_COUNT:
         HY_ICE("ir_binary: %s is not a binary op", op_name(op));
     }
@@ -394,10 +400,11 @@ void ir_dump(FILE *out, const Comp *c, NodeId *roots, int nroots)
         case OP_SIM: fprintf(out, " sample %u", n->aux); break;
         case OP_WEIGHT: fprintf(out, " %s.%s", c->bals[n->aux >> 16].name,
                                 c->losses[c->bals[n->aux >> 16].losses[n->aux & 0xffff]].name); break;
-        case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW:
+        case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW: case OP_ATAN2:
         case OP_LT: case OP_LE: case OP_SEL: case OP_SELN:
             fprintf(out, " n%u n%u", n->a, n->b); break;
         case OP_NEG: case OP_SIN: case OP_COS: case OP_EXP: case OP_LOG: case OP_TANH: case OP_SQRT:
+        case OP_ATAN: case OP_ASIN:
         case OP_ABS: case OP_SIGN: case OP_STOP: case OP_MEAN: case OP_SUM: case OP_MAXR:
             fprintf(out, " n%u", n->a); break;
         case OP_COUNT: HY_ICE("bad op");

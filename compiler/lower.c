@@ -261,6 +261,12 @@ static NodeId lower_name(Sema *s, const Expr *e, Ctx *cx)
         else ERR(e->loc, "unknown name '%s'", e->name);
         return NO_NODE;
     }
+    if ((y->kind == SYM_CONST || y->kind == SYM_PARAM) && y->nelem > 0) {
+        if (y->kind == SYM_PARAM ? y->index < 0 : !y->vals) return NO_NODE;   /* its declaration failed (reported) */
+        ERR(e->loc, "'%s' is a vector %s with %d entries; pick one, e.g. %s[0]", y->name,
+            y->kind == SYM_CONST ? "constant" : "parameter", y->nelem, y->name);
+        return NO_NODE;
+    }
     switch (y->kind) {
     case SYM_CONST: return ir_const(ir, y->value);
     case SYM_PARAM: return y->node;
@@ -558,7 +564,7 @@ static NodeId lower_member(Sema *s, const Expr *e, Ctx *cx)
 
 /* Builds domain d's geometry in the scratch context g (operands first);
  * returns its id or -1. */
-static int scratch_geom(Sema *s, HyCtx *g, int d)
+int scratch_geom(Sema *s, HyCtx *g, int d)
 {
     const Domain *dm = &s->c->domains[d];
     switch (dm->kind) {
@@ -610,8 +616,9 @@ static NodeId integral(Sema *s, NodeId a, Ctx *cx, Loc loc)
         if (isnan(m)) return NO_NODE;
         return ir_binary(ir, OP_MUL, ir_const(ir, m), ir_unary(ir, OP_MEAN, a, loc), loc);
     }
-    if (p->kind == PS_FILE) {
-        ERR(loc, "the rows of '%s' have no quadrature weights; use mean(...) times the measure you intend", p->name);
+    if (p->kind == PS_FILE || p->kind == PS_LIST) {
+        ERR(loc, "the %s of '%s' have no quadrature weights; use mean(...) times the measure you intend",
+            p->kind == PS_FILE ? "rows" : "listed points", p->name);
         return NO_NODE;
     }
     NodeId w = ir_const(ir, 1);
@@ -690,6 +697,7 @@ static NodeId lower_call(Sema *s, const Expr *e, Ctx *cx)
     static const struct { const char *name; Op op; } unary[] = {
         {"sin", OP_SIN}, {"cos", OP_COS}, {"exp", OP_EXP}, {"log", OP_LOG}, {"tanh", OP_TANH},
         {"sqrt", OP_SQRT}, {"abs", OP_ABS}, {"sign", OP_SIGN}, {"stop", OP_STOP},
+        {"atan", OP_ATAN}, {"asin", OP_ASIN},
         {"mean", OP_MEAN}, {"sum", OP_SUM}, {"max", OP_MAXR},
     };
     for (size_t i = 0; i < sizeof unary / sizeof unary[0]; i++) {
@@ -703,6 +711,17 @@ static NodeId lower_call(Sema *s, const Expr *e, Ctx *cx)
         Op op = unary[i].op;
         if (op == OP_MEAN || op == OP_SUM || op == OP_MAXR) return reduce(s, op, args[0], cx, e->loc);
         return ir_unary(ir, op, args[0], e->loc);
+    }
+    if (strcmp(f, "tan") == 0 || strcmp(f, "acos") == 0) {   /* sin(a)/cos(a); pi/2 - asin(a) */
+        if (e->nargs != 1) { ERR(e->loc, "'%s' takes 1 argument, but %d were given", f, e->nargs); return NO_NODE; }
+        if (!lower_args(s, e, cx, args, 1)) return NO_NODE;
+        if (f[0] == 'a') return ir_binary(ir, OP_SUB, ir_const(ir, M_PI / 2), ir_unary(ir, OP_ASIN, args[0], e->loc), e->loc);
+        return ir_binary(ir, OP_DIV, ir_unary(ir, OP_SIN, args[0], e->loc), ir_unary(ir, OP_COS, args[0], e->loc), e->loc);
+    }
+    if (strcmp(f, "atan2") == 0) {   /* atan2(y, x): the angle of the point (x, y) */
+        if (e->nargs != 2) { ERR(e->loc, "'atan2' takes 2 arguments (y, x), but %d %s given", e->nargs, e->nargs == 1 ? "was" : "were"); return NO_NODE; }
+        if (!lower_args(s, e, cx, args, 2)) return NO_NODE;
+        return combine(s, OP_ATAN2, args[0], args[1], e->loc);
     }
     if (strcmp(f, "sinh") == 0 || strcmp(f, "cosh") == 0) {   /* (e^a -+ e^-a)/2 */
         if (e->nargs != 1) { ERR(e->loc, "'%s' takes 1 argument, but %d were given", f, e->nargs); return NO_NODE; }
@@ -850,6 +869,48 @@ static NodeId lower_call(Sema *s, const Expr *e, Ctx *cx)
     return NO_NODE;
 }
 
+/* NAME[i]: entry i of a vector param (its PARAM node) or vector const (a
+ * constant); i must be a constant integer in 0 .. nelem - 1. */
+static NodeId lower_index(Sema *s, const Expr *e, Ctx *cx)
+{
+    const Expr *l = e->lhs;
+    int bound = 0;
+    for (Scope *b = cx->scope; l->kind == EX_NAME && b; b = b->next) bound |= strcmp(b->name, l->name) == 0;
+    Sym *y = l->kind == EX_NAME && !bound && coord_index(s, cx->closed ? -1 : cx->ps, l->name) < 0
+                 ? sym_lookup(s, l->name) : NULL;
+    if (!y || !(y->kind == SYM_PARAM || y->kind == SYM_CONST) || y->nelem == 0) {
+        if (y && (y->kind == SYM_PARAM || y->kind == SYM_CONST)) {
+            if (y->kind == SYM_PARAM && y->index < 0) return NO_NODE;
+            ERR(e->loc, "'%s' is a scalar %s, not a vector: drop the index", y->name,
+                y->kind == SYM_CONST ? "constant" : "parameter");
+        } else if (l->kind == EX_NAME && !y && !bound && !any_coord(s, l->name)) {
+            lower(s, l, cx);   /* reports the unknown name */
+        } else if (l->kind == EX_NAME) {
+            ERR(e->loc, "only vector params and consts can be indexed ('%s' is %s)", l->name,
+                bound ? "a parameter of this field or let" : y ? arena_printf(&s->c->arena, "a %s", sym_kind_name[y->kind])
+                                                                : "a coordinate");
+        } else {
+            ERR(e->loc, "only vector params and consts can be indexed, e.g. A[0]");
+        }
+        return NO_NODE;
+    }
+    NodeId in = lower(s, e->rhs, cx);
+    if (in == NO_NODE || (y->kind == SYM_PARAM ? y->index < 0 : !y->vals)) return NO_NODE;   /* reported */
+    if (s->c->ir.nodes[in].op != OP_CONST) {
+        ERR(e->rhs->loc, "the index of '%s' must be a constant integer (entries are picked when the spec is compiled)",
+            y->name);
+        return NO_NODE;
+    }
+    double v = s->c->ir.nodes[in].num;
+    if (v != floor(v) || v < 0 || v >= y->nelem) {
+        if (v != floor(v)) ERR(e->rhs->loc, "the index of '%s' must be an integer, not %g", y->name, v);
+        else ERR(e->rhs->loc, "index %g is out of range: '%s' has %d entries (0 .. %d)", v, y->name, y->nelem, y->nelem - 1);
+        return NO_NODE;
+    }
+    if (y->kind == SYM_CONST) return ir_const(&s->c->ir, y->vals[(int)v]);
+    return ir_leaf(&s->c->ir, OP_PARAM, -1, (uint32_t)(y->index + (int)v), 0, e->loc);
+}
+
 NodeId lower(Sema *s, const Expr *e, Ctx *cx)
 {
     Ir *ir = &s->c->ir;
@@ -885,6 +946,12 @@ NodeId lower(Sema *s, const Expr *e, Ctx *cx)
     }
     case EX_MEMBER:
         return lower_member(s, e, cx);
+    case EX_INDEX:
+        return lower_index(s, e, cx);
+    case EX_LIST:
+        ERR(e->loc, "a %s is not a value here (lists give the entries of a vector param or const, or the points of a "
+                    "point set)", e->op == '(' ? "tuple (a, b, ...)" : "list [a, b, ...]");
+        return NO_NODE;
     case EX_OVER: {   /* a term with its own point set: a scalar */
         int ps = find_ps(s, e->name, e->loc);
         if (ps < 0) return NO_NODE;

@@ -412,6 +412,42 @@ static int apply_one(Comp *c, Targets *t, const Override *ov)
         *g->slot = e;
         return 0;
     }
+    if (g->kind == T_EXPR && (*g->slot)->kind == EX_LIST && (*g->slot)->op == '[') {   /* a vector: [v0, v1, ...] */
+        Expr *old = *g->slot;
+        const char *p = v;
+        while (isspace((unsigned char)*p)) p++;
+        int n = 0, ok = *p++ == '[';
+        Arg **args = arena_alloc(&c->arena, sizeof *args * (strlen(v) / 2 + 1));   /* >= 2 bytes per entry */
+        while (ok) {
+            errno = 0;
+            double x = strtod(p, &end);
+            ok = end != p && errno != ERANGE && isfinite(x);
+            if (!ok) break;
+            Arg *a = arena_alloc(&c->arena, sizeof *a);
+            a->kind = ARG_EXPR;
+            a->loc = old->loc;
+            a->e = new_num(&c->arena, old->loc, x);
+            args[n++] = a;
+            for (p = end; isspace((unsigned char)*p); p++) {}
+            if (*p == ']') {
+                for (p++; isspace((unsigned char)*p); p++) {}
+                ok = !*p;
+                break;
+            }
+            ok = *p++ == ',';
+        }
+        if (ok) {
+            Expr *e = arena_alloc(&c->arena, sizeof *e);
+            *e = *old;
+            e->args = args;
+            e->nargs = n;
+            *g->slot = e;
+            return 0;
+        }
+        fprintf(stderr, "hycoc: error: -D %s: %s needs a list of finite numbers [a, b, ...], not '%s'\n", ov->arg,
+                g->name, v);
+        return 1;
+    }
     fprintf(stderr, "hycoc: error: -D %s: %s needs a finite number%s, not '%s'\n", ov->arg, g->name,
             g->allow_name ? " or a name" : "", v);
     return 1;

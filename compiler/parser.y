@@ -25,8 +25,9 @@
  *   track NAME, NAME, ...
  *   sim NAME on NAME { state NAME = expr | step NAME {WORD [WORD] NUMBER} | NAME(args) = expr }
  *   lexpr := lterm {(+|-) lterm},  lterm := term [over NAME]   (top-level 'over' -> Stmt.on)
- *   expr: + - (left) < * / (left) < unary - < ^ (right; -x^2 = -(x^2)) < postfix .NAME
- *   primary: NUMBER | STRING | NAME | NAME(args) | (expr)
+ *   expr: + - (left) < * / (left) < unary - < ^ (right; -x^2 = -(x^2)) < postfix .NAME [i]
+ *   primary: NUMBER | STRING | NAME | NAME(args) | (expr) | [expr, ...] | [] | (expr, expr, ...)
+ *   postfix: primary {.NAME | [expr]}
  *   arg: expr | expr cmp expr | expr = expr | NAME: expr .. expr | expr -> expr
  *        | NAME v1 v2 ...   (ARG_OPT; values NUMBER | STRING | NAME | NAME(args))
  * Contextual words (ordinary identifiers elsewhere): schedule, grow, resample, every, by,
@@ -154,6 +155,16 @@ static XE mk_call(PCtx *c, Loc loc, const char *name, PVec *args)
     return mkx(c, e, 1 + args->depth);
 }
 
+/* [e1, ...] (open '[') or a tuple (e1, ...) (open '('): entries as ARG_EXPR args. */
+static XE mk_list(PCtx *c, Loc loc, int open, PVec *items)
+{
+    Expr *e = new_expr(c, EX_LIST, loc);
+    e->op = open;
+    e->nargs = items ? items->n : 0;
+    e->args = e->nargs ? (Arg **)items->v : NULL;
+    return mkx(c, e, 1 + (items ? items->depth : 0));
+}
+
 static Arg *new_arg(PCtx *c, ArgKind k, Loc loc, const char *name, Expr *e, Expr *e2)
 {
     Arg *a = pnew(c, sizeof *a);
@@ -258,7 +269,7 @@ static void dup_clause(PCtx *c, Loc loc, const char *what)
 
 %type <x> expr term unary power postfix primary lexpr lterm optval
 %type <arg> arg
-%type <vec> args arglist optvals ids params steps stepitems sim_body
+%type <vec> args arglist optvals ids params steps stepitems sim_body items
 %type <stmt> stmt decl_clauses pt_clauses tr_clauses train_tail phases sim_item
 %type <step> step stepopts
 %type <ival> int_lit
@@ -575,6 +586,7 @@ power
 postfix
     : primary               { $$ = $1; }
     | postfix '.' IDENT     { $$ = mk_un(ctx, EX_MEMBER, $1.e->loc, $1, $3); }
+    | postfix '[' expr ']'  { XE b = mk_bin(ctx, '[', $1, $3); b.e->kind = EX_INDEX; $$ = b; }
     ;
 
 primary
@@ -583,6 +595,22 @@ primary
     | IDENT     { Expr *e = new_expr(ctx, EX_NAME, LOC(@1)); e->name = $1; $$ = mkx(ctx, e, 1); }
     | IDENT '(' args ')'    { $$ = mk_call(ctx, LOC(@1), $1, $3); }
     | '(' expr ')'          { $$ = $2; }
+    | '(' expr ',' items ')'
+        { PVec *v = vec_push(ctx, vec_new(ctx), new_arg(ctx, ARG_EXPR, $2.e->loc, NULL, $2.e, NULL), $2.e->loc);
+          v->depth = $2.depth;
+          for (int i = 0; i < $4->n; i++) vec_push(ctx, v, $4->v[i], $4->loc[i]);
+          v->depth = dmax(v->depth, $4->depth);
+          $$ = mk_list(ctx, LOC(@1), '(', v); }
+    | '[' ']'               { $$ = mk_list(ctx, LOC(@1), '[', NULL); }
+    | '[' items ']'         { $$ = mk_list(ctx, LOC(@1), '[', $2); }
+    ;
+
+/* entries of a list or tuple, as ARG_EXPR args */
+items
+    : expr                  { $$ = vec_push(ctx, vec_new(ctx), new_arg(ctx, ARG_EXPR, $1.e->loc, NULL, $1.e, NULL), $1.e->loc);
+                              $$->depth = $1.depth; }
+    | items ',' expr        { $$ = vec_push(ctx, $1, new_arg(ctx, ARG_EXPR, $3.e->loc, NULL, $3.e, NULL), $3.e->loc);
+                              $$->depth = dmax($$->depth, $3.depth); }
     ;
 
 args

@@ -40,12 +40,12 @@ static void walk(const Comp *c, NodeId n, uint8_t *seen, uint8_t *tr)
     case OP_SEL: case OP_SELN:  /* gradient flows to the value, not the mask */
         walk(c, nd->b, seen, tr);
         return;
-    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW:
+    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW: case OP_ATAN2:
         walk(c, nd->b, seen, tr);
         walk(c, nd->a, seen, tr);
         return;
     case OP_NEG: case OP_SIN: case OP_COS: case OP_EXP: case OP_LOG: case OP_TANH: case OP_SQRT:
-    case OP_ABS: case OP_SIGN: case OP_MEAN: case OP_SUM: case OP_MAXR:
+    case OP_ATAN: case OP_ASIN: case OP_ABS: case OP_SIGN: case OP_MEAN: case OP_SUM: case OP_MAXR:
         walk(c, nd->a, seen, tr);
         return;
     case OP_COUNT:

@@ -37,6 +37,7 @@ Sym *sym_lookup(Sema *s, const char *name)
 
 static const char *const builtin_fns[] = {
     "sin", "cos", "exp", "log", "tanh", "sqrt", "abs", "sinh", "cosh", "sign", "stop",
+    "tan", "atan", "asin", "acos", "atan2",
     "mse", "mae", "mean", "sum", "max", "min", "where", "integral", "grad", "div", "rel_l2", "linf", "noise", "d", "lap", NULL
 };
 
@@ -296,6 +297,70 @@ static void decl_net(Sema *s, const Stmt *st)
     *GROW(s->c->trs, s->c->ntrs) = t;
 }
 
+#define HY_MAX_VECTOR 4096   /* entries of a vector param or const (documented limit) */
+
+/* The entries of a list value [e0, e1, ...] as constants (what names them in
+ * messages); *out gets nargs values.  Returns the count, or -1 after
+ * reporting (an empty list, a non-constant entry, too many entries). */
+static int const_list(Sema *s, const Expr *e, const char *what, double **out)
+{
+    if (e->nargs == 0) { ERR(e->loc, "empty vector: give at least one entry, e.g. [0.5, 0.5]"); return -1; }
+    if (e->nargs > HY_MAX_VECTOR) { ERR(e->loc, "a vector has at most %d entries, not %d", HY_MAX_VECTOR, e->nargs); return -1; }
+    if (e->op == '(') { ERR(e->loc, "a vector is written in brackets: [a, b, ...]"); return -1; }
+    double *v = arena_alloc(&s->c->arena, (size_t)e->nargs * sizeof *v);
+    int ok = 1;
+    for (int i = 0; i < e->nargs; i++) {
+        v[i] = const_value(s, e->args[i]->e, what);
+        ok &= !isnan(v[i]);
+    }
+    *out = v;
+    return ok ? e->nargs : -1;
+}
+
+/* const NAME = value | [v0, v1, ...] */
+static void decl_const(Sema *s, const Stmt *st)
+{
+    if (st->value->kind != EX_LIST) {
+        double v = const_value(s, st->value, "the value of a const");
+        Sym *y = sym_declare(s, st, SYM_CONST, 0);
+        if (y) y->value = isnan(v) ? 1 : v;   /* 1 after an error: no cascade of "does not depend" */
+        return;
+    }
+    double *v = NULL;
+    int n = const_list(s, st->value, "an entry of a const", &v);
+    Sym *y = sym_declare(s, st, SYM_CONST, 0);
+    if (!y) return;
+    y->value = 1;
+    y->nelem = n > 0 ? n : 1 << 30;   /* after an error: any index is fine, vals NULL (silent) */
+    y->vals = n > 0 ? v : NULL;
+}
+
+/* One side of a param's bounds for its n entries: a number for all, or a
+ * list of n numbers (a vector param).  NULL after reporting. */
+static double *param_bound(Sema *s, const Stmt *st, const Expr *b, int n, const char *what)
+{
+    double *v = arena_alloc(&s->c->arena, (size_t)n * sizeof *v);
+    if (b->kind != EX_LIST) {
+        v[0] = const_value(s, b, what);
+        if (isnan(v[0])) return NULL;
+        for (int i = 1; i < n; i++) v[i] = v[0];
+        return v;
+    }
+    if (b->nargs != n) {
+        ERR(b->loc, "the %s bound list has %d entr%s, but '%s' has %d", strstr(what, "lower") ? "lower" : "upper", b->nargs,
+            b->nargs == 1 ? "y" : "ies", st->name, n);
+        return NULL;
+    }
+    double *w = NULL;
+    if (const_list(s, b, what, &w) < 0) return NULL;
+    return w;
+}
+
+/* param NAME = v [in [lo, hi]] ...            a trainable scalar
+ * param NAME = [v0, v1, ...] [in [lo, hi] | in [[lo0, ...], [hi0, ...]]] ...
+ *   a vector: entry i is the trainable scalar "NAME[i]" (trainables index ..
+ *   index + n - 1, in order), each with the declared optimizer and schedule,
+ *   the common bounds or its own. */
 static void decl_param(Sema *s, const Stmt *st)
 {
     Trainable t;
@@ -303,23 +368,68 @@ static void decl_param(Sema *s, const Stmt *st)
     t.name = st->name;
     t.kind = TR_SCALAR;
     t.loc = st->loc;
-    t.init = const_value(s, st->value, "the initial value of a parameter");
+    int vec = st->value->kind == EX_LIST, n = 1, ok = 1;
+    double one, *init = &one;
+    if (vec) {
+        n = const_list(s, st->value, "the initial value of a parameter", &init);
+        if (n < 0) { ok = 0; n = st->value->nargs > 0 ? st->value->nargs : 1; }
+    } else {
+        one = const_value(s, st->value, "the initial value of a parameter");
+        ok = !isnan(one);
+    }
     sema_optimizer(s, &t, st->opt, st->schedule);
+    double *lo = NULL, *hi = NULL;
     if (st->lo && st->hi) {   /* in [lo, hi] */
-        t.lo = const_value(s, st->lo, "a lower bound");
-        t.hi = const_value(s, st->hi, "an upper bound");
-        if (isnan(t.lo) || isnan(t.hi)) return;
-        if (!(t.lo < t.hi)) { ERR(st->bounds_loc, "empty bounds [%g, %g] (need lo < hi)", t.lo, t.hi); return; }
-        if (!(t.init >= t.lo && t.init <= t.hi)) {
-            ERR(st->value->loc, "the initial value %g lies outside the bounds [%g, %g]", t.init, t.lo, t.hi);
-            return;
+        if (!vec && (st->lo->kind == EX_LIST || st->hi->kind == EX_LIST)) {
+            ERR(st->lo->kind == EX_LIST ? st->lo->loc : st->hi->loc,
+                "'%s' is a scalar parameter: its bounds are two numbers, in [lo, hi]", st->name);
+        } else {
+            lo = param_bound(s, st, st->lo, n, "a lower bound");
+            hi = param_bound(s, st, st->hi, n, "an upper bound");
         }
-        t.has_bounds = 1;
+        for (int i = 0; lo && hi && i < n; i++) {
+            const char *at = vec ? arena_printf(&s->c->arena, " of '%s[%d]'", st->name, i) : "";
+            if (!(lo[i] < hi[i])) {
+                ERR(st->bounds_loc, "empty bounds [%g, %g]%s (need lo < hi)", lo[i], hi[i], at);
+                ok = 0;
+            } else if (ok && !(init[i] >= lo[i] && init[i] <= hi[i])) {
+                ERR(vec ? st->value->args[i]->e->loc : st->value->loc, "the initial value %g lies outside the bounds [%g, %g]%s",
+                    init[i], lo[i], hi[i], at);
+                ok = 0;
+            }
+        }
+        if (!lo || !hi) ok = 0;
     }
     Sym *y = sym_declare(s, st, SYM_PARAM, s->c->ntrs);
-    if (!y || isnan(t.init)) return;
-    y->node = ir_leaf(&s->c->ir, OP_PARAM, -1, (uint32_t)s->c->ntrs, 0, st->loc);
-    *GROW(s->c->trs, s->c->ntrs) = t;
+    if (!y) return;
+    y->nelem = vec ? n : 0;
+    if (!ok) { y->index = -1; return; }   /* uses of it are already-reported errors */
+    for (int i = 0; i < n; i++) {
+        Trainable *ti = GROW(s->c->trs, s->c->ntrs);
+        *ti = t;
+        if (vec) ti->name = arena_printf(&s->c->arena, "%s[%d]", st->name, i);
+        ti->init = init[i];
+        if (lo) { ti->lo = lo[i]; ti->hi = hi[i]; ti->has_bounds = 1; }
+    }
+    if (!vec) y->node = ir_leaf(&s->c->ir, OP_PARAM, -1, (uint32_t)y->index, 0, st->loc);
+}
+
+/* report A, for a vector param or const A: one report line per entry, "A[i]". */
+static int report_vector(Sema *s, const Stmt *st)
+{
+    const Expr *v = st->value;
+    Sym *y = st->kind == ST_REPORT && !st->on && v->kind == EX_NAME ? sym_lookup(s, v->name) : NULL;
+    if (!y || !(y->kind == SYM_PARAM || y->kind == SYM_CONST) || y->nelem == 0) return 0;
+    if (y->kind == SYM_PARAM ? y->index < 0 : !y->vals) return 1;   /* its declaration failed (reported) */
+    for (int i = 0; i < y->nelem; i++) {
+        Check *k = GROW(s->c->checks, s->c->nchecks);
+        k->is_expect = 0;
+        k->text = arena_printf(&s->c->arena, "%s[%d]", y->name, i);
+        k->root = y->kind == SYM_CONST ? ir_const(&s->c->ir, y->vals[i])
+                                       : ir_leaf(&s->c->ir, OP_PARAM, -1, (uint32_t)(y->index + i), 0, v->loc);
+        k->loc = st->loc;
+    }
+    return 1;
 }
 
 static void decl_function(Sema *s, const Stmt *st)
@@ -408,6 +518,7 @@ static const char *stmt_text(Sema *s, const Stmt *st, Loc from)
 
 static void decl_check(Sema *s, const Stmt *st)
 {
+    if (report_vector(s, st)) return;
     int ps = -1;
     if (st->on) { ps = find_ps(s, st->on, st->on_loc); if (ps < 0) return; }
     Ctx cx = {ps, NULL, 0, 0, 0};
@@ -442,12 +553,7 @@ static int sema_body(Comp *c)
             if (st->count < 0) ERR(st->loc, "seed must be >= 0");
             c->seed = (unsigned long long)st->count;
             break;
-        case ST_CONST: {
-            double v = const_value(s, st->value, "the value of a const");
-            Sym *y = sym_declare(s, st, SYM_CONST, 0);
-            if (y) y->value = isnan(v) ? 1 : v;   /* 1 after an error: no cascade of "does not depend" */
-            break;
-        }
+        case ST_CONST: decl_const(s, st); break;
         case ST_DOMAIN: decl_domain(s, st); break;
         case ST_POINTS: decl_points(s, st); break;
         case ST_DATA: decl_data(s, st); break;

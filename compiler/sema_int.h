@@ -19,6 +19,9 @@ typedef struct Sym {
     double value;       /* SYM_CONST */
     NodeId node;        /* SYM_DATA: its node; SYM_PARAM: its PARAM node */
     int ps;             /* SYM_DATA: its point set */
+    int nelem;          /* vector SYM_PARAM / SYM_CONST: its entries (params: trainables
+                         * index .. index + nelem - 1, named "NAME[i]"); 0 for a scalar */
+    const double *vals; /* vector SYM_CONST: the nelem values */
     const Stmt *st;     /* declaration */
     struct Sym *next;   /* hash chain */
 } Sym;
@@ -92,6 +95,8 @@ NodeId lower(Sema *s, const Expr *e, Ctx *cx);
 NodeId combine(Sema *s, Op op, NodeId a, NodeId b, Loc loc);
 /* Resolves a point-set name ('over NAME', 'on NAME'); -1 after an error. */
 int find_ps(Sema *s, const char *name, Loc loc);
+/* Builds domain d's geometry in the scratch context g (operands first); its id or -1. */
+int scratch_geom(Sema *s, struct HyCtx *g, int d);
 /* A constant expression's value; NAN after reporting. */
 double const_value(Sema *s, const Expr *e, const char *what);
 /* An integer constant in lo .. hi; -1 after reporting. */

@@ -15,6 +15,8 @@
  *   spacetime(D, t: t0 .. t1)                            (time is the last axis)
  * Point sets:
  *   points P = linspace(a, b, n) in D
+ *   points P = [(x0, y0), (x1, y1), ...] in D  listed points (1-D: [x0, x1, ...]); each
+ *                                             must lie in D (closed), checked now
  *   points P = random(n) | latin(n) | sobol(n) | halton(n)  in D
  *   points P = ... on boundary(D)             whole boundary
  *   points P = ... on boundary(D, x)          the faces normal to x
@@ -483,6 +485,53 @@ static const struct { const char *name; int method; } samplers[] = {
     {"random", SAMPLE_RANDOM}, {"latin", SAMPLE_LATIN}, {"sobol", SAMPLE_SOBOL}, {"halton", SAMPLE_HALTON},
 };
 
+/* points P = [p0, p1, ...] in D: every p a tuple (or list) of D's dim
+ * constants (a number in 1-D), inside D (its geometry, built now). */
+static void list_points(Sema *s, const Stmt *st)
+{
+    const Expr *v = st->value;
+    Sym *y = sym_declare(s, st, SYM_POINTS, -1);
+    if (st->on_expr) { ERR(st->on_loc, "listed points are given 'in DOMAIN', not on a boundary"); return; }
+    int di = points_domain(s, st->on, st->on_loc, st);
+    if (di < 0) return;
+    const Domain *d = &s->c->domains[di];
+    if (v->op == '(') { ERR(v->loc, "a list of points is written in brackets: [(x0, y0), (x1, y1), ...]"); return; }
+    if (v->nargs == 0) { ERR(v->loc, "empty point list: give at least one point"); return; }
+    const int n = v->nargs, dim = d->dim;
+    double *pts = arena_alloc(&s->c->arena, (size_t)n * (size_t)dim * sizeof *pts);
+    HyCtx *g = hy_ctx_new();
+    int gid = scratch_geom(s, g, di), ok = 1;
+    for (int i = 0; i < n && ok; i++) {
+        const Expr *p = v->args[i]->e;
+        int np = p->kind == EX_LIST ? p->nargs : 1;
+        if (np != dim) {
+            char list[160] = "";
+            for (int k = 0; k < dim; k++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "", d->coords[k]);
+            ERR(p->loc, "point %d has %d coordinate%s, but domain '%s' has %d (%s)", i, np, np == 1 ? "" : "s", d->name, dim, list);
+            ok = 0;
+            break;
+        }
+        double x[8];
+        for (int k = 0; k < dim && ok; k++) {
+            x[k] = const_value(s, p->kind == EX_LIST ? p->args[k]->e : p, "a point's coordinate");
+            ok = !isnan(x[k]);
+            pts[(size_t)k * (size_t)n + (size_t)i] = x[k];
+        }
+        if (ok && gid >= 0 && hy_geom_contains(g, gid, x) != 1) {
+            char at[200] = "";
+            for (int k = 0; k < dim; k++) snprintf(at + strlen(at), sizeof at - strlen(at), "%s%s = %g", k ? ", " : "", d->coords[k], x[k]);
+            ERR(p->loc, "point %d (%s) lies outside domain '%s'", i, at, d->name);
+            ok = 0;
+        }
+    }
+    if (ok && gid < 0) { ERR(st->on_loc, "cannot build domain '%s': %s", d->name, hy_geom_error(g)); ok = 0; }
+    hy_ctx_free(g);
+    if (!ok || !y) return;
+    y->index = new_pointset(s, st->name, di, PS_LIST, n, st->loc);
+    s->c->psets[y->index].pts = pts;
+}
+
 void decl_points(Sema *s, const Stmt *st)
 {
     const Expr *v = st->value;
@@ -517,6 +566,10 @@ void decl_points(Sema *s, const Stmt *st)
     if (st->grow_loc.line || st->resample_loc.line)
         ERR(st->grow_loc.line ? st->grow_loc : st->resample_loc,
             "only sampled point sets (random, latin, sobol, halton) can be %s", st->grow_loc.line ? "grown" : "resampled");
+    if (v->kind == EX_LIST) {
+        list_points(s, st);
+        return;
+    }
     if (st->on_expr) {
         ERR(v->loc, "on a boundary, points are drawn by random(n), latin(n), sobol(n) or halton(n)");
         sym_declare(s, st, SYM_POINTS, -1);

@@ -243,7 +243,7 @@ static int sched_expr(Sema *s, const Expr *e, char *buf, size_t len)
         ERR(e->loc, "'%s' in a schedule expression (expected exp, log, sqrt, sin, cos, tanh, abs, min, max or where)", e->name);
         return 0;
     }
-    case EX_STR: case EX_MEMBER: case EX_OVER:
+    case EX_STR: case EX_MEMBER: case EX_OVER: case EX_LIST: case EX_INDEX:
         break;
     }
     ERR(e->loc, "not allowed in a schedule expression");
@@ -594,11 +594,13 @@ void decl_track(Sema *s, const Stmt *st)
             for (int t = 0; t < s->c->ntrs; t++) s->c->track_lr[s->c->ntrack_lr++] = t;
         } else if (y && y->kind == SYM_PARAM) {   /* its value, one column per epoch row */
             if (!s->c->track_par) s->c->track_par = arena_alloc(&s->c->arena, 64 * sizeof *s->c->track_par);
-            int have = 0;
-            for (int k = 0; k < s->c->ntrack_par; k++) have |= s->c->track_par[k] == y->index;
-            if (have) continue;
-            if (s->c->ntrack_par == 64) { ERR(st->param_locs[i], "at most 64 tracked parameters"); continue; }
-            s->c->track_par[s->c->ntrack_par++] = y->index;
+            for (int e = 0; y->index >= 0 && e < (y->nelem ? y->nelem : 1); e++) {
+                int have = 0;
+                for (int k = 0; k < s->c->ntrack_par; k++) have |= s->c->track_par[k] == y->index + e;
+                if (have) continue;
+                if (s->c->ntrack_par == 64) { ERR(st->param_locs[i], "at most 64 tracked parameters"); break; }
+                s->c->track_par[s->c->ntrack_par++] = y->index + e;
+            }
         } else {
             ERR(st->param_locs[i], "can track adaptive weights (a 'weights' name), 'lr' and params, not '%s'", n);
         }

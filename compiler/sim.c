@@ -213,6 +213,7 @@ static int check_expr(Sema *s, NodeId root, int sim, int states, Loc loc, const 
             continue;
         case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_POW: case OP_NEG: case OP_SIN: case OP_COS:
         case OP_EXP: case OP_LOG: case OP_TANH: case OP_SQRT: case OP_ABS: case OP_SIGN: case OP_STOP:
+        case OP_ATAN: case OP_ASIN: case OP_ATAN2:
         case OP_LT: case OP_LE: case OP_SEL: case OP_SELN:
             if (nd->a != NO_NODE) mark[nd->a] = 1;
             if (nd->b != NO_NODE) mark[nd->b] = 1;
@@ -701,6 +702,9 @@ NodeId sim_partial(Comp *c, NodeId n, NodeId leaf, NodeId *memo, uint32_t nmemo)
     case OP_LOG: PA(); r = DIV(da, nd.a); break;
     case OP_TANH: PA(); r = MUL(SUB(C(1), MUL(n, n)), da); break;
     case OP_SQRT: PA(); r = DIV(da, MUL(C(2), n)); break;
+    case OP_ATAN: PA(); r = DIV(da, ADD(C(1), MUL(nd.a, nd.a))); break;
+    case OP_ASIN: PA(); r = DIV(da, UN(OP_SQRT, SUB(C(1), MUL(nd.a, nd.a)))); break;
+    case OP_ATAN2: PA(); PB(); r = DIV(SUB(MUL(nd.b, da), MUL(nd.a, db)), ADD(MUL(nd.a, nd.a), MUL(nd.b, nd.b))); break;
     case OP_ABS: PA(); r = MUL(UN(OP_SIGN, nd.a), da); break;
     case OP_SIGN: case OP_STOP: case OP_LT: case OP_LE: r = C(0); break;   /* no gradient */
     case OP_SEL: case OP_SELN: PB(); r = ir_binary(ir, nd.op, nd.a, db, L); break;
@@ -782,6 +786,9 @@ static void interp_run(Interp *it, const double *x, const double *P, double (*je
         case OP_LOG: r = log(a); break;
         case OP_TANH: r = tanh(a); break;
         case OP_SQRT: r = sqrt(a); break;
+        case OP_ATAN: r = atan(a); break;
+        case OP_ASIN: r = asin(a); break;
+        case OP_ATAN2: r = atan2(a, b); break;
         case OP_ABS: r = fabs(a); break;
         case OP_SIGN: r = (a > 0) - (a < 0); break;
         case OP_STOP: r = a; break;

@@ -560,6 +560,11 @@ double hy_tanh(double x);
 double hy_sqrt(double x);
 double hy_fabs(double x);
 double hy_pow(double x, double y);
+void hy_vatan(long n, const double *x, double *y);
+void hy_vasin(long n, const double *x, double *y);
+double hy_atan(double x);
+double hy_asin(double x);
+double hy_atan2(double y, double x);
 
 /* ---- simulators (runtime/sim.c; a .hyco 'sim' block) ----
  *

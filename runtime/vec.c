@@ -41,3 +41,18 @@ double hy_tanh(double x) { return tanh(x); }
 double hy_sqrt(double x) { return sqrt(x); }
 double hy_fabs(double x) { return fabs(x); }
 double hy_pow(double x, double y) { return pow(x, y); }
+double hy_atan(double x) { return atan(x); }
+double hy_asin(double x) { return asin(x); }
+double hy_atan2(double y, double x) { return atan2(y, x); }
+
+void hy_vatan(long n, const double *x, double *y)
+{
+    for (long i = 0; i < n; i++)
+        y[i] = atan(x[i]);
+}
+
+void hy_vasin(long n, const double *x, double *y)
+{
+    for (long i = 0; i < n; i++)
+        y[i] = asin(x[i]);
+}

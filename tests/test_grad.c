@@ -63,6 +63,10 @@ static void unbuild(Built *b)
 static const char *const exprs1d[] = {
     "sin(3*x) * cos(x)", "exp(-x^2) / (1 + x)", "log(1 + x^2) - tanh(2*x)", "sqrt(1 + x) * abs(x - 0.05)",
     "x^2.5 + x^x", "-(x * x * x) / (2 - x)", "sinh(x) + cosh(2*x)", "stop(sin(x)) * x",
+    "tan(x) + atan(3*x - 1)", "asin(x - 0.1) * acos(0.9 - x)", "sign(x - 0.53) * x^2",
+    /* atan2 in all four quadrants (y = +-(x^2 + 0.1), x = +-(1.2 - x)) */
+    "atan2(x^2 + 0.1, 1.2 - x) + atan2(-x^2 - 0.1, 1.2 - x) + atan2(x^2 + 0.1, x - 1.2) * atan2(-x^2 - 0.1, x - 1.2)",
+    "atan(n_tanh(x)) + atan2(n_sin(x), 1 + x) + asin(0.5 * n_tanh(x))",
     "n_tanh(x)", "n_sin(x)", "n_gelu(x)", "n_softplus(x)", "n_sigmoid(x)", "n_swish(x)",
     "n_tanh(2*x + x^2) * x * (1 - x)", "sin(n_tanh(x)) + exp(n_sin(x^2))",
     /* piecewise: every kink lies between sample points, farther than h2 */
@@ -192,6 +196,29 @@ static void check_param_grads(void)
                  "loss c = (max(u * u) + sum(u) / 100) over line\n"
                  "loss p = mean(where(u > 0.05, u^2, -u) + max(u, 0.02) * min(u, k)) over line\n"
                  "train 1 epochs { step a, b, c, p }\n",
+                 200);
+    check_params("grad/params/inverse-trig-vector",
+                 "seed 2\n"
+                 "domain line = interval(x: 0 .. 1, mesh 0.1)\n"
+                 "net n = mlp(1 -> 1, width 6, depth 2, tanh)\n"
+                 "param A = [0.7, -0.3, 1.5] in [[0, -1, 1], [1, 1, 2]]\n"
+                 "field u(x) = n(x) * x * (1 - x) + A[0] * x + A[1]\n"
+                 "loss a = mean(atan(u) + asin(u / 4) + acos(u / 5) + tan(u / 2) + atan2(u, A[2] + x)"
+                 " + atan2(-1 - x, u - A[2])) over line\n"
+                 "loss b = mse(dx(u) * atan(dxx(u)) + atan2(dx(u), 2)) over line\n"
+                 "train 1 epochs { step a, b }\n",
+                 200);
+    check_params("grad/params/sim-vector-atan",
+                 "seed 3\n"
+                 "grid g = periodic(x: 0 .. 2, n 32)\n"
+                 "param P = [0.05, 1.3, 0.4]\n"
+                 "sim s on g {\n"
+                 "    state u = -sin(pi*x)\n"
+                 "    step rk4 dt 1e-2 save every 5 steps 20\n"
+                 "    dt(u) = P[0] * dxx(u) - atan2(u, P[1]) * dx(u) + P[2] * asin(u / 2) * 0.1 - 0.1 * atan(P[2] * u)\n"
+                 "}\n"
+                 "loss l = mean((s.u - 0.3 * sin(pi*x))^2) over s\n"
+                 "train 1 epochs { step l }\n",
                  200);
     check_params("grad/params/multi-output",
                  "seed 6\n"

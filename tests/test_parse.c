@@ -517,6 +517,28 @@ static void test_precedence(void)
               && e->lhs->lhs->kind == EX_MEMBER && streq(e->lhs->lhs->name, "v"),
               "prec/member", "member access misparsed");
     done(&t);
+    /* lists, tuples and indexing (vector params/consts, point lists) */
+    e = expr_of(&t, "const a = -A[1 + 1]^2 * u.v[0]");
+    tap_check(e && e->op == '*' && e->lhs->kind == EX_NEG && e->lhs->lhs->op == '^'
+              && e->lhs->lhs->lhs->kind == EX_INDEX && streq(e->lhs->lhs->lhs->lhs->name, "A")
+              && e->lhs->lhs->lhs->rhs->op == '+' && e->rhs->kind == EX_INDEX && e->rhs->lhs->kind == EX_MEMBER
+              && e->rhs->rhs->kind == EX_NUM, "prec/index", "indexing misparsed (binds like '.', tighter than ^ and -)");
+    done(&t);
+    e = expr_of(&t, "const a = [(0.1, 0.2), (0.5, -1), [1, 2, 3], (4), []]");
+    tap_check(e && e->kind == EX_LIST && e->op == '[' && e->nargs == 5 && e->args[0]->e->kind == EX_LIST
+              && e->args[0]->e->op == '(' && e->args[0]->e->nargs == 2 && e->args[1]->e->args[1]->e->kind == EX_NEG
+              && e->args[2]->e->op == '[' && e->args[2]->e->nargs == 3 && e->args[3]->e->kind == EX_NUM
+              && e->args[4]->e->kind == EX_LIST && e->args[4]->e->nargs == 0
+              && e->args[1]->e->loc.col == 24 && e->args[2]->e->args[2]->loc.col == 42, "prec/lists",
+              "lists/tuples misparsed or mislocated");
+    done(&t);
+    {
+        parse_s(&t, "param A = [1, 2] in [[0, 0], [3, 3]] optimizer adam(lr 1e-2)");
+        const Stmt *s = t.d.nerrors == 0 ? t.p->first : NULL;
+        tap_check(s && s->kind == ST_PARAM && s->value->kind == EX_LIST && s->value->nargs == 2 && s->lo
+                  && s->lo->kind == EX_LIST && s->hi->nargs == 2 && s->opt, "ext/vector_param", "vector param misparsed");
+        done(&t);
+    }
     e = expr_of(&t, "const a = where(x <= 0.5, 1, 0) + f(a < b, c > d, e >= 1, t = 0)");
     tap_check(e && e->lhs->args[0]->e->op == 'l' && e->rhs->args[0]->e->op == '<'
               && e->rhs->args[1]->e->op == '>' && e->rhs->args[2]->e->op == 'g'

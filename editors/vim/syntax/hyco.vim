@@ -22,7 +22,7 @@ syn keyword hycoKeyword weights track grid sim
 syn keyword hycoContextual every grow by warmup schedule state
 
 " Built-in functions and the constant pi.
-syn keyword hycoBuiltin sin cos exp log tanh sqrt abs sign sinh cosh stop where
+syn keyword hycoBuiltin sin cos tan exp log tanh sqrt abs sign sinh cosh atan asin acos atan2 stop where
 syn keyword hycoBuiltin mse mae mean sum max min rel_l2 linf noise d lap load
 syn keyword hycoConstant pi
 
