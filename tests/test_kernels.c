@@ -582,8 +582,63 @@ static void test_threads_jet(void)
     free(R);
 }
 
+/* gemm.c's layer glue against the plain loops it replaces: bitwise (the
+ * same operations per element in the same order). */
+static void test_glue(void)
+{
+    static const long shapes[][3] = {{51, 32, 1}, {7, 33, 2}, {100, 64, 3}, {5, 3, 1}, {2, 17, 4}};
+    int bad = 0;
+    char why[160] = "";
+    for (int t = 0; t < (int)(sizeof shapes / sizeof shapes[0]); t++) {
+        const long n = shapes[t][0], w = shapes[t][1], nin = shapes[t][2], ldx = n + 3;
+        double *Z = vec(n * w, 40 + t), *Z2 = vec(n * w, 40 + t), *b = vec(w, 50 + t);
+        double *g = vec(w, 60 + t), *g2 = vec(w, 60 + t), *X = vec(nin * ldx, 70 + t);
+        double *Wt = vec(nin * w, 80 + t), *T = vec(nin * w, 90 + t), *T2 = vec(nin * w, 90 + t);
+        double *G = vec(nin * w, 100 + t), *G2 = vec(nin * w, 100 + t);
+        rt_add_bias(n, w, Z, b);
+        for (long i = 0; i < n; i++)
+            for (long o = 0; o < w; o++)
+                Z2[i * w + o] += b[o];
+        if (!same(Z, Z2, n * w) && !bad++)
+            snprintf(why, sizeof why, "rt_add_bias n=%ld w=%ld", n, w);
+        rt_sum_rows(n, w, Z, g);
+        for (long i = 0; i < n; i++)
+            for (long o = 0; o < w; o++)
+                g2[o] += Z[i * w + o];
+        if (!same(g, g2, w) && !bad++)
+            snprintf(why, sizeof why, "rt_sum_rows n=%ld w=%ld", n, w);
+        rt_transpose(w, nin, Wt, T);   /* Wt read as a w x nin matrix */
+        for (long r = 0; r < w; r++)
+            for (long k = 0; k < nin; k++)
+                T2[k * w + r] = Wt[r * nin + k];
+        if (!same(T, T2, nin * w) && !bad++)
+            snprintf(why, sizeof why, "rt_transpose %ld x %ld", w, nin);
+        rt_affine_rows(n, w, nin, X, ldx, Wt, b, Z);
+        for (long i = 0; i < n; i++)
+            for (long o = 0; o < w; o++) {
+                double z = b[o];
+                for (long m = 0; m < nin; m++)
+                    z += Wt[m * w + o] * X[m * ldx + i];
+                Z2[i * w + o] = z;
+            }
+        if (!same(Z, Z2, n * w) && !bad++)
+            snprintf(why, sizeof why, "rt_affine_rows n=%ld w=%ld nin=%ld", n, w, nin);
+        rt_rows_xacc(n, w, nin, X, ldx, Z, G);
+        for (long i = 0; i < n; i++)
+            for (long m = 0; m < nin; m++)
+                for (long o = 0; o < w; o++)
+                    G2[m * w + o] += Z[i * w + o] * X[m * ldx + i];
+        if (!same(G, G2, nin * w) && !bad++)
+            snprintf(why, sizeof why, "rt_rows_xacc n=%ld w=%ld nin=%ld", n, w, nin);
+        free(Z), free(Z2), free(b), free(g), free(g2), free(X);
+        free(Wt), free(T), free(T2), free(G), free(G2);
+    }
+    tap_check(!bad, "gemm_layer_glue_bitwise", "%s differs from the plain loop", why);
+}
+
 int main(void)
 {
+    test_glue();
     test_gemm();
     test_gemm_threads();
     test_parallel();
