@@ -8,7 +8,7 @@
 #             (-D g.n=512) is reported unstable at its step line, with a stable dt
 #   history   a short run of examples/hybrid_heat_small.hyco writes a --history CSV with the
 #             synthetic loss, the physical loss (empty in the warm-up epochs, a number after)
-#             and a column per simulator parameter (no 'track' needed)
+#             and a column per simulator parameter (vector entries A[0], A[1], ...; no 'track')
 H=${BUILD:-build}/hycoc
 CC=${CC:-cc}
 tmp=$(mktemp -d)
@@ -49,7 +49,7 @@ if grep -q "hybrid_burgers.hyco:13:5: warning: simulator 'burgers' may be unstab
 else echo "FAIL hybrid/unstable-512:"; sed 's/^/    /' "$tmp/o" | head -5; fi
 # history: epochs 1-3 are warm-up (physical loss empty), epoch 4 runs the physical substep
 $H examples/hybrid_heat_small.hyco --run --quiet --epochs 4 --history "$tmp/h.csv" > "$tmp/o" 2>&1
-if [ "$(head -1 "$tmp/h.csv" 2> /dev/null)" = "epoch,syn_fit,phys_fit,A1,A2,x1,x2,y1,y2" ] &&
+if [ "$(head -1 "$tmp/h.csv" 2> /dev/null)" = "epoch,syn_fit,phys_fit,A[0],A[1],cx[0],cx[1],cy[0],cy[1]" ] &&
    awk -F, 'NR == 1 { next }
             { if (NF != 9 || $2 == "") bad = 1
               if ($1 <= 3 && $3 != "") bad = 1

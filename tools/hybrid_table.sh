@@ -59,14 +59,14 @@ burgers() {
 heat_row() {   # LABEL FILE ARGS...
     label=$1; f=$2; shift 2
     if run "$f" "$@"; then
-        err=$(sed -n 's/^report sqrt((A1 - 3).* : *//p' "$tmp/out" | head -1)
-        echo "| $label | $(rep A1) | $(rep A2) | ($(rep x1), $(rep y1)) | ($(rep x2), $(rep y2)) | $err | $(ep) | $(sec) s |"
+        err=$(sed -n 's/^report sqrt((A\[0\] - 3).* : *//p' "$tmp/out" | head -1)
+        echo "| $label | $(rep 'A\[0\]') | $(rep 'A\[1\]') | ($(rep 'cx\[0\]'), $(rep 'cy\[0\]')) | ($(rep 'cx\[1\]'), $(rep 'cy\[1\]')) | $err | $(ep) | $(sec) s |"
     else
         echo "| $label | failed: $(tail -1 "$tmp/out") | | | | | | |"
     fi
 }
 heat() {
-    echo "| model | A1 (3) | A2 (2.5) | centre 1 (1, 1) | centre 2 (-2, -2) | parameter error | epochs | time |"
+    echo "| model | A[0] (3) | A[1] (2.5) | centre 1 (1, 1) | centre 2 (-2, -2) | parameter error | epochs | time |"
     echo "|---|---|---|---|---|---|---|---|"
     heat_row "hybrid (HYCO, alpha 0.9)" examples/full/hybrid_heat.hyco
     heat_row "hybrid, seed 1" examples/full/hybrid_heat.hyco -D seed=1

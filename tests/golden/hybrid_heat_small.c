@@ -10,35 +10,35 @@ static void hyk_step0(HyCtx *c)
     long i;
     (void)A; (void)P; (void)G; (void)L; (void)i;
     hy_jet_fwd(c, hyk_plan[0]);   /* syn at obs */
-#line 30 "examples/hybrid_heat_small.hyco"
+#line 27 "examples/hybrid_heat_small.hyco"
     /* n105 sub */
     for (i = 0; i < 4968; i++) V[123489 + i] = V[118320 + i] - V[112752 + i];
-#line 30 "examples/hybrid_heat_small.hyco"
+#line 27 "examples/hybrid_heat_small.hyco"
     /* n106 mul */
     for (i = 0; i < 4968; i++) V[128457 + i] = V[123489 + i] * V[123489 + i];
-#line 30 "examples/hybrid_heat_small.hyco"
+#line 27 "examples/hybrid_heat_small.hyco"
     /* n107 mean */
     { double s = 0; for (i = 0; i < 4968; i++) s += V[128457 + i]; V[133425] = s / 4968.0; }
-#line 30 "examples/hybrid_heat_small.hyco"
+#line 27 "examples/hybrid_heat_small.hyco"
     /* n108 mul */
     V[133426] = 0.90000000000000002 * V[133425];
     hy_jet_fwd(c, hyk_plan[1]);   /* syn at ghost */
-#line 30 "examples/hybrid_heat_small.hyco"
+#line 27 "examples/hybrid_heat_small.hyco"
     /* n114 sim */
     hy_sim_sample(c, 0, 0, 200, V + 117720, V + 117920, V + 118120, V + 133428);   /* heat.u at ghost */
-#line 30 "examples/hybrid_heat_small.hyco"
+#line 27 "examples/hybrid_heat_small.hyco"
     /* n116 sub */
     for (i = 0; i < 200; i++) V[133628 + i] = V[123288 + i] - V[133428 + i];
-#line 30 "examples/hybrid_heat_small.hyco"
+#line 27 "examples/hybrid_heat_small.hyco"
     /* n117 mul */
     for (i = 0; i < 200; i++) V[133828 + i] = V[133628 + i] * V[133628 + i];
-#line 30 "examples/hybrid_heat_small.hyco"
+#line 27 "examples/hybrid_heat_small.hyco"
     /* n118 mean */
     { double s = 0; for (i = 0; i < 200; i++) s += V[133828 + i]; V[134028] = s / 200.0; }
-#line 30 "examples/hybrid_heat_small.hyco"
+#line 27 "examples/hybrid_heat_small.hyco"
     /* n119 mul */
     V[134029] = 0.099999999999999978 * V[134028];
-#line 30 "examples/hybrid_heat_small.hyco"
+#line 27 "examples/hybrid_heat_small.hyco"
     /* n120 add */
     V[134030] = V[133426] + V[134029];
     L[0] = V[134030];   /* syn_fit */
@@ -46,39 +46,39 @@ static void hyk_step0(HyCtx *c)
     const double *W = hy_step_weights(c);
     hy_zero(15509, A);
     A[15508] += W[0];
-#line 30 "examples/hybrid_heat_small.hyco"
+#line 27 "examples/hybrid_heat_small.hyco"
     /* n120 add */
     A[15105] += A[15508];
     A[15507] += A[15508];
-#line 30 "examples/hybrid_heat_small.hyco"
+#line 27 "examples/hybrid_heat_small.hyco"
     /* n119 mul */
     A[15506] += A[15507] * 0.099999999999999978;
-#line 30 "examples/hybrid_heat_small.hyco"
+#line 27 "examples/hybrid_heat_small.hyco"
     /* n118 mean */
     { double g = A[15506] / 200.0; for (i = 0; i < 200; i++) A[15306 + i] += g; }
-#line 30 "examples/hybrid_heat_small.hyco"
+#line 27 "examples/hybrid_heat_small.hyco"
     /* n117 mul */
     for (i = 0; i < 200; i++) A[15106 + i] += 2 * A[15306 + i] * V[133628 + i];
-#line 30 "examples/hybrid_heat_small.hyco"
+#line 27 "examples/hybrid_heat_small.hyco"
     /* n116 sub */
     for (i = 0; i < 200; i++) A[4968 + i] += A[15106 + i];
     hy_jet_bwd(c, hyk_plan[1]);
-#line 30 "examples/hybrid_heat_small.hyco"
+#line 27 "examples/hybrid_heat_small.hyco"
     /* n108 mul */
     A[15104] += A[15105] * 0.90000000000000002;
-#line 30 "examples/hybrid_heat_small.hyco"
+#line 27 "examples/hybrid_heat_small.hyco"
     /* n107 mean */
     { double g = A[15104] / 4968.0; for (i = 0; i < 4968; i++) A[10136 + i] += g; }
-#line 30 "examples/hybrid_heat_small.hyco"
+#line 27 "examples/hybrid_heat_small.hyco"
     /* n106 mul */
     for (i = 0; i < 4968; i++) A[5168 + i] += 2 * A[10136 + i] * V[123489 + i];
-#line 30 "examples/hybrid_heat_small.hyco"
+#line 27 "examples/hybrid_heat_small.hyco"
     /* n105 sub */
     for (i = 0; i < 4968; i++) A[0 + i] += A[5168 + i];
     hy_jet_bwd(c, hyk_plan[0]);
 }
 
-/* substep 2: step phys_fit -- updates A1 A2 x1 x2 y1 y2 */
+/* substep 2: step phys_fit -- updates A[0] A[1] cx[0] cx[1] cy[0] cy[1] */
 static void hyk_step1(HyCtx *c)
 {
     double *V = hy_values(c), *A = hy_adjoints(c), *P = hy_params(c), *G = hy_grads(c);
@@ -86,37 +86,37 @@ static void hyk_step1(HyCtx *c)
     long i;
     (void)A; (void)P; (void)G; (void)L; (void)i;
     hy_jet_fwd(c, hyk_plan[2]);   /* syn at ghost */
-#line 30 "examples/hybrid_heat_small.hyco"
+#line 27 "examples/hybrid_heat_small.hyco"
     /* n114 sim */
     hy_sim_sample(c, 0, 0, 200, V + 117720, V + 117920, V + 118120, V + 118522);   /* heat.u at ghost */
-#line 31 "examples/hybrid_heat_small.hyco"
+#line 28 "examples/hybrid_heat_small.hyco"
     /* n121 sim */
     hy_sim_sample(c, 0, 0, 4968, V + 97848, V + 102816, V + 107784, V + 118722);   /* heat.u at obs */
-#line 31 "examples/hybrid_heat_small.hyco"
+#line 28 "examples/hybrid_heat_small.hyco"
     /* n122 sub */
     for (i = 0; i < 4968; i++) V[123690 + i] = V[118722 + i] - V[112752 + i];
-#line 31 "examples/hybrid_heat_small.hyco"
+#line 28 "examples/hybrid_heat_small.hyco"
     /* n123 mul */
     for (i = 0; i < 4968; i++) V[128658 + i] = V[123690 + i] * V[123690 + i];
-#line 31 "examples/hybrid_heat_small.hyco"
+#line 28 "examples/hybrid_heat_small.hyco"
     /* n124 mean */
     { double s = 0; for (i = 0; i < 4968; i++) s += V[128658 + i]; V[133626] = s / 4968.0; }
-#line 31 "examples/hybrid_heat_small.hyco"
+#line 28 "examples/hybrid_heat_small.hyco"
     /* n125 mul */
     V[133627] = 0.90000000000000002 * V[133626];
-#line 31 "examples/hybrid_heat_small.hyco"
+#line 28 "examples/hybrid_heat_small.hyco"
     /* n127 sub */
     for (i = 0; i < 200; i++) V[133628 + i] = V[118522 + i] - V[118320 + i];
-#line 31 "examples/hybrid_heat_small.hyco"
+#line 28 "examples/hybrid_heat_small.hyco"
     /* n128 mul */
     for (i = 0; i < 200; i++) V[133828 + i] = V[133628 + i] * V[133628 + i];
-#line 31 "examples/hybrid_heat_small.hyco"
+#line 28 "examples/hybrid_heat_small.hyco"
     /* n129 mean */
     { double s = 0; for (i = 0; i < 200; i++) s += V[133828 + i]; V[134028] = s / 200.0; }
-#line 31 "examples/hybrid_heat_small.hyco"
+#line 28 "examples/hybrid_heat_small.hyco"
     /* n130 mul */
     V[134029] = 0.099999999999999978 * V[134028];
-#line 31 "examples/hybrid_heat_small.hyco"
+#line 28 "examples/hybrid_heat_small.hyco"
     /* n131 add */
     V[134030] = V[133627] + V[134029];
     L[1] = V[134030];   /* phys_fit */
@@ -124,44 +124,44 @@ static void hyk_step1(HyCtx *c)
     const double *W = hy_step_weights(c);
     hy_zero(15509, A);
     A[15508] += W[0];
-#line 31 "examples/hybrid_heat_small.hyco"
+#line 28 "examples/hybrid_heat_small.hyco"
     /* n131 add */
     A[15105] += A[15508];
     A[15507] += A[15508];
-#line 31 "examples/hybrid_heat_small.hyco"
+#line 28 "examples/hybrid_heat_small.hyco"
     /* n130 mul */
     A[15506] += A[15507] * 0.099999999999999978;
-#line 31 "examples/hybrid_heat_small.hyco"
+#line 28 "examples/hybrid_heat_small.hyco"
     /* n129 mean */
     { double g = A[15506] / 200.0; for (i = 0; i < 200; i++) A[15306 + i] += g; }
-#line 31 "examples/hybrid_heat_small.hyco"
+#line 28 "examples/hybrid_heat_small.hyco"
     /* n128 mul */
     for (i = 0; i < 200; i++) A[15106 + i] += 2 * A[15306 + i] * V[133628 + i];
-#line 31 "examples/hybrid_heat_small.hyco"
+#line 28 "examples/hybrid_heat_small.hyco"
     /* n127 sub */
     for (i = 0; i < 200; i++) A[0 + i] += A[15106 + i];
-#line 31 "examples/hybrid_heat_small.hyco"
+#line 28 "examples/hybrid_heat_small.hyco"
     /* n125 mul */
     A[15104] += A[15105] * 0.90000000000000002;
-#line 31 "examples/hybrid_heat_small.hyco"
+#line 28 "examples/hybrid_heat_small.hyco"
     /* n124 mean */
     { double g = A[15104] / 4968.0; for (i = 0; i < 4968; i++) A[10136 + i] += g; }
-#line 31 "examples/hybrid_heat_small.hyco"
+#line 28 "examples/hybrid_heat_small.hyco"
     /* n123 mul */
     for (i = 0; i < 4968; i++) A[5168 + i] += 2 * A[10136 + i] * V[123690 + i];
-#line 31 "examples/hybrid_heat_small.hyco"
+#line 28 "examples/hybrid_heat_small.hyco"
     /* n122 sub */
     for (i = 0; i < 4968; i++) A[200 + i] += A[5168 + i];
-#line 31 "examples/hybrid_heat_small.hyco"
+#line 28 "examples/hybrid_heat_small.hyco"
     /* n121 sim */
     hy_sim_sample_adj(c, 0, 0, 4968, V + 97848, V + 102816, V + 107784, A + 200);
-#line 30 "examples/hybrid_heat_small.hyco"
+#line 27 "examples/hybrid_heat_small.hyco"
     /* n114 sim */
     hy_sim_sample_adj(c, 0, 0, 200, V + 117720, V + 117920, V + 118120, A + 0);
     hy_sim_backward(c);   /* simulator adjoints into G */
 }
 
-/* report A1 */
+/* report A[0] */
 static double hyk_check0(HyCtx *c)
 {
     double *V = hy_values(c), *A = hy_adjoints(c), *P = hy_params(c), *G = hy_grads(c);
@@ -171,7 +171,7 @@ static double hyk_check0(HyCtx *c)
     return P[hyk_po[0]];
 }
 
-/* report A2 */
+/* report A[1] */
 static double hyk_check1(HyCtx *c)
 {
     double *V = hy_values(c), *A = hy_adjoints(c), *P = hy_params(c), *G = hy_grads(c);
@@ -181,7 +181,7 @@ static double hyk_check1(HyCtx *c)
     return P[hyk_po[1]];
 }
 
-/* report x1 */
+/* report cx[0] */
 static double hyk_check2(HyCtx *c)
 {
     double *V = hy_values(c), *A = hy_adjoints(c), *P = hy_params(c), *G = hy_grads(c);
@@ -191,7 +191,7 @@ static double hyk_check2(HyCtx *c)
     return P[hyk_po[2]];
 }
 
-/* report x2 */
+/* report cx[1] */
 static double hyk_check3(HyCtx *c)
 {
     double *V = hy_values(c), *A = hy_adjoints(c), *P = hy_params(c), *G = hy_grads(c);
@@ -201,7 +201,7 @@ static double hyk_check3(HyCtx *c)
     return P[hyk_po[3]];
 }
 
-/* report y1 */
+/* report cy[0] */
 static double hyk_check4(HyCtx *c)
 {
     double *V = hy_values(c), *A = hy_adjoints(c), *P = hy_params(c), *G = hy_grads(c);
@@ -211,7 +211,7 @@ static double hyk_check4(HyCtx *c)
     return P[hyk_po[4]];
 }
 
-/* report y2 */
+/* report cy[1] */
 static double hyk_check5(HyCtx *c)
 {
     double *V = hy_values(c), *A = hy_adjoints(c), *P = hy_params(c), *G = hy_grads(c);
@@ -221,147 +221,147 @@ static double hyk_check5(HyCtx *c)
     return P[hyk_po[5]];
 }
 
-/* report sqrt((A1 - 3)^2 + (A2 - 2.5)^2) / sqrt(15.25) + sqrt((x1 - 1)^2 + (x2 + 2)^2 + (y1 - 1)^2 + (y2 + 2)^2) / sqrt(10) */
+/* report sqrt((A[0] - 3)^2 + (A[1] - 2.5)^2) / sqrt(15.25) + sqrt((cx[0] - 1)^2 + (cx[1] + 2)^2 + (cy[0] - 1)^2 + (cy[1] + 2)^2) / sqrt(10) */
 static double hyk_check6(HyCtx *c)
 {
     double *V = hy_values(c), *A = hy_adjoints(c), *P = hy_params(c), *G = hy_grads(c);
     double *L = hy_loss_values(c);
     long i;
     (void)A; (void)P; (void)G; (void)L; (void)i;
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n132 sub */
     V[118323] = P[hyk_po[0]] - 3;
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n133 mul */
     V[118324] = V[118323] * V[118323];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n135 sub */
     V[118326] = P[hyk_po[1]] - 2.5;
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n136 mul */
     V[118327] = V[118326] * V[118326];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n137 add */
     V[118328] = V[118324] + V[118327];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n138 sqrt */
     V[118329] = hy_sqrt(V[118328]);
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n142 mul */
     V[118331] = 0.25607375986579195 * V[118329];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n143 sub */
     V[118332] = P[hyk_po[2]] - 1;
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n144 mul */
     V[118333] = V[118332] * V[118332];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n145 add */
     V[118334] = 2 + P[hyk_po[3]];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n146 mul */
     V[118335] = V[118334] * V[118334];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n147 add */
     V[118336] = V[118333] + V[118335];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n148 sub */
     V[118337] = P[hyk_po[4]] - 1;
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n149 mul */
     V[118338] = V[118337] * V[118337];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n150 add */
     V[118339] = V[118336] + V[118338];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n151 add */
     V[118340] = 2 + P[hyk_po[5]];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n152 mul */
     V[118341] = V[118340] * V[118340];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n153 add */
     V[118342] = V[118339] + V[118341];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n154 sqrt */
     V[118343] = hy_sqrt(V[118342]);
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n158 mul */
     V[118345] = 0.31622776601683794 * V[118343];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n159 add */
     V[118346] = V[118331] + V[118345];
     return V[118346];
 }
 
-/* expect sqrt((A1 - 3)^2 + (A2 - 2.5)^2) / sqrt(15.25) + sqrt((x1 - 1)^2 + (x2 + 2)^2 + (y1 - 1)^2 + (y2 + 2)^2) / sqrt(10) < 0.55 */
+/* expect sqrt((A[0] - 3)^2 + (A[1] - 2.5)^2) / sqrt(15.25) + sqrt((cx[0] - 1)^2 + (cx[1] + 2)^2 + (cy[0] - 1)^2 + (cy[1] + 2)^2) / sqrt(10) < 0.55 */
 static double hyk_check7(HyCtx *c)
 {
     double *V = hy_values(c), *A = hy_adjoints(c), *P = hy_params(c), *G = hy_grads(c);
     double *L = hy_loss_values(c);
     long i;
     (void)A; (void)P; (void)G; (void)L; (void)i;
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n132 sub */
     V[118323] = P[hyk_po[0]] - 3;
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n133 mul */
     V[118324] = V[118323] * V[118323];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n135 sub */
     V[118326] = P[hyk_po[1]] - 2.5;
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n136 mul */
     V[118327] = V[118326] * V[118326];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n137 add */
     V[118328] = V[118324] + V[118327];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n138 sqrt */
     V[118329] = hy_sqrt(V[118328]);
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n142 mul */
     V[118331] = 0.25607375986579195 * V[118329];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n143 sub */
     V[118332] = P[hyk_po[2]] - 1;
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n144 mul */
     V[118333] = V[118332] * V[118332];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n145 add */
     V[118334] = 2 + P[hyk_po[3]];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n146 mul */
     V[118335] = V[118334] * V[118334];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n147 add */
     V[118336] = V[118333] + V[118335];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n148 sub */
     V[118337] = P[hyk_po[4]] - 1;
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n149 mul */
     V[118338] = V[118337] * V[118337];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n150 add */
     V[118339] = V[118336] + V[118338];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n151 add */
     V[118340] = 2 + P[hyk_po[5]];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n152 mul */
     V[118341] = V[118340] * V[118340];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n153 add */
     V[118342] = V[118339] + V[118341];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n154 sqrt */
     V[118343] = hy_sqrt(V[118342]);
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n158 mul */
     V[118345] = 0.31622776601683794 * V[118343];
-#line 42 "examples/hybrid_heat_small.hyco"
+#line 39 "examples/hybrid_heat_small.hyco"
     /* n159 add */
     V[118346] = V[118331] + V[118345];
     return V[118346];
@@ -383,11 +383,11 @@ HYK_NOCONTRACT static void hyk_sim0_init(HyCtx *c, const double *X, double *U, l
     long i;
     (void)P; (void)X;
     for (i = 0; i < N; i++) {
-        const double t23 = X[0 * N + i] - 1;
-        const double t25 = X[1 * N + i] - 1;
-        const double t30 = 1 + X[0 * N + i];
-        const double t32 = 1 + X[1 * N + i];
-        U[0 * N + i] = ((hy_exp((-(((t23 * t23) + (t25 * t25)))))) - (hy_exp((-(((t30 * t30) + (t32 * t32)))))));   /* u */
+        const double t17 = X[0 * N + i] - 1;
+        const double t19 = X[1 * N + i] - 1;
+        const double t24 = 1 + X[0 * N + i];
+        const double t26 = 1 + X[1 * N + i];
+        U[0 * N + i] = ((hy_exp((-(((t17 * t17) + (t19 * t19)))))) - (hy_exp((-(((t24 * t24) + (t26 * t26)))))));   /* u */
     }
 }
 
@@ -422,13 +422,13 @@ HYK_NOCONTRACT static void hyk_sim0_rhs(HyCtx *c, const double *X, const double 
         i = act[q];
         const double j62 = 8.0277777777777768 * U0[nb7[i]] + -16.055555555555554 * U0[i] + 8.0277777777777768 * U0[nb1[i]];   /* u, jet 0x101 */
         const double j64 = 8.0277777777777768 * U0[nb5[i]] + -16.055555555555554 * U0[i] + 8.0277777777777768 * U0[nb3[i]];   /* u, jet 0x202 */
-        const double t42 = X[0 * N + i] - P[hyk_po[2]];
-        const double t44 = X[1 * N + i] - P[hyk_po[4]];
+        const double t39 = X[0 * N + i] - P[hyk_po[2]];
+        const double t42 = X[1 * N + i] - P[hyk_po[4]];
         const double t51 = X[0 * N + i] - P[hyk_po[3]];
-        const double t53 = X[1 * N + i] - P[hyk_po[5]];
-        const double t59 = (0.10000000000000001 + (P[hyk_po[0]] * (hy_exp((-(((t42 * t42) + (t44 * t44)))))))) + (P[hyk_po[1]] * (hy_exp((-(((t51 * t51) + (t53 * t53)))))));
-#line 23 "examples/hybrid_heat_small.hyco"
-        F[0 * N + i] = (t59 * (j62 + j64));   /* dt(u) */
+        const double t54 = X[1 * N + i] - P[hyk_po[5]];
+        const double t60 = (0.10000000000000001 + (P[hyk_po[0]] * (hy_exp((-(((t39 * t39) + (t42 * t42)))))))) + (P[hyk_po[1]] * (hy_exp((-(((t51 * t51) + (t54 * t54)))))));
+#line 20 "examples/hybrid_heat_small.hyco"
+        F[0 * N + i] = (t60 * (j62 + j64));   /* dt(u) */
     }
 }
 
@@ -471,36 +471,36 @@ HYK_NOCONTRACT static void hyk_sim0_adj(HyCtx *c, const double *X, const double 
         i = act[q];
         const double j62 = 8.0277777777777768 * U0[nb7[i]] + -16.055555555555554 * U0[i] + 8.0277777777777768 * U0[nb1[i]];   /* u, jet 0x101 */
         const double j64 = 8.0277777777777768 * U0[nb5[i]] + -16.055555555555554 * U0[i] + 8.0277777777777768 * U0[nb3[i]];   /* u, jet 0x202 */
-        const double t42 = X[0 * N + i] - P[hyk_po[2]];
-        const double t44 = X[1 * N + i] - P[hyk_po[4]];
-        const double t48 = hy_exp((-(((t42 * t42) + (t44 * t44)))));
+        const double t39 = X[0 * N + i] - P[hyk_po[2]];
+        const double t42 = X[1 * N + i] - P[hyk_po[4]];
+        const double t46 = hy_exp((-(((t39 * t39) + (t42 * t42)))));
         const double t51 = X[0 * N + i] - P[hyk_po[3]];
-        const double t53 = X[1 * N + i] - P[hyk_po[5]];
-        const double t57 = hy_exp((-(((t51 * t51) + (t53 * t53)))));
-        const double t59 = (0.10000000000000001 + (P[hyk_po[0]] * t48)) + (P[hyk_po[1]] * t57);
+        const double t54 = X[1 * N + i] - P[hyk_po[5]];
+        const double t58 = hy_exp((-(((t51 * t51) + (t54 * t54)))));
+        const double t60 = (0.10000000000000001 + (P[hyk_po[0]] * t46)) + (P[hyk_po[1]] * t58);
         const double t65 = j62 + j64;
         const double w0 = W[0 * N + i];
-        const double b0 = w0 * t59;
+        const double b0 = w0 * t60;
         Ub0[nb7[i]] += 8.0277777777777768 * b0;
         Ub0[i] += -16.055555555555554 * b0;
         Ub0[nb1[i]] += 8.0277777777777768 * b0;
-        const double b1 = w0 * t59;
+        const double b1 = w0 * t60;
         Ub0[nb5[i]] += 8.0277777777777768 * b1;
         Ub0[i] += -16.055555555555554 * b1;
         Ub0[nb3[i]] += 8.0277777777777768 * b1;
-        g0 += w0 * (t48 * t65);
-        g1 += w0 * (t57 * t65);
-        g2 += w0 * (t65 * (P[hyk_po[0]] * (t48 * (-(((-(t42)) - t42))))));
-        g3 += w0 * (t65 * (P[hyk_po[1]] * (t57 * (-(((-(t51)) - t51))))));
-        g4 += w0 * (t65 * (P[hyk_po[0]] * (t48 * (-(((-(t44)) - t44))))));
-        g5 += w0 * (t65 * (P[hyk_po[1]] * (t57 * (-(((-(t53)) - t53))))));
+        g0 += w0 * (t46 * t65);
+        g1 += w0 * (t65 * (P[hyk_po[0]] * (t46 * (-(((-(t39)) - t39))))));
+        g2 += w0 * (t65 * (P[hyk_po[0]] * (t46 * (-(((-(t42)) - t42))))));
+        g3 += w0 * (t58 * t65);
+        g4 += w0 * (t65 * (P[hyk_po[1]] * (t58 * (-(((-(t51)) - t51))))));
+        g5 += w0 * (t65 * (P[hyk_po[1]] * (t58 * (-(((-(t54)) - t54))))));
     }
-    G[hyk_po[0]] += g0;   /* A1 */
-    G[hyk_po[1]] += g1;   /* A2 */
-    G[hyk_po[2]] += g2;   /* x1 */
-    G[hyk_po[3]] += g3;   /* x2 */
-    G[hyk_po[4]] += g4;   /* y1 */
-    G[hyk_po[5]] += g5;   /* y2 */
+    G[hyk_po[0]] += g0;   /* A[0] */
+    G[hyk_po[2]] += g1;   /* cx[0] */
+    G[hyk_po[4]] += g2;   /* cy[0] */
+    G[hyk_po[1]] += g3;   /* A[1] */
+    G[hyk_po[3]] += g4;   /* cx[1] */
+    G[hyk_po[5]] += g5;   /* cy[1] */
 }
 
 /* Declares the problem to the runtime and computes every static value. */
@@ -549,22 +549,22 @@ void hyk_setup(HyCtx *c)
     /* point set ghost: 200 points in st */
     hy_ps_sampler(c, 3, "ghost", g[3], HY_SAMPLE_RANDOM, 0, HY_BND_ALL, 0, 0, 200, 200, V + 117720, 0);
     hy_pointset(c, "ghost", 200, 3, V + 117720);
-    hy_scalar(c, "A1", 1);
+    hy_scalar(c, "A[0]", 1);
     { static const double h[] = {1, 100, 2, 9.9999999999999995e-08, 1.0000000000000001e-09}; hy_optimizer(c, 0, 4, 5, h); }
     hy_bounds(c, 0, 0.01, 6);
-    hy_scalar(c, "A2", 1);
+    hy_scalar(c, "A[1]", 1);
     { static const double h[] = {1, 100, 2, 9.9999999999999995e-08, 1.0000000000000001e-09}; hy_optimizer(c, 1, 4, 5, h); }
     hy_bounds(c, 1, 0.01, 6);
-    hy_scalar(c, "x1", 1.3999999999999999);
+    hy_scalar(c, "cx[0]", 1.3999999999999999);
     { static const double h[] = {1, 100, 2, 9.9999999999999995e-08, 1.0000000000000001e-09}; hy_optimizer(c, 2, 4, 5, h); }
     hy_bounds(c, 2, -3, 3);
-    hy_scalar(c, "x2", -1.8);
+    hy_scalar(c, "cx[1]", -1.8);
     { static const double h[] = {1, 100, 2, 9.9999999999999995e-08, 1.0000000000000001e-09}; hy_optimizer(c, 3, 4, 5, h); }
     hy_bounds(c, 3, -3, 3);
-    hy_scalar(c, "y1", -1.3);
+    hy_scalar(c, "cy[0]", -1.3);
     { static const double h[] = {1, 100, 2, 9.9999999999999995e-08, 1.0000000000000001e-09}; hy_optimizer(c, 4, 4, 5, h); }
     hy_bounds(c, 4, -3, 3);
-    hy_scalar(c, "y2", -1.1000000000000001);
+    hy_scalar(c, "cy[1]", -1.1000000000000001);
     { static const double h[] = {1, 100, 2, 9.9999999999999995e-08, 1.0000000000000001e-09}; hy_optimizer(c, 5, 4, 5, h); }
     hy_bounds(c, 5, -3, 3);
     hy_mlp(c, "syn", 3, 1, 24, 3, HY_ACT_TANH);
@@ -582,7 +582,7 @@ void hyk_setup(HyCtx *c)
       hy_sim(c, "heat", 2, n, lo, hi, h, HY_SIM_DIRICHLET, 0, 1); }
     hy_sim_steps(c, 0, HY_SIM_EULER, 0.0025000000000000001, 400, 4);
     hy_sim_fns(c, 0, hyk_sim0_init, hyk_sim0_rhs, hyk_sim0_adj, 0);
-    { static const int tr[] = {5, 4, 3, 2, 1, 0}; hy_sim_depends(c, 0, 6, tr); }
+    { static const int tr[] = {5, 3, 1, 4, 2, 0}; hy_sim_depends(c, 0, 6, tr); }
     /* static values */
     /* network evaluations (jet plans) */
     { static const int comps[] = {0x0};
@@ -599,20 +599,20 @@ void hyk_setup(HyCtx *c)
     { static const int tr[] = {0, 1, 2, 3, 4, 5}, ls[] = {1};
       hy_substep(c, "phys_fit", 1, 6, tr, 1, ls, hyk_step1); }
     hy_epochs(c, 15);
-    hy_track_param(c, 0);   /* A1 (simulator heat) */
-    hy_track_param(c, 1);   /* A2 (simulator heat) */
-    hy_track_param(c, 2);   /* x1 (simulator heat) */
-    hy_track_param(c, 3);   /* x2 (simulator heat) */
-    hy_track_param(c, 4);   /* y1 (simulator heat) */
-    hy_track_param(c, 5);   /* y2 (simulator heat) */
+    hy_track_param(c, 0);   /* A[0] (simulator heat) */
+    hy_track_param(c, 1);   /* A[1] (simulator heat) */
+    hy_track_param(c, 2);   /* cx[0] (simulator heat) */
+    hy_track_param(c, 3);   /* cx[1] (simulator heat) */
+    hy_track_param(c, 4);   /* cy[0] (simulator heat) */
+    hy_track_param(c, 5);   /* cy[1] (simulator heat) */
     hy_warmup(c, 3);
     hy_substep_every(c, 1, 1, 1);   /* phys_fit */
-    hy_report(c, "A1", hyk_check0);
-    hy_report(c, "A2", hyk_check1);
-    hy_report(c, "x1", hyk_check2);
-    hy_report(c, "x2", hyk_check3);
-    hy_report(c, "y1", hyk_check4);
-    hy_report(c, "y2", hyk_check5);
-    hy_report(c, "sqrt((A1 - 3)^2 + (A2 - 2.5)^2) / sqrt(15.25) + sqrt((x1 - 1)^2 + (x2 + 2)^2 + (y1 - 1)^2 + (y2 + 2)^2) / sqrt(10)", hyk_check6);
-    hy_expect(c, "sqrt((A1 - 3)^2 + (A2 - 2.5)^2) / sqrt(15.25) + sqrt((x1 - 1)^2 + (x2 + 2)^2 + (y1 - 1)^2 + (y2 + 2)^2) / sqrt(10) < 0.55", HY_CMP_LT, 0.55000000000000004, hyk_check7);
+    hy_report(c, "A[0]", hyk_check0);
+    hy_report(c, "A[1]", hyk_check1);
+    hy_report(c, "cx[0]", hyk_check2);
+    hy_report(c, "cx[1]", hyk_check3);
+    hy_report(c, "cy[0]", hyk_check4);
+    hy_report(c, "cy[1]", hyk_check5);
+    hy_report(c, "sqrt((A[0] - 3)^2 + (A[1] - 2.5)^2) / sqrt(15.25) + sqrt((cx[0] - 1)^2 + (cx[1] + 2)^2 + (cy[0] - 1)^2 + (cy[1] + 2)^2) / sqrt(10)", hyk_check6);
+    hy_expect(c, "sqrt((A[0] - 3)^2 + (A[1] - 2.5)^2) / sqrt(15.25) + sqrt((cx[0] - 1)^2 + (cx[1] + 2)^2 + (cy[0] - 1)^2 + (cy[1] + 2)^2) / sqrt(10) < 0.55", HY_CMP_LT, 0.55000000000000004, hyk_check7);
 }
