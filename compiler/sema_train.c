@@ -202,6 +202,10 @@ static int sched_expr(Sema *s, const Expr *e, char *buf, size_t len)
     case EX_NUM: PUT("(%.17g)", e->num); return 1;
     case EX_NAME: {
         Sym *y = sym_lookup(s, e->name);
+        if (y && y->kind == SYM_CONST && y->nelem > 0) {
+            ERR(e->loc, "'%s' is a vector constant with %d entries; pick one, e.g. %s[0]", e->name, y->nelem, e->name);
+            return 0;
+        }
         if (y && y->kind == SYM_CONST) { PUT("(%.17g)", y->value); return 1; }
         if (y && y->kind == SYM_LOSS && y->index >= 0) { PUT("L[%d]", y->index); return 1; }
         if (!y && strcmp(e->name, "epoch") == 0) { PUT("hy_epoch(c)"); return 1; }
@@ -243,7 +247,13 @@ static int sched_expr(Sema *s, const Expr *e, char *buf, size_t len)
         ERR(e->loc, "'%s' in a schedule expression (expected exp, log, sqrt, sin, cos, tanh, abs, min, max or where)", e->name);
         return 0;
     }
-    case EX_STR: case EX_MEMBER: case EX_OVER: case EX_LIST: case EX_INDEX:
+    case EX_INDEX: {   /* an entry of a vector const, folded here */
+        double v = const_value(s, e, "an entry of a vector in a schedule expression");
+        if (isnan(v)) return 0;
+        PUT("(%.17g)", v);
+        return 1;
+    }
+    case EX_STR: case EX_MEMBER: case EX_OVER: case EX_LIST:
         break;
     }
     ERR(e->loc, "not allowed in a schedule expression");
