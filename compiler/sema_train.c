@@ -602,7 +602,7 @@ void decl_track(Sema *s, const Stmt *st)
             s->c->track_lr = arena_alloc(&s->c->arena, (size_t)(s->c->ntrs + 1) * sizeof *s->c->track_lr);
             s->c->ntrack_lr = 0;
             for (int t = 0; t < s->c->ntrs; t++) s->c->track_lr[s->c->ntrack_lr++] = t;
-        } else if (y && y->kind == SYM_PARAM) {   /* its value, one column per epoch row */
+        } else if (y && y->kind == SYM_PARAM) {   /* its value (each entry of a vector), one column per epoch row */
             if (!s->c->track_par) s->c->track_par = arena_alloc(&s->c->arena, 64 * sizeof *s->c->track_par);
             for (int e = 0; y->index >= 0 && e < (y->nelem ? y->nelem : 1); e++) {
                 int have = 0;
