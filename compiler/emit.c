@@ -425,7 +425,10 @@ static void emit_node(Emit *e, const long *voff, NodeId i, const char *ind)
     case OP_ADD: fprintf(o, "%s%s = %s + %s;\n", head, R, A, B); return;
     case OP_SUB: fprintf(o, "%s%s = %s - %s;\n", head, R, A, B); return;
     case OP_MUL: fprintf(o, "%s%s = %s * %s;\n", head, R, A, B); return;
-    case OP_DIV: fprintf(o, "%s%s = %s / %s;\n", head, R, A, B); return;
+    case OP_DIV:   /* two constants only where folding refused (x / 0): a double division, never C's integer one */
+        fprintf(o, "%s%s = %s%s / %s;\n", head, R,
+                c->ir.nodes[nd->a].op == OP_CONST && c->ir.nodes[nd->b].op == OP_CONST ? "(double)" : "", A, B);
+        return;
     case OP_POW: fprintf(o, "%s%s = hy_pow(%s, %s);\n", head, R, A, B); return;
     case OP_ATAN2: fprintf(o, "%s%s = hy_atan2(%s, %s);\n", head, R, A, B); return;
     case OP_NEG: fprintf(o, "%s%s = -%s;\n", head, R, A); return;

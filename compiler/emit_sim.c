@@ -116,7 +116,10 @@ static const char *op_text(SEmit *e, NodeId i, char *buf, size_t len)
     case OP_ADD: n = (size_t)snprintf(buf, len, "%s + %s", A, B); break;
     case OP_SUB: n = (size_t)snprintf(buf, len, "%s - %s", A, B); break;
     case OP_MUL: n = (size_t)snprintf(buf, len, "%s * %s", A, B); break;
-    case OP_DIV: n = (size_t)snprintf(buf, len, "%s / %s", A, B); break;
+    case OP_DIV:   /* two constants only where folding refused (x / 0): a double division, never C's integer one */
+        n = (size_t)snprintf(buf, len, "%s%s / %s", e->c->ir.nodes[nd->a].op == OP_CONST &&
+                             e->c->ir.nodes[nd->b].op == OP_CONST ? "(double)" : "", A, B);
+        break;
     case OP_POW: n = (size_t)snprintf(buf, len, "hy_pow(%s, %s)", A, B); break;
     case OP_ATAN2: n = (size_t)snprintf(buf, len, "hy_atan2(%s, %s)", A, B); break;
     case OP_NEG: n = (size_t)snprintf(buf, len, "-(%s)", A); break;

@@ -335,7 +335,10 @@ static void knodes(KEmit *e, int pointwise, const char *ind)
         case OP_ADD: fprintf(o, "%sconst double %s = %s + %s;\n", ind, R, A, B); break;
         case OP_SUB: fprintf(o, "%sconst double %s = %s - %s;\n", ind, R, A, B); break;
         case OP_MUL: fprintf(o, "%sconst double %s = %s * %s;\n", ind, R, A, B); break;
-        case OP_DIV: fprintf(o, "%sconst double %s = %s / %s;\n", ind, R, A, B); break;
+        case OP_DIV:   /* two constants only where folding refused (x / 0): a double division, never C's integer one */
+            fprintf(o, "%sconst double %s = %s%s / %s;\n", ind, R, e->c->ir.nodes[nd->a].op == OP_CONST &&
+                    e->c->ir.nodes[nd->b].op == OP_CONST ? "(double)" : "", A, B);
+            break;
         case OP_POW: fprintf(o, "%sconst double %s = hy_pow(%s, %s);\n", ind, R, A, B); break;
         case OP_NEG: fprintf(o, "%sconst double %s = -(%s);\n", ind, R, A); break;
         case OP_ABS: fprintf(o, "%sconst double %s = hy_fabs(%s);\n", ind, R, A); break;
