@@ -260,7 +260,17 @@ static void put_value(FILE *out, const Target *g)
     if (e->kind == EX_NUM) put_num(out, e->num);
     else if (e->kind == EX_NEG && e->lhs->kind == EX_NUM) put_num(out, -e->lhs->num);
     else if (e->kind == EX_NAME) fputs(e->name, out);
-    else fputs("(expression)", out);
+    else if (e->kind == EX_LIST && e->op == '[') {   /* a vector: its numbers, else (expression) per entry */
+        fputc('[', out);
+        for (int i = 0; i < e->nargs; i++) {
+            const Expr *x = e->args[i]->e;
+            fputs(i ? ", " : "", out);
+            if (x->kind == EX_NUM) put_num(out, x->num);
+            else if (x->kind == EX_NEG && x->lhs->kind == EX_NUM) put_num(out, -x->lhs->num);
+            else fputs("(expression)", out);
+        }
+        fputc(']', out);
+    } else fputs("(expression)", out);
 }
 
 void overrides_list(Comp *c, FILE *out)
