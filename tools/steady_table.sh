@@ -1,9 +1,11 @@
 #!/bin/sh
 # steady_table.sh -- the comparison tables of docs/hybrid.md's steady section, from one command:
 #   Helmholtz-Gaussian (examples/full/hybrid_helmholtz.hyco, 25 exact values in one quarter):
-#     hybrid        the file as written (alpha 0.5)
-#     physics-only  the same file with -D alpha=1 (the interaction terms vanish)
-#     PINN          examples/full/helmholtz_pinn.hyco (the six numbers learnable)
+#     hybrid        the file as written (alpha 0.5; synthetic network: 4 sin units, one layer)
+#     hybrid, tanh  examples/full/hybrid_helmholtz_tanh.hyco (synthetic network: 32 x 3 tanh)
+#     physics-only  the hybrid file with -D alpha=1 (the interaction terms vanish)
+#     PINN          examples/full/helmholtz_pinn.hyco (the six numbers learnable; 32 x 3 tanh)
+#     PINN, sin     examples/full/helmholtz_pinn_sin.hyco (the hybrid's 4-unit sin network)
 #   Darcy (examples/full/hybrid_darcy.hyco, examples/full/darcy_pinn.hyco), the same three for
 #     each noise level 0, 0.05, 0.1, 0.2 (the data file swapped by a copy of the spec with an
 #     absolute data path, in a temporary directory).
@@ -32,9 +34,11 @@ if [ "$which" != darcy ]; then
     echo
     echo "| model | relative parameter error | epochs | training time | steady solver |"
     echo "|---|---|---|---|---|"
-    row "hybrid (HYCO, alpha 0.5)" examples/full/hybrid_helmholtz.hyco
+    row "hybrid (HYCO, alpha 0.5), synthetic 4 sin units" examples/full/hybrid_helmholtz.hyco
+    row "hybrid (HYCO, alpha 0.5), synthetic 32 x 3 tanh" examples/full/hybrid_helmholtz_tanh.hyco
     row "physics-only (alpha 1)" examples/full/hybrid_helmholtz.hyco -D alpha=1
-    row "PINN with learnable parameters" examples/full/helmholtz_pinn.hyco
+    row "PINN with learnable parameters, 32 x 3 tanh" examples/full/helmholtz_pinn.hyco
+    row "PINN with learnable parameters, 4 sin units" examples/full/helmholtz_pinn_sin.hyco
     echo
 fi
 if [ "$which" != helmholtz ]; then
