@@ -214,8 +214,13 @@ static void dump_train(FILE *out, const Stmt *s, int ind, const char *word)
     fprintf(out, "%s %ld %s", word, s->count, s->iterations ? "iterations" : "epochs");
     if (s->warmup)
         fprintf(out, " warmup %ld", s->warmup);
+    if (s->warm_loss)
+        fprintf(out, " warmup until %s", s->warm_loss);
+    if (s->warm_max_loc.line)
+        fprintf(out, " max %ld", s->warm_max);
     fprintf(out, " @%d:%d\n", s->loc.line, s->loc.col);
     dump_labeled(out, "optimizer", s->opt, ind + 1);
+    dump_labeled(out, "threshold", s->warm_thr, ind + 1);
     for (int i = 0; i < s->nsteps; i++) {
         const Step *st = &s->steps[i];
         indent(out, ind + 1);

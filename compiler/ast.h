@@ -136,6 +136,12 @@ typedef struct Stmt {
     Expr *resample_by;  /*   the CALL (residual(pde, k 1, c 1)), or NULL */
     Loc resample_loc;   /*   of 'resample' (line 0 when absent) */
     long warmup;        /* ST_TRAIN: 'warmup N'; 0 when absent */
+    const char *warm_loss; /* ST_TRAIN: 'warmup until LOSS < T [max N]': LOSS, or NULL */
+    Loc warm_loc, warm_loss_loc; /*   of 'warmup' (the clause) and of LOSS */
+    Expr *warm_thr;     /*   T */
+    long warm_max;      /*   N; 0 when absent */
+    Loc warm_max_loc;   /*   of 'max' */
+    Loc warmup_loc;     /* ST_TRAIN: of 'warmup' in 'warmup N' */
     int iterations;     /* ST_TRAIN: 1 when count is in 'iterations', 0 for 'epochs' */
     struct Stmt *then;  /* ST_TRAIN: the next phase 'then N iterations [optimizer OPT] { steps }'
                          * (an ST_TRAIN, loc of 'then'), or NULL */

@@ -523,9 +523,12 @@ void emit_train_sched(Comp *c, FILE *o)
             fprintf(o, "    hy_track_param(c, %d);   /* %s (simulator %s) */\n", t, c->trs[t].name, c->sim->sims[used].name);
     }
     if (c->warmup > 0) fprintf(o, "    hy_warmup(c, %ld);\n", c->warmup);
+    if (c->warm_thr > 0)
+        fprintf(o, "    hy_warmup_until(c, %d, %.17g, %ld);   /* until %s < %.17g */\n", c->warm_loss, c->warm_thr, c->warm_max,
+                c->losses[c->warm_loss].name, c->warm_thr);
     for (int s = 0; s < c->nsteps; s++) {
         const Substep *st = &c->steps[s];
-        if (st->every > 1 || (c->warmup > 0 && st->physical))
+        if (st->every > 1 || ((c->warmup > 0 || c->warm_thr > 0) && st->physical))
             fprintf(o, "    hy_substep_every(c, %d, %ld, %d);   /* %s */\n", s, st->every > 1 ? st->every : 1, st->physical,
                     st->label);
     }

@@ -243,6 +243,10 @@ typedef struct Comp {
     struct DiffMemo *dmemo; /* diff.c: memo of derivatives already built */
     struct SimTab *sim;     /* grids and simulators (sim.h), or NULL */
     long warmup;            /* 'warmup N': first N epochs skip substeps with physical set */
+    double warm_thr;        /* 'warmup until LOSS < T [max N]': T (> 0), 0 when absent; physical
+                             * substeps are skipped until LOSS < T at the end of an epoch */
+    int warm_loss;          /*   LOSS's index */
+    long warm_max;          /*   N: the warm-up ends after epoch N at the latest; 0 no cap */
     struct ExportReq *xreq; /* --export/--eval request (export.c), lowered last by sema */
 } Comp;
 

@@ -17,7 +17,7 @@
  *   net|param NAME = expr {optimizer expr | schedule expr | in [expr, expr]}
  *   field|let NAME [(NAME, ...)] = expr
  *   loss NAME = lexpr
- *   train INT epochs|iterations {warmup INT | optimizer expr} { steps }
+ *   train INT epochs|iterations {warmup INT | warmup until NAME < expr [max INT] | optimizer expr} { steps }
  *         {then INT epochs|iterations {...} { steps }}
  *     step := step expr, expr, ... {x INT | every INT}        (';' between steps optional)
  *   expect lexpr (< | <= | > | >=) expr
@@ -31,7 +31,7 @@
  *   arg: expr | expr cmp expr | expr = expr | NAME: expr .. expr | expr -> expr
  *        | NAME v1 v2 ...   (ARG_OPT; values NUMBER | STRING | NAME | NAME(args))
  * Contextual words (ordinary identifiers elsewhere): schedule, grow, resample, every, by,
- * warmup, x (step repetition), state (sim body).
+ * warmup, until, max (train clauses), x (step repetition), state (sim body).
  */
 
 %code requires {
@@ -452,9 +452,21 @@ tr_clauses
         { $$ = $1; if ($$->opt) dup_clause(ctx, LOC(@2), "optimizer"); $$->opt = $3.e; }
     | tr_clauses IDENT int_lit
         { $$ = $1;
-          if (!is_word($2, "warmup"))
+          if (is_word($2, "max") && $$->warm_loss) {   /* 'warmup until LOSS < T max N' */
+              if ($$->warm_max_loc.line) dup_clause(ctx, LOC(@2), "max");
+              else { $$->warm_max = $3; $$->warm_max_loc = LOC(@2); }
+          } else if (is_word($2, "max"))
+              perr(ctx, LOC(@2), "'max N' caps a 'warmup until LOSS < T' and follows it");
+          else if (!is_word($2, "warmup"))
               perr(ctx, LOC(@2), "unknown clause '%s' (expected 'warmup' or 'optimizer')", $2);
-          else $$->warmup = $3; }
+          else if ($$->warmup_loc.line) dup_clause(ctx, LOC(@2), "warmup");
+          else { $$->warmup = $3; $$->warmup_loc = LOC(@2); } }
+    | tr_clauses IDENT IDENT IDENT '<' expr
+        { $$ = $1;
+          if (!is_word($2, "warmup") || !is_word($3, "until"))
+              perr(ctx, LOC(@2), "unknown clause '%s %s' (expected 'warmup until LOSS < T')", $2, $3);
+          else if ($$->warm_loss) dup_clause(ctx, LOC(@2), "warmup until");
+          else { $$->warm_loss = $4; $$->warm_loc = LOC(@2); $$->warm_loss_loc = LOC(@4); $$->warm_thr = $6.e; } }
     ;
 
 phases

@@ -15,7 +15,7 @@
  *   weights w = relobralo(l1, l2, ..., alpha a, tau t, rho r, mode raw|minmax|l2) | softadapt | dwa
  *             | lbpinns | rlw
  *             (w.l is also a value inside later losses: OP_WEIGHT, lower.c weight_ref, emit.c)
- *   train N epochs { step [c *] [w.l *] l, ... [x k] ... }
+ *   train N epochs [warmup N | warmup until LOSS < T [max N]] { step [c *] [w.l *] l, ... [x k] ... }
  *   then M iterations [optimizer OPT] { step ... }
  *   track w, lr
  */
@@ -559,6 +559,55 @@ static void train_phase(Sema *s, const Stmt *st, int phase)
     }
 }
 
+/* 'warmup until LOSS < T [max N]' of the first train block, after its substeps are known:
+ * LOSS must be a loss that a step which runs during warm-up (one that updates no
+ * parameter) computes; T > 0; 1 <= N < the epochs; not together with 'warmup N'.
+ * Sets Comp.warm_thr, warm_loss, warm_max; errors are located at the offending word. */
+static void warm_until(Sema *s, const Stmt *st)
+{
+    if (!st->warm_loss) return;
+    if (st->warmup_loc.line) {
+        ERR(st->warmup_loc, "'warmup N' and 'warmup until' together: cap the threshold form with 'warmup until %s < T max N'",
+            st->warm_loss);
+        return;
+    }
+    Sym *y = sym_lookup(s, st->warm_loss);
+    if (!y || y->kind != SYM_LOSS) {
+        const char *hint = y ? NULL : sym_suggest(s, st->warm_loss);
+        if (y) ERR(st->warm_loss_loc, "'%s' is a %s, not a loss", st->warm_loss, sym_kind_name[y->kind]);
+        else ERR(st->warm_loss_loc, "unknown loss '%s'%s%s%s", st->warm_loss, hint ? " (did you mean '" : "", hint ? hint : "",
+                 hint ? "'?)" : "");
+        return;
+    }
+    if (y->index < 0) return;   /* reported at the loss */
+    int in_step = 0, in_syn = 0;
+    for (int k = 0; k < s->c->nsteps; k++)
+        for (int q = 0; q < s->c->steps[k].nloss; q++)
+            if (s->c->steps[k].losses[q] == y->index) {
+                in_step = 1;
+                in_syn |= !s->c->steps[k].physical;
+            }
+    if (!in_syn) {
+        ERR(st->warm_loss_loc, in_step ? "'%s' is computed only by steps that update parameters, which do not run during warm-up"
+                                       : "'%s' is in no step of the train block, so it never changes during warm-up",
+            st->warm_loss);
+        return;
+    }
+    double t = const_value(s, st->warm_thr, "a warm-up threshold");
+    if (isnan(t)) return;
+    if (!(t > 0) || isinf(t)) {
+        ERR(st->warm_thr->loc, "the warm-up threshold must be a positive number (got %g)", t);
+        return;
+    }
+    if (st->warm_max_loc.line && (st->warm_max < 1 || st->warm_max >= st->count)) {
+        ERR(st->warm_max_loc, "'max N' needs 1 <= N < the number of epochs (%ld)", st->count);
+        return;
+    }
+    s->c->warm_thr = t;
+    s->c->warm_loss = y->index;
+    s->c->warm_max = st->warm_max_loc.line ? st->warm_max : 0;
+}
+
 void decl_train(Sema *s, const Stmt *st)
 {
     if (s->c->nphases) {
@@ -588,6 +637,7 @@ void decl_train(Sema *s, const Stmt *st)
         if (phase == 0) s->c->epochs = p->count;
         train_phase(s, p, phase);
     }
+    warm_until(s, st);
 }
 
 /* track w, lr */

@@ -21,6 +21,8 @@
  *                  the last step: "sS.lbfgs.last" [valid, f, step token],
  *                  "sS.lbfgs.xbest", "sS.lbfgs.gbest" (n)
  *   state.npz      "counters" [epoch, step token], "losses" (latest values),
+ *                  "warmup" [end epoch, reason] (only with 'warmup until': 0 0
+ *                  while it lasts; reason 1 the loss fell below, 2 the cap),
  *                  "lr.NAME" [lr of the last step, valid], and what the
  *                  module walks add (rt_sched_ck: "sched.NAME"; rt_bal_ck:
  *                  "bal.NAME", "bal.NAME.counters"; rt_ps_ck: "ps.ID.NAME" with
@@ -483,6 +485,18 @@ static void walk_state(HyCtx *c, RtCkWalk *w, int file)
     }
     long nl = c->nloss;
     rt_ck_array(w, "losses", "latest loss values", c->loss_values, 1, &nl);
+    if (c->warm_thr > 0) {   /* 'warmup until': whether (and when, how) it ended */
+        double wu[2] = {(double)c->warm_end, (double)c->warm_why};
+        if (rt_ck_array(w, "warmup", "the threshold warm-up's end epoch and reason", wu, 1, &two)) {
+            if (!(wu[0] >= 0 && wu[0] == floor(wu[0]) && wu[0] <= (double)c->epochs_done) ||
+                !(wu[1] == 0 || wu[1] == 1 || wu[1] == 2) || (wu[0] == 0) != (wu[1] == 0))
+                rt_ck_bad(w, "warmup", "out of range");
+            else {
+                c->warm_end = (long)wu[0];
+                c->warm_why = (int)wu[1];
+            }
+        }
+    }
     for (long t = 0; t < c->ntr; t++) {
         Trainable *tr = &c->tr[t];
         double lr[2] = {tr->lr_now, tr->lr_set};

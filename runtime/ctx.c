@@ -305,10 +305,38 @@ void hy_substep_every(HyCtx *c, int s, long every, int physical)
 
 void hy_warmup(HyCtx *c, long epochs) { c->warmup = epochs < 0 ? 0 : epochs; }
 
+void hy_warmup_until(HyCtx *c, int loss, double threshold, long max_epochs)
+{
+    if (loss < 0 || loss >= c->nloss || !(threshold > 0) || isinf(threshold) || max_epochs < 0)
+        RT_ICE("hy_warmup_until: loss %d of %ld, threshold %g, max %ld", loss, c->nloss, threshold, max_epochs);
+    c->warm_loss = loss;
+    c->warm_thr = threshold;
+    c->warm_max = max_epochs;
+    c->warm_end = 0;
+    c->warm_why = 0;
+}
+
+long hy_warmup_ended(const HyCtx *c) { return c->warm_end; }
+
+/* End of epoch e of a threshold warm-up still on: ends it when the loss,
+ * computed in this epoch (computed != 0), is below the threshold, or at the cap. */
+static void warm_check(HyCtx *c, long e, int computed)
+{
+    if (!(c->warm_thr > 0) || c->warm_end > 0)
+        return;
+    if (computed && c->loss_values[c->warm_loss] < c->warm_thr)
+        c->warm_why = 1;
+    else if (c->warm_max > 0 && e >= c->warm_max)
+        c->warm_why = 2;
+    else
+        return;
+    c->warm_end = e;
+}
+
 /* Does substep s run in global epoch e (1-based)? */
 static int substep_due(const HyCtx *c, const Substep *sb, long e)
 {
-    if (sb->physical && e <= c->warmup)
+    if (sb->physical && (e <= c->warmup || (c->warm_thr > 0 && (c->warm_end == 0 || e <= c->warm_end))))
         return 0;
     return sb->every <= 1 || e % sb->every == 0;
 }
@@ -458,10 +486,13 @@ int hy_train(HyCtx *c)
         if (c->cur_phase == 0)
             hy_ps_update(c, e - 1);   /* redrawn and growing point sets (pointset.c) */
         mark_skipped(c, s0, s1, e);   /* the table and history show these as skipped */
+        int warm_seen = 0;   /* the threshold warm-up's loss was computed in this epoch */
         for (long s = s0; s < s1; s++) {
             const Substep *sb = &c->sub[s];
             if (!substep_due(c, sb, e))   /* 'every k', warm-up (hy_substep_every) */
                 continue;
+            for (int k = 0; k < sb->nloss; k++)
+                warm_seen |= sb->loss[k] == c->warm_loss;
             for (int r = 0; r < sb->repeat; r++) {
                 int bad = rt_train_step(c, s);   /* optim.c: step fn, optimizers */
                 if (bad != -1) {
@@ -485,6 +516,7 @@ int hy_train(HyCtx *c)
                 }
             }
         }
+        warm_check(c, e, warm_seen);   /* 'warmup until LOSS < T': from the losses of epoch e */
         rt_epoch_end(c);
         c->epochs_done = e;
         int row = e == 1 || e % every == 0 || e == E || phase_end;
@@ -571,6 +603,18 @@ int hy_report_all(HyCtx *c)
             }
         }
     rt_steady_report(c);
+    if (c->warm_thr > 0) {
+        const char *ln = c->loss_names[c->warm_loss];
+        if (c->warm_why == 1)
+            printf("warm-up: ended after epoch %ld (%s < %g); physical steps from epoch %ld\n", c->warm_end, ln,
+                   c->warm_thr, c->warm_end + 1);
+        else if (c->warm_why == 2)
+            printf("warm-up: ended at its cap, epoch %ld (%s not below %g); physical steps from epoch %ld\n",
+                   c->warm_end, ln, c->warm_thr, c->warm_end + 1);
+        else
+            printf("warm-up: not ended after %ld epochs (%s not below %g); physical steps never ran\n",
+                   c->epochs_done, ln, c->warm_thr);
+    }
     printf("summary: %ld epochs, %.2f s train, %.3f ms/epoch; expects %d passed, %d failed\n",
            c->epochs_done, c->train_seconds, 1e3 * hy_epoch_seconds(c), passed, failed);
     fflush(stdout);

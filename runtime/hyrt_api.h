@@ -185,6 +185,16 @@ void hy_epochs(HyCtx *c, long epochs);
  * losses keep their last values). */
 void hy_substep_every(HyCtx *c, int s, long every, int physical);
 void hy_warmup(HyCtx *c, long epochs);
+/* The threshold warm-up ('warmup until LOSS < T [max N]'): the physical
+ * substeps (hy_substep_every's flag) are skipped until the end of the first
+ * epoch in which loss `loss` was computed and is below threshold (> 0), or of
+ * epoch max_epochs when max_epochs > 0, whichever comes first; from the next
+ * epoch on they run as scheduled.  The epoch it ended in is saved in
+ * checkpoints and printed after training (hy_warmup_ended). */
+void hy_warmup_until(HyCtx *c, int loss, double threshold, long max_epochs);
+/* The epoch at whose end the threshold warm-up ended; 0 while it lasts (or
+ * without one). */
+long hy_warmup_ended(const HyCtx *c);
 /* An expect line: passes when fn(c) <cmp> bound.  text is shown in reports. */
 void hy_expect(HyCtx *c, const char *text, int cmp, double bound, HyEvalFn fn);
 /* A reported quantity (no pass/fail). */
@@ -660,6 +670,7 @@ void hy_sim_stats(HyCtx *c, int sim, long *runs, long *sweeps, long *kept_every)
 int hy_rollout(HyCtx *c, int sim, int net, int dim, const long *n, int bc, int nf, int radius);
 void hy_rollout_rhs(HyCtx *c, int sim, const double *U, double *F, long nact, const long *act);
 void hy_rollout_adj(HyCtx *c, int sim, const double *U, const double *W, double *Ub, long nact, const long *act);
+
 
 /* ---- steady simulators (runtime/steady.c; a .hyco 'sim' with 'step steady') ----
  *

@@ -334,6 +334,11 @@ struct HyCtx {
     struct RtRollTab *rolls;    /* rollout networks (rollout.c), or NULL */
     struct RtSteadyTab *steady; /* steady simulators (steady.c), or NULL */
     long warmup;                /* hy_warmup: epochs 1 .. warmup skip physical substeps */
+    double warm_thr;            /* hy_warmup_until: threshold (> 0), 0 without one */
+    int warm_loss;              /*   its loss */
+    int warm_why;               /*   how it ended: 0 not yet, 1 loss below threshold, 2 cap */
+    long warm_max;              /*   cap in epochs, 0 none */
+    long warm_end;              /*   epoch at whose end it ended, 0 not yet (checkpointed) */
 
     long epochs;                /* planned epochs (hy_epochs / hy_set_epochs) */
     long epochs_override;       /* > 0: hy_set_epochs value, wins over hy_epochs */
