@@ -671,7 +671,6 @@ int hy_rollout(HyCtx *c, int sim, int net, int dim, const long *n, int bc, int n
 void hy_rollout_rhs(HyCtx *c, int sim, const double *U, double *F, long nact, const long *act);
 void hy_rollout_adj(HyCtx *c, int sim, const double *U, const double *W, double *Ub, long nact, const long *act);
 
-
 /* ---- steady simulators (runtime/steady.c; a .hyco 'sim' with 'step steady') ----
  *
  * Solves -div(kappa grad u) + eta u = f on a uniform grid (the simulators'
