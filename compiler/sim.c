@@ -375,6 +375,22 @@ static int rollout_eqn(Sema *s, Sim *sm, const Grid *g, const Expr *e, SimField 
     return 1;
 }
 
+/* The first call of a declared network in e, below e itself when root (a
+ * network inside a right-hand side expression), or NULL. */
+static const Expr *inner_net_call(Sema *s, const Expr *e, int root)
+{
+    if (!e) return NULL;
+    if (!root && e->kind == EX_CALL) {
+        Sym *y = sym_lookup(s, e->name);
+        if (y && y->kind == SYM_NET) return e;
+    }
+    const Expr *r = inner_net_call(s, e->lhs, 0);
+    if (!r) r = inner_net_call(s, e->rhs, 0);
+    for (int i = 0; !r && (e->kind == EX_CALL || e->kind == EX_LIST) && i < e->nargs; i++)
+        if (e->args[i]) r = inner_net_call(s, e->args[i]->e, 0);
+    return r;
+}
+
 void decl_sim(Sema *s, const Stmt *st)
 {
     Comp *c = s->c;
@@ -493,6 +509,13 @@ void decl_sim(Sema *s, const Stmt *st)
         if (sm.f[k].rhs != NO_NODE) { ERR(b->loc, "a second equation for state '%s'", un); simidx_ok = 0; continue; }
         int re = rollout_eqn(s, &sm, g, b->bound, &sm.f[k]);
         if (re) { simidx_ok &= re > 0; nroll += re > 0; continue; }
+        const Expr *inner = inner_net_call(s, b->bound, 1);
+        if (inner) {   /* said before lowering, which would only see the call's arity */
+            ERR(b->bound->loc, "a right-hand side cannot use a network ('%s') in an expression: a network right-hand "
+                "side is the whole equation, dt(STATE) = %s(STATES)", inner->name, inner->name);
+            simidx_ok = 0;
+            continue;
+        }
         Ctx cx = {g->ps, scope, 0, 0, 0};
         NodeId r = lower(s, b->bound, &cx);
         if (r == NO_NODE || !check_expr(s, r, sim, 1, b->bound->loc, "a right-hand side")) { simidx_ok = 0; continue; }
