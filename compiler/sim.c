@@ -129,6 +129,12 @@ void decl_grid(Sema *s, const Stmt *st)
         g.h[k] = g.bc == HY_SIM_PERIODIC ? (b[k] - a[k]) / (double)g.n[k] : (b[k] - a[k]) / (double)(g.n[k] - 1);
         g.lo[k] = a[k];
         g.hi[k] = g.bc == HY_SIM_PERIODIC ? a[k] + (double)(g.n[k] - 1) * g.h[k] : b[k];
+        double q = 1.0 / (g.h[k] * g.h[k]);   /* the stencils' weights must be finite numbers */
+        if (!isfinite(g.h[k]) || !isfinite(g.hi[k]) || !isfinite(q) || !(q > 0)) {
+            ERR(v->loc, "the spacing %g of grid '%s' along '%s' is out of range: its stencils (1/h^2) would not be finite "
+                "numbers", g.h[k], st->name, g.coords[k]);
+            return;
+        }
     }
     Domain d;
     memset(&d, 0, sizeof d);
