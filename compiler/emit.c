@@ -383,12 +383,20 @@ static void free_plan(Emit *e)
 
 /* ---- C text ---- */
 
+/* v as C: a double literal, or a constant expression for a non-finite value
+ * (the printf form 'inf' is no C). */
+static void c_double(char *buf, size_t len, double v)
+{
+    if (isfinite(v)) snprintf(buf, len, "%.17g", v);
+    else snprintf(buf, len, "%s", isnan(v) ? "(0.0 / 0.0)" : v > 0 ? "(1.0 / 0.0)" : "(-1.0 / 0.0)");
+}
+
 /* Value of node i at point index "i" (or [0] for scalars), as C. voff: the
  * offsets in force. */
 static const char *val(Emit *e, const long *voff, NodeId i, char *buf, size_t len)
 {
     const Node *nd = &e->c->ir.nodes[i];
-    if (nd->op == OP_CONST) snprintf(buf, len, "%.17g", nd->num);
+    if (nd->op == OP_CONST) c_double(buf, len, nd->num);
     else if (nd->op == OP_PARAM) snprintf(buf, len, "P[hyk_po[%u]]", nd->aux);
     else if (voff[i] < 0) HY_ICE("node %u has no storage", i);
     else snprintf(buf, len, "V[%ld%s]", voff[i], nd->ps < 0 ? "" : " + i");

@@ -22,6 +22,7 @@
  * coordinates; its adjoint is the matching *_adj call, and a substep with
  * an active one ends its reverse sweep with hy_sim_backward.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "sim.h"
@@ -42,12 +43,20 @@ typedef struct SEmit {
 
 static const char *op_text(SEmit *e, NodeId i, char *buf, size_t len);
 
+/* v as C: a double literal, or a constant expression for a non-finite value
+ * (the printf form 'inf' is no C). */
+static void c_double(char *buf, size_t len, double v)
+{
+    if (isfinite(v)) snprintf(buf, len, "%.17g", v);
+    else snprintf(buf, len, "%s", isnan(v) ? "(0.0 / 0.0)" : v > 0 ? "(1.0 / 0.0)" : "(-1.0 / 0.0)");
+}
+
 /* The C name of node i's value at node i of the loop. */
 static const char *ref(SEmit *e, NodeId i, char *buf, size_t len)
 {
     const Node *nd = &e->c->ir.nodes[i];
     switch (nd->op) {
-    case OP_CONST: snprintf(buf, len, "%.17g", nd->num); break;
+    case OP_CONST: c_double(buf, len, nd->num); break;
     case OP_PARAM: snprintf(buf, len, "P[hyk_po[%u]]", nd->aux); break;
     case OP_COORD: snprintf(buf, len, "X[%u * N + i]", nd->aux); break;
     case OP_NETOUT: snprintf(buf, len, "j%u", i); break;

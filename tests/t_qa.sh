@@ -68,3 +68,20 @@ sim b on g {
 loss fit = mse(b.u) over b
 train 2 epochs { step fit }
 S
+# not-finite/*: a constant that is not a finite number (the measure of a huge domain in an
+# integral) was printed into the emitted C as 'inf': internal error, TCC rejected the C
+run not-finite/integral-measure "loss 'pde' became NaN" <<'S'
+domain sq = rect(x: -1e308 .. 1e308, y: -1e308 .. 1e308)
+points P = random(10) in sq
+net u = mlp(2 -> 1, width 8, depth 2, tanh)
+loss pde = integral(u^2) over P
+train 2 epochs { step pde }
+S
+run not-finite/integral-boundary "loss 'pde' became inf" <<'S'
+domain dk = disk(x, y, center(0, 0), radius 1e300)
+points P = random(10) in dk
+points B = random(10) on boundary(dk)
+net u = mlp(2 -> 1, width 8, depth 2, tanh)
+loss pde = integral(u^2) over P + integral(u) over B
+train 2 epochs { step pde }
+S
