@@ -517,6 +517,8 @@ static void train_phase(Sema *s, const Stmt *st, int phase)
                 Sym *y = sym_lookup(s, it->name);
                 if (!y || y->kind != SYM_LOSS) {
                     const char *hint = y ? NULL : sym_suggest(s, it->name);
+                    Sym *hy = hint ? sym_lookup(s, hint) : NULL;
+                    if (!hy || hy->kind != SYM_LOSS) hint = NULL;   /* only a loss is a hint for a loss */
                     if (y) ERR(it->loc, "'%s' is a %s, not a loss", it->name, sym_kind_name[y->kind]);
                     else if (hint) ERR(it->loc, "unknown loss '%s'; did you mean '%s'?", it->name, hint);
                     else ERR(it->loc, "unknown loss '%s'", it->name);
