@@ -558,6 +558,14 @@ static void train_phase(Sema *s, const Stmt *st, int phase)
         }
         if (lb && other)
             ERR(sp->loc, "this step updates trainables with L-BFGS and with other optimizers; give them separate steps");
+        for (int t = 1; lb && !other && ph->opt_kind < 0 && t < done->ntrain; t++) {   /* one joint L-BFGS run */
+            const Trainable *t0 = &s->c->trs[done->train[0]], *tt = &s->c->trs[done->train[t]];
+            if (tt->nhyper != t0->nhyper || memcmp(tt->hyper, t0->hyper, sizeof(double) * (size_t)t0->nhyper) != 0) {
+                ERR(sp->loc, "this step optimizes '%s' and '%s' together by L-BFGS, but their lbfgs(...) options differ; "
+                    "give them the same options, or separate steps", t0->name, tt->name);
+                break;
+            }
+        }
     }
 }
 
