@@ -75,7 +75,7 @@ $(BUILD) $(BUILD)/rt $(BUILD)/cc:
 	mkdir -p $@
 
 # ---- tests ----
-$(BUILD)/test_%: tests/test_%.c tests/tap.h $(BUILD)/libhycoc.a $(BUILD)/libhyrt.a
+$(BUILD)/test_%: tests/test_%.c tests/tap.h tests/built.h $(BUILD)/libhycoc.a $(BUILD)/libhyrt.a
 	$(CC) $(BASE) -Itests -o $@ $< $(BUILD)/libhycoc.a $(BUILD)/libhyrt.a $(TCCLIB) $(LDLIBS)
 
 $(BUILD)/test_plot: tests/test_plot.c tests/tap.h $(BUILD)/libhycoc.a $(BUILD)/libhyrt.a

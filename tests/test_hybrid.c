@@ -41,50 +41,13 @@
 #include "ir.h"
 #include "hyrt.h"
 
-typedef struct Built {
-    Comp *c;
-    HyCtx *ctx;
-    void *jit;
-    char *diag_text;
-    size_t diag_len;
-    FILE *diag;
-} Built;
-
-static void unbuild(Built *b)
-{
-    if (b->ctx) hy_ctx_free(b->ctx);
-    jit_free(b->jit);
-    comp_free(b->c);
-    fclose(b->diag);
-    free(b->diag_text);
-    memset(b, 0, sizeof *b);
-}
-
-/* 0: built and set up; else records FAIL name with the diagnostics. */
-static int build(Built *b, const char *src, const char *name)
-{
-    memset(b, 0, sizeof *b);
-    b->diag = open_memstream(&b->diag_text, &b->diag_len);
-    b->c = comp_new("test.hyco", src, strlen(src), b->diag);
-    int r = comp_front(b->c);
-    if (!r) {
-        b->ctx = hy_ctx_new();
-        hy_set_quiet(b->ctx, 1);
-        r = comp_jit(b->c, b->ctx, &b->jit, NULL);
-    }
-    fflush(b->diag);
-    if (r) {
-        tap_check(0, name, "did not compile: %.*s", (int)b->diag_len, b->diag_text ? b->diag_text : "");
-        unbuild(b);
-    }
-    return r;
-}
+#include "built.h"
 
 /* Gradient of substep 0 against central differences in every scalar trainable. */
 static void grad_check(const char *src, const char *name)
 {
     Built b;
-    if (build(&b, src, name)) return;
+    if (!build_ok(&b, src, name)) return;
     HyCtx *c = b.ctx;
     int nt = hy_num_trainables(c);
     double g[16];
@@ -270,7 +233,7 @@ static void test_schedule(void)
                  *cases[q].every ? "+" : "", cases[q].every);
         for (char *s = name; *s; s++) if (*s == ' ') *s = '_';
         Built b;
-        if (build(&b, src, name)) continue;
+        if (!build_ok(&b, src, name)) continue;
         hy_train(b.ctx);
         double a = hy_params(b.ctx)[hy_param_offset(b.ctx, 1)];
         long len0, len1;
@@ -317,7 +280,7 @@ static void test_ghost(void)
         "loss synl = mse(syn - stop(s.u)) over ghost\n"
         "train 6 epochs { step synl x 2; step phys }\n";
     Built a, b, c2;
-    if (build(&a, src, "hybrid/ghost/build")) return;
+    if (!build_ok(&a, src, "hybrid/ghost/build")) return;
     /* gradient after a redraw (round 1) */
     hy_ps_update(a.ctx, 1);
     hy_substep_eval(a.ctx, 1);
@@ -332,8 +295,8 @@ static void test_ghost(void)
     tap_check(tap_close(g0, fd, 1e-6, 1e-9), "hybrid/ghost/gradient-after-redraw", "adjoint %.12g, FD %.12g", g0, fd);
     unbuild(&a);
     /* two fresh runs: identical */
-    if (build(&b, src, "hybrid/ghost/build")) return;
-    if (build(&c2, src, "hybrid/ghost/build")) { unbuild(&b); return; }
+    if (!build_ok(&b, src, "hybrid/ghost/build")) return;
+    if (!build_ok(&c2, src, "hybrid/ghost/build")) { unbuild(&b); return; }
     hy_train(b.ctx);
     hy_train(c2.ctx);
     long nb = hy_total_params(b.ctx);
@@ -360,7 +323,7 @@ static void test_lbfgsb(void)
         "loss fit = mse(s.u - sin(pi*x) * exp(-0.5 * pi^2 * t)) over s\n"   /* the solution for nu = 0.5 */
         "train 4 epochs { step fit }\n";
     Built b;
-    if (build(&b, src, "hybrid/lbfgsb/build")) return;
+    if (!build_ok(&b, src, "hybrid/lbfgsb/build")) return;
     int ok = 1;
     double prev = 0.02;
     char why[160] = "";
@@ -428,7 +391,7 @@ static void test_upwind(void)
                  sg ? "-1" : "1");
         snprintf(name, sizeof name, "hybrid/upwind/exact-shift%s", sg ? "-negative" : "");
         Built b;
-        if (build(&b, src, name)) continue;
+        if (!build_ok(&b, src, name)) continue;
         hy_substep_eval(b.ctx, 0);
         long nsnap, np;
         int nf;
@@ -510,9 +473,9 @@ static void test_redraw(void)
     snprintf(src[0], sizeof src[0], fmt, 7);
     snprintf(src[1], sizeof src[1], fmt, 8);
     Built a, b, o;
-    if (build(&a, src[0], "hybrid/redraw/build")) return;
-    if (build(&b, src[0], "hybrid/redraw/build")) { unbuild(&a); return; }
-    if (build(&o, src[1], "hybrid/redraw/build")) { unbuild(&a); unbuild(&b); return; }
+    if (!build_ok(&a, src[0], "hybrid/redraw/build")) return;
+    if (!build_ok(&b, src[0], "hybrid/redraw/build")) { unbuild(&a); return; }
+    if (!build_ok(&o, src[1], "hybrid/redraw/build")) { unbuild(&a); unbuild(&b); return; }
     long n = 0, n2 = 0, n3 = 0;
     const double *pa = ps_coords(&a, "ghost", &n), *pb = ps_coords(&b, "ghost", &n2), *po = ps_coords(&o, "ghost", &n3);
     int ok = pa && pb && po && n == 400 && n2 == n && n3 == n;
@@ -541,7 +504,7 @@ static void test_redraw(void)
 static void test_history_params(void)
 {
     Built b;
-    if (build(&b,
+    if (!build_ok(&b,
               "grid g = periodic(x: 0 .. 2, n 16)\n"
               "param a = 0.9 optimizer sgd(lr 1e-3)\n"
               "param nu = 0.05 in [0.001, 0.1] optimizer sgd(lr 1e-4)\n"

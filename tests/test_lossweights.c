@@ -22,43 +22,7 @@
 #include "ir.h"
 #include "hyrt.h"
 
-typedef struct Built {
-    Comp *c;
-    HyCtx *ctx;
-    void *jit;
-    char *diag_text;
-    size_t diag_len;
-    FILE *diag;
-} Built;
-
-static void unbuild(Built *b)
-{
-    if (b->ctx) hy_ctx_free(b->ctx);
-    jit_free(b->jit);
-    comp_free(b->c);
-    fclose(b->diag);
-    free(b->diag_text);
-}
-
-/* Compiles src into b (a fresh context); on failure records check `name` as
- * failed with the diagnostics, releases everything and returns 0. */
-static int build(Built *b, const char *src, const char *name)
-{
-    memset(b, 0, sizeof *b);
-    b->diag = open_memstream(&b->diag_text, &b->diag_len);
-    b->c = comp_new("test.hyco", src, strlen(src), b->diag);
-    int bad = comp_front(b->c);
-    if (!bad) {
-        b->ctx = hy_ctx_new();
-        hy_set_quiet(b->ctx, 1);
-        bad = comp_jit(b->c, b->ctx, &b->jit, NULL);
-    }
-    if (!bad) return 1;
-    fflush(b->diag);
-    tap_check(0, name, "did not compile: %.*s", (int)b->diag_len, b->diag_text ? b->diag_text : "");
-    unbuild(b);
-    return 0;
-}
+#include "built.h"
 
 /* Largest scaled difference between substep 0's reverse-mode gradient and
  * central differences of hy_substep_eval over every parameter. */
@@ -106,7 +70,7 @@ static void check_lossref(void)
         "expect outer > -1\n"
         "expect mean(n^2) over line > -1\n";
     Built b;
-    if (!build(&b, src, "lossref/build")) return;
+    if (!build_ok(&b, src, "lossref/build")) return;
     double pde = hy_expect_value(b.ctx, 0), bc = hy_expect_value(b.ctx, 1), tot = hy_expect_value(b.ctx, 2);
     double outer = hy_expect_value(b.ctx, 3), m2 = hy_expect_value(b.ctx, 4), k = 0.4;
     double want = pde + 10 * bc + pde * bc + k * k * bc;
@@ -135,7 +99,7 @@ static void check_weights_constant(void)
         "expect bc > -1\n"
         "expect w.pde * 3 > -1\n";
     Built b;
-    if (!build(&b, src, "weights/build")) return;
+    if (!build_ok(&b, src, "weights/build")) return;
     if (hy_train(b.ctx) != 0) { tap_check(0, "weights/train", "training failed"); unbuild(&b); return; }
     const double *w = hy_balancer_weights(b.ctx, 0);
     double w0 = w[0], w1 = w[1];
@@ -177,8 +141,8 @@ static void check_bitwise(const char *bal, int lbfgs)
     for (char *p = name; *p; p++)
         if (*p == ' ' || *p == '(' || *p == ')' || *p == ',') *p = '_';
     Built a, b;
-    if (!build(&a, s1, name)) return;
-    if (!build(&b, s2, name)) { unbuild(&a); return; }
+    if (!build_ok(&a, s1, name)) return;
+    if (!build_ok(&b, s2, name)) { unbuild(&a); return; }
     int ra = hy_train(a.ctx), rb = hy_train(b.ctx);
     long np = hy_total_params(a.ctx);
     const double *wa = hy_balancer_weights(a.ctx, 0), *wb = hy_balancer_weights(b.ctx, 0);

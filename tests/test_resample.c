@@ -29,42 +29,7 @@
 #include "ir.h"
 #include "hyrt.h"
 
-typedef struct Built {
-    Comp *c;
-    HyCtx *ctx;
-    void *jit;
-    char *diag_text;
-    size_t diag_len;
-    FILE *diag;
-} Built;
-
-static void unbuild(Built *b)
-{
-    if (b->ctx) hy_ctx_free(b->ctx);
-    jit_free(b->jit);
-    comp_free(b->c);
-    fclose(b->diag);
-    free(b->diag_text);
-}
-
-/* Builds src; on failure records check `name` as failed and returns 0. */
-static int build(Built *b, const char *src, const char *name)
-{
-    memset(b, 0, sizeof *b);
-    b->diag = open_memstream(&b->diag_text, &b->diag_len);
-    b->c = comp_new("test.hyco", src, strlen(src), b->diag);
-    int bad = comp_front(b->c);
-    if (!bad) {
-        b->ctx = hy_ctx_new();
-        hy_set_quiet(b->ctx, 1);
-        bad = comp_jit(b->c, b->ctx, &b->jit, NULL);
-    }
-    if (!bad) return 1;
-    fflush(b->diag);
-    tap_check(0, name, "did not compile: %.*s", (int)b->diag_len, b->diag_text ? b->diag_text : "");
-    unbuild(b);
-    return 0;
-}
+#include "built.h"
 
 /* Coordinates of point set p ([dim][cap] with cap = its storage). */
 static double *coords(Built *b, int p) { return hy_values(b->ctx) + b->c->psets[p].voff; }
@@ -102,7 +67,7 @@ static void direct_sin(const double *x, long n, double a, double *loss, double *
 static void test_resample(void)
 {
     Built b;
-    if (!build(&b, src_resample, "resample/build")) return;
+    if (!build_ok(&b, src_resample, "resample/build")) return;
     double want[50], before[50];
     double *x = coords(&b, 0);
     hy_geom_resample(b.ctx, 0, HY_SAMPLE_RANDOM, 50, 0, 0, want);
@@ -128,8 +93,8 @@ static void test_resample(void)
 
     /* Training: redraws at epochs 3, 6, 9 (round 3 last); two runs agree bitwise. */
     Built r1, r2;
-    if (!build(&r1, src_resample, "resample/train-build")) return;
-    if (!build(&r2, src_resample, "resample/train-build2")) { unbuild(&r1); return; }
+    if (!build_ok(&r1, src_resample, "resample/train-build")) return;
+    if (!build_ok(&r2, src_resample, "resample/train-build2")) { unbuild(&r1); return; }
     hy_train(r1.ctx);
     hy_train(r2.ctx);
     hy_geom_resample(r1.ctx, 0, HY_SAMPLE_RANDOM, 50, 0, 3, want);
@@ -155,7 +120,7 @@ static void test_boundary(void)
         "loss l = mse(a - normal.x - 2 * normal.y + x * y) over b\n"
         "train 3 epochs { step l }\n";
     Built bb;
-    if (!build(&bb, src, "boundary/build")) return;
+    if (!build_ok(&bb, src, "boundary/build")) return;
     double *x = coords(&bb, 0), *y = x + 40, *nx = x + 80, *ny = x + 120;
     double first[160];
     memcpy(first, x, sizeof first);
@@ -205,7 +170,7 @@ static void test_grow(void)
 {
     char src[1024];
     Built b;
-    if (!build(&b, src_grow(src, sizeof src, 1, 0, 20, 2000, 6), "grow/build")) return;
+    if (!build_ok(&b, src_grow(src, sizeof src, 1, 0, 20, 2000, 6), "grow/build")) return;
     int pool = b.c->psets[0].pool;
     tap_check(b.c->psets[0].n == 200 && b.c->psets[0].n0 == 100 && pool == find_ps(&b, "p.pool") &&
                   b.c->psets[pool].n == 2000,
@@ -253,7 +218,7 @@ static void test_grow(void)
         {0, 0, 0.08, 0.32, "grow/uniform-k0"},
     };
     for (int t = 0; t < 2; t++) {
-        if (!build(&b, src_grow(src, sizeof src, mix[t].k, mix[t].c, 100, 4000, 3), mix[t].name)) continue;
+        if (!build_ok(&b, src_grow(src, sizeof src, mix[t].k, mix[t].c, 100, 4000, 3), mix[t].name)) continue;
         hy_ps_update(b.ctx, 1);
         double fr = near_fraction(coords(&b, 0), 100, 200);
         tap_check(hy_ps_count(b.ctx, 0) == 200 && fr >= mix[t].lo && fr <= mix[t].hi, mix[t].name,
@@ -263,8 +228,8 @@ static void test_grow(void)
 
     /* training: bitwise reproducible; --epochs past the spec stops at the capacity */
     Built r1, r2;
-    if (!build(&r1, src_grow(src, sizeof src, 1, 1, 20, 400, 6), "grow/train-build")) return;
-    if (!build(&r2, src_grow(src, sizeof src, 1, 1, 20, 400, 6), "grow/train-build2")) { unbuild(&r1); return; }
+    if (!build_ok(&r1, src_grow(src, sizeof src, 1, 1, 20, 400, 6), "grow/train-build")) return;
+    if (!build_ok(&r2, src_grow(src, sizeof src, 1, 1, 20, 400, 6), "grow/train-build2")) { unbuild(&r1); return; }
     hy_train(r1.ctx);
     hy_set_epochs(r2.ctx, 6);
     hy_train(r2.ctx);
@@ -273,7 +238,7 @@ static void test_grow(void)
                   memcmp(hy_params(r1.ctx), hy_params(r2.ctx), sizeof(double)) == 0,
               "grow/train-bitwise", "two runs differ (count %ld)", hy_ps_count(r1.ctx, 0));
     unbuild(&r2);
-    if (build(&r2, src_grow(src, sizeof src, 1, 1, 20, 400, 6), "grow/epochs-override-build")) {
+    if (build_ok(&r2, src_grow(src, sizeof src, 1, 1, 20, 400, 6), "grow/epochs-override-build")) {
         hy_set_epochs(r2.ctx, 15);
         int rc = hy_train(r2.ctx);
         tap_check(rc == 0 && hy_ps_count(r2.ctx, 0) == 200 &&
@@ -297,7 +262,7 @@ static void test_resample_rar(void)
         "loss l = mae(a * exp(-((x - 0.7) / 0.03)^2)) over p\n"
         "train 5 epochs { step l }\n";
     Built b;
-    if (!build(&b, src, "rar-resample/build")) return;
+    if (!build_ok(&b, src, "rar-resample/build")) return;
     double *x = coords(&b, 0);
     double f0 = near_fraction(x, 0, 60);
     hy_alloc_reset(0);
@@ -333,12 +298,12 @@ static void test_grad(void)
 {
     char src[1024];
     Built b, f;
-    if (!build(&b, src_grad(src, sizeof src, "sobol(16) in line grow every 1 by residual(pde, k 2, c 0.5, add 4, pool 64)"),
+    if (!build_ok(&b, src_grad(src, sizeof src, "sobol(16) in line grow every 1 by residual(pde, k 2, c 0.5, add 4, pool 64)"),
                "grad/build"))
         return;
     hy_ps_update(b.ctx, 1);
     /* the same losses over a fixed set of the same 20 points: the same bits */
-    if (build(&f, src_grad(src, sizeof src, "sobol(20) in line"), "grad/fixed-build")) {
+    if (build_ok(&f, src_grad(src, sizeof src, "sobol(20) in line"), "grad/fixed-build")) {
         memcpy(coords(&f, 0), coords(&b, 0), 20 * sizeof(double));
         double lb = hy_substep_eval(b.ctx, 0), lf = hy_substep_eval(f.ctx, 0);
         long np = hy_total_params(b.ctx);
@@ -384,7 +349,7 @@ static void test_spec_shape(void)
         "loss bc  = mse(u) over edge\n"
         "train 20000 epochs { step pde, bc }\n";
     Built b;
-    if (!build(&b, src, "spec/build")) return;
+    if (!build_ok(&b, src, "spec/build")) return;
     int pool = b.c->psets[0].pool;
     tap_check(b.c->psets[0].n == 3900 && pool >= 0 && b.c->psets[pool].n == 1000, "spec/burgers-capacity",
               "capacity %d (want 2000 + 100 * 19), pool %d", b.c->psets[0].n, pool >= 0 ? b.c->psets[pool].n : -1);

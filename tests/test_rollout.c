@@ -26,44 +26,7 @@
 #include "ir.h"
 #include "hyrt.h"
 
-typedef struct Built {
-    Comp *c;
-    HyCtx *ctx;
-    void *jit;
-    char *diag_text;
-    size_t diag_len;
-    FILE *diag;
-} Built;
-
-static void unbuild(Built *b)
-{
-    if (b->ctx) hy_ctx_free(b->ctx);
-    jit_free(b->jit);
-    comp_free(b->c);
-    fclose(b->diag);
-    free(b->diag_text);
-    memset(b, 0, sizeof *b);
-}
-
-/* 0: built and set up; else records FAIL name with the diagnostics. */
-static int build(Built *b, const char *src, const char *name)
-{
-    memset(b, 0, sizeof *b);
-    b->diag = open_memstream(&b->diag_text, &b->diag_len);
-    b->c = comp_new("test.hyco", src, strlen(src), b->diag);
-    int r = comp_front(b->c);
-    if (!r) {
-        b->ctx = hy_ctx_new();
-        hy_set_quiet(b->ctx, 1);
-        r = comp_jit(b->c, b->ctx, &b->jit, NULL);
-    }
-    fflush(b->diag);
-    if (r) {
-        tap_check(0, name, "did not compile: %.*s", (int)b->diag_len, b->diag_text ? b->diag_text : "");
-        unbuild(b);
-    }
-    return r;
-}
+#include "built.h"
 
 /* ---- forward against a naive evaluation ---- */
 
@@ -153,7 +116,7 @@ static void forward_check(const char *grid, int kind, int dim, long nx, long ny,
              grid, din, dout, dim == 2 ? " * cos(y)" : "", nf == 2 ? "    state v = 0.5 + 0.3 * x\n" : "",
              nf == 2 ? ", v" : "", nf == 2 ? "    dt(v) = f(u, v)\n" : "");
     Built b;
-    if (build(&b, src, name)) return;
+    if (!build_ok(&b, src, name)) return;
     long nsnap, npts;
     int nfl;
     const double *S = hy_sim_state(b.ctx, 0, &nsnap, &npts, &nfl);
@@ -193,7 +156,7 @@ static void test_forward(void)
 static void grad_check(const char *src, int sub, int only, const char *name)
 {
     Built b;
-    if (build(&b, src, name)) return;
+    if (!build_ok(&b, src, name)) return;
     HyCtx *c = b.ctx;
     int nt = hy_num_trainables(c);
     long np = 0;

@@ -296,48 +296,12 @@ static void test_gradients(void)
 
 /* ---- through the compiler ---- */
 
-typedef struct Built {
-    Comp *c;
-    HyCtx *ctx;
-    void *jit;
-    char *diag_text;
-    size_t diag_len;
-    FILE *diag;
-} Built;
-
-static void unbuild(Built *b)
-{
-    if (b->ctx) hy_ctx_free(b->ctx);
-    jit_free(b->jit);
-    comp_free(b->c);
-    fclose(b->diag);
-    free(b->diag_text);
-    memset(b, 0, sizeof *b);
-}
-
-static int build(Built *b, const char *src, const char *name)
-{
-    memset(b, 0, sizeof *b);
-    b->diag = open_memstream(&b->diag_text, &b->diag_len);
-    b->c = comp_new("test.hyco", src, strlen(src), b->diag);
-    int r = comp_front(b->c);
-    if (!r) {
-        b->ctx = hy_ctx_new();
-        hy_set_quiet(b->ctx, 1);
-        r = comp_jit(b->c, b->ctx, &b->jit, NULL);
-    }
-    fflush(b->diag);
-    if (r) {
-        tap_check(0, name, "did not compile: %.*s", (int)b->diag_len, b->diag_text ? b->diag_text : "");
-        unbuild(b);
-    }
-    return r;
-}
+#include "built.h"
 
 static void compiled_grad(const char *src, const char *name)
 {
     Built b;
-    if (build(&b, src, name)) return;
+    if (!build_ok(&b, src, name)) return;
     HyCtx *c = b.ctx;
     int nt = hy_num_trainables(c);
     double g[16];
