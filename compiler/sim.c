@@ -945,15 +945,17 @@ static int stable_at(const Grid *g, int method, double dt, double T, const doubl
     for (long j = 0; j < ncoef; j++) {
         const double *k = co + j * CO_N;
         if (j > 0 && memcmp(k, k - CO_N, sizeof(double) * CO_N) == 0) continue;   /* same as the node before */
+        double complex ly[NT + 1], uy[NT + 1];   /* the y-parts of lambda that do not depend on theta_x */
+        for (int b = 0; b < nb && g->dim == 2; b++) {
+            ly[b] = k[CO_DY] * (2 * cy[b] - 2) / (g->h[1] * g->h[1]) + I * k[CO_AY] * sy[b] / g->h[1];
+            uy[b] = (k[CO_BY] * (1 - cy[b] + I * sy[b]) + k[CO_FY] * (cy[b] - 1 + I * sy[b])) / g->h[1];
+        }
         for (int a = 0; a <= NT; a++) {
             double complex lamx = k[CO_DX] * (2 * cx[a] - 2) / (g->h[0] * g->h[0]) + I * k[CO_AX] * sx[a] / g->h[0] + k[CO_R];
             lamx += (k[CO_BX] * (1 - cx[a] + I * sx[a]) + k[CO_FX] * (cx[a] - 1 + I * sx[a])) / g->h[0];
             for (int b = 0; b < nb; b++) {
                 double complex lam = lamx;
-                if (g->dim == 2)
-                    lam += k[CO_DY] * (2 * cy[b] - 2) / (g->h[1] * g->h[1]) + I * k[CO_AY] * sy[b] / g->h[1] -
-                           k[CO_B] * sx[a] * sy[b] / (g->h[0] * g->h[1]) +
-                           (k[CO_BY] * (1 - cy[b] + I * sy[b]) + k[CO_FY] * (cy[b] - 1 + I * sy[b])) / g->h[1];
+                if (g->dim == 2) lam += ly[b] - k[CO_B] * sx[a] * sy[b] / (g->h[0] * g->h[1]) + uy[b];
                 double complex z = dt * lam;
                 double complex p = amplification(method, z);
                 if (creal(p) * creal(p) + cimag(p) * cimag(p) <= allow2) continue;
