@@ -955,7 +955,8 @@ static int stable_at(const Grid *g, int method, double dt, double T, const doubl
             lamx += (k[CO_BX] * (1 - cx[a] + I * sx[a]) + k[CO_FX] * (cx[a] - 1 + I * sx[a])) / g->h[0];
             for (int b = 0; b < nb; b++) {
                 double complex lam = lamx;
-                if (g->dim == 2) lam += ly[b] - k[CO_B] * sx[a] * sy[b] / (g->h[0] * g->h[1]) + uy[b];
+                if (g->dim == 2)   /* B = 0: the term is +-0, dropping it changes at most the sign of a zero */
+                    lam += k[CO_B] == 0 ? ly[b] + uy[b] : ly[b] - k[CO_B] * sx[a] * sy[b] / (g->h[0] * g->h[1]) + uy[b];
                 double complex z = dt * lam;
                 double complex p = amplification(method, z);
                 if (creal(p) * creal(p) + cimag(p) * cimag(p) <= allow2) continue;
