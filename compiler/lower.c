@@ -557,6 +557,20 @@ static NodeId lower_member(Sema *s, const Expr *e, Ctx *cx)
     }
     if (y && y->kind == SYM_POINTS && l->kind == EX_NAME && y->index < 0 && y->st->kind == ST_SIM)
         return NO_NODE;   /* its declaration failed (reported) */
+    if (!y && l->kind == EX_NAME && strcmp(l->name, "normal") != 0) {   /* an error path only */
+        for (const Stmt *q = s->c->ast->first; q; q = q->next)
+            if (q->kind == ST_WEIGHTS && q->name && strcmp(q->name, l->name) == 0) {
+                ERR(l->loc, "weights '%s' is declared below (line %d): declare it above its first use", l->name,
+                    q->loc.line);
+                return NO_NODE;
+            }
+        int bound = any_coord(s, l->name);
+        for (Scope *b = cx->scope; b; b = b->next) bound |= strcmp(b->name, l->name) == 0;
+        if (!bound) {
+            ERR(l->loc, "unknown name '%s'", l->name);
+            return NO_NODE;
+        }
+    }
     ERR(e->loc, "'.%s': only outputs of networks, states of simulators and normal components (normal.x) can be selected "
                 "with '.'", e->name);
     return NO_NODE;

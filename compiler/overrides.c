@@ -410,6 +410,13 @@ static int apply_one(Comp *c, Targets *t, const Override *ov)
         g->slot = &a->e;
         return 0;
     }
+    size_t gl = strlen(g->name);   /* a bound may be one number for all entries; a value may not */
+    int is_bound = gl > 3 && (strcmp(g->name + gl - 3, ".lo") == 0 || strcmp(g->name + gl - 3, ".hi") == 0);
+    if (isnum && g->kind == T_EXPR && (*g->slot)->kind == EX_LIST && (*g->slot)->op == '[' && !is_bound) {
+        fprintf(stderr, "hycoc: error: -D %s: %s is a vector of %d entr%s: give -D %s=[...]\n", ov->arg, g->name,
+                (*g->slot)->nargs, (*g->slot)->nargs == 1 ? "y" : "ies", g->name);
+        return 1;
+    }
     if (isnum) {
         *g->slot = new_num(&c->arena, (*g->slot)->loc, d);
         return 0;

@@ -274,6 +274,7 @@ static void dup_clause(PCtx *c, Loc loc, const char *what)
 %type <step> step stepopts
 %type <ival> int_lit
 %type <ival2> cmp unit
+%type <num> simnum
 
 %%
 
@@ -514,7 +515,7 @@ stepitems
 sim_body
     : %empty                    { $$ = vec_new(ctx); }
     | sim_body sim_item         { $$ = vec_push(ctx, $1, $2, $2->loc); }
-    | sim_body IDENT NUMBER
+    | sim_body IDENT simnum
         { $$ = $1; Stmt *last = $$->n ? $$->v[$$->n - 1] : NULL;
           if (!last || last->kind != ST_SIMSTEP)
               perr(ctx, LOC(@2), "option '%s' outside a 'step' line", $2);
@@ -525,7 +526,7 @@ sim_body
               na[last->nopts++] = new_arg(ctx, ARG_OPT, LOC(@2), $2, v, NULL);
               last->opts = na;
           } }
-    | sim_body IDENT IDENT NUMBER
+    | sim_body IDENT IDENT simnum
         { $$ = $1; Stmt *last = $$->n ? $$->v[$$->n - 1] : NULL;
           if (!last || last->kind != ST_SIMSTEP)
               perr(ctx, LOC(@2), "option '%s %s' outside a 'step' line", $2, $3);
@@ -537,6 +538,12 @@ sim_body
                                           arena_printf(ctx->a, "%s %s", $2, $3), v, NULL);
               last->opts = na;
           } }
+    ;
+
+/* a sim step option's value; a negative one parses so that the range check reports it */
+simnum
+    : NUMBER                { $$ = $1; }
+    | '-' NUMBER            { $$ = $2; $$.v = -$2.v; $$.i = -$2.i; }
     ;
 
 sim_item

@@ -139,6 +139,11 @@ static int plain_optimizer(Sema *s, const Expr *opt, int *kind, double *hyper, i
         *nhyper = optimizers[i].nopts;
         return 1;
     }
+    for (size_t i = 0; opt->kind == EX_NAME && i < sizeof optimizers / sizeof optimizers[0]; i++)
+        if (strcmp(opt->name, optimizers[i].name) == 0) {
+            ERR(opt->loc, "write %s(...) with parentheses, e.g. %s() for the default settings", opt->name, opt->name);
+            return 0;
+        }
     ERR(opt->loc, "unknown optimizer%s%s%s (expected adam, adamw, sgd, rmsprop, lbfgs, lbfgsb, multiadam or chain(...))",
         opt->kind == EX_CALL ? " '" : "", opt->kind == EX_CALL ? opt->name : "", opt->kind == EX_CALL ? "'" : "");
     return 0;
@@ -387,6 +392,13 @@ void decl_weights(Sema *s, const Stmt *st)
             continue;
         }
         Sym *ly = (a->kind == ARG_EXPR && a->e->kind == EX_NAME) ? sym_lookup(s, a->e->name) : NULL;
+        if (!ly && a->kind == ARG_EXPR && a->e->kind == EX_NAME)   /* an error path only */
+            for (const Stmt *q = s->c->ast->first; q; q = q->next)
+                if (q->kind == ST_LOSS && strcmp(q->name, a->e->name) == 0) {
+                    ERR(a->loc, "loss '%s' is declared below (line %d): weights can list only the losses declared "
+                                "above them", a->e->name, q->loc.line);
+                    return;
+                }
         if (!ly || ly->kind != SYM_LOSS) { ERR(a->loc, "expected the name of a loss"); return; }
         if (ly->index < 0) return;
         for (int q = 0; q < b.nloss; q++)

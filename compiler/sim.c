@@ -83,6 +83,12 @@ void decl_grid(Sema *s, const Stmt *st)
     for (int i = 0; i < v->nargs; i++) {
         const Arg *ar = v->args[i];
         if (ar->kind == ARG_OPT) continue;
+        if (ar->kind == ARG_EXPR && ar->e->kind == EX_BIN && ar->e->op == '-' && ar->e->lhs->kind == EX_NAME &&
+            strcmp(ar->e->lhs->name, "n") == 0) {   /* 'n -4' parses as the difference n - 4 */
+            ERR(ar->e->rhs->loc, "the number of nodes 'n' must be a positive count (at least %d)",
+                g.bc == HY_SIM_PERIODIC ? 2 : 3);
+            return;
+        }
         if (ar->kind != ARG_RANGE) { ERR(ar->loc, "expected an axis range like 'x: 0 .. 1'"); return; }
         if (g.dim == 2) { ERR(ar->loc, "a grid has 1 or 2 axes"); return; }
         for (int k = 0; k < g.dim; k++)
@@ -1098,6 +1104,15 @@ static void stability(Sema *s, Sim *sm)
             char with[160] = "";
             if (t >= 0)
                 snprintf(with, sizeof with, " with %s = %g (its %s bound)", c->trs[t].name, P[t], (v - 1) % 2 ? "upper" : "lower");
+            int finite = 1;
+            for (int q = 0; q < CO_N; q++) finite &= isfinite(k[q]) != 0;
+            if (!finite) {
+                diag_warning(&c->diag, sm->step_loc,
+                             "simulator '%s': the coefficients of the equation of state '%s' are not finite at %s%s, "
+                             "so its stability cannot be judged",
+                             sm->name, sm->f[field_of[at]].name, where, t >= 0 ? with : " at the start values");
+                break;
+            }
             diag_warning(&c->diag, sm->step_loc,
                          "simulator '%s' may be unstable%s: %s with dt = %g amplifies a Fourier mode of state '%s' at %s "
                          "(diffusion number %.3g, Courant number %.3g); dt <= %.3g would be stable",

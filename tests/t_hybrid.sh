@@ -49,6 +49,20 @@ $H "$ex" --check -D g.n=512 > "$tmp/o" 2>&1
 if grep -q "hybrid_burgers.hyco:13:5: warning: simulator 'burgers' may be unstable: RK4 with dt = 0.001" "$tmp/o" &&
    grep -q "dt <= " "$tmp/o"; then echo "ok hybrid/unstable-512"
 else echo "FAIL hybrid/unstable-512:"; sed 's/^/    /' "$tmp/o" | head -5; fi
+# non-finite coefficients at the start values: said so, no 'diffusion number nan'
+cat > "$tmp/nf.hyco" <<'EOF'
+grid g = periodic(x: 0 .. 2, n 64)
+param nu = -1
+sim heat on g {
+    state u = sin(pi*x)
+    step rk4 dt 1e-3 save every 10 steps 100
+    dt(u) = sqrt(nu) * dxx(u)
+}
+EOF
+$H "$tmp/nf.hyco" --check > "$tmp/o" 2>&1
+if grep -q "nf.hyco:5:5: warning: simulator 'heat': the coefficients of the equation of state 'u' are not finite at x = .* at the start values" "$tmp/o" &&
+   ! grep -q "nan" "$tmp/o"; then echo "ok hybrid/nonfinite-coefficients"
+else echo "FAIL hybrid/nonfinite-coefficients:"; sed 's/^/    /' "$tmp/o" | head -5; fi
 # history: epochs 1-3 are warm-up (physical loss empty), epoch 4 runs the physical substep
 $H examples/hybrid_heat_small.hyco --run --quiet --epochs 4 --history "$tmp/h.csv" > "$tmp/o" 2>&1
 if [ "$(head -1 "$tmp/h.csv" 2> /dev/null)" = "epoch,syn_fit,phys_fit,A[0],A[1],cx[0],cx[1],cy[0],cy[1]" ] &&

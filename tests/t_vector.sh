@@ -57,6 +57,11 @@ $H "$tmp/v.hyco" --check -D 'A=[0.75, 1.25' > "$tmp/e" 2>&1
 check override-malformed "[ \$? = 1 ] && grep -q 'A needs a list of finite numbers' '$tmp/e'" "$(cat "$tmp/e")"
 $H "$tmp/v.hyco" --check -D 'A=[0.5, 1.5]' > "$tmp/e" 2>&1
 check override-length "[ \$? = 1 ] && grep -q \"lower bound list has 3 entries, but 'A' has 2\" '$tmp/e'" "$(cat "$tmp/e")"
+# a number for a vector is refused by the override itself (one message, no errors at each A[i])
+$H "$tmp/v.hyco" --check -D 'A=5' > "$tmp/e" 2>&1
+check override-scalar "[ \$? = 1 ] && grep -q 'A is a vector of 3 entries: give -D A=\[...\]' '$tmp/e' && [ \$(wc -l < '$tmp/e') = 1 ]" "$(cat "$tmp/e")"
+$H "$tmp/v.hyco" --check -D 'A.lo=0' > "$tmp/e" 2>&1
+check override-scalar-bound "[ \$? = 0 ]" "$(cat "$tmp/e")"
 
 # checkpoint: 10 + 10 epochs == 20 epochs, bitwise
 $H "$tmp/v.hyco" --run --quiet --until 10 --save "$tmp/ck" > /dev/null 2>&1
