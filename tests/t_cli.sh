@@ -271,10 +271,11 @@ if ! grep -q "$(printf '\r')" "$tmp/q.txt"; then ok progress/quiet-no-live; else
 if ! grep -q "$(printf '\r')" "$tmp/auto.txt"; then ok progress/auto-not-a-terminal; else fail progress/auto-not-a-terminal "live line into a file"; fi
 
 # ---- signals ----
-# waits (up to about a minute, a guard against hangs, not a time limit) for two table rows
+# waits (up to about five minutes, a guard against hangs, not a time limit: a
+# loaded machine may take long to reach the first rows) for two table rows
 wait_rows() {
     i=0
-    while [ "$i" -lt 600 ] && [ "$(grep -c '^ *[0-9]' "$1" 2>/dev/null)" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
+    while [ "$i" -lt 3000 ] && [ "$(grep -c '^ *[0-9]' "$1" 2>/dev/null)" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
 }
 "$H" "$T" --epochs 1000000000 --log-every 2000 --progress lines --summary "$tmp/term.json" \
     --history "$tmp/term.csv" > "$tmp/term.out" 2> "$tmp/term.err" &
