@@ -146,6 +146,27 @@ void hy_fill_linspace(double *out, long n, double a, double b)
 
 /* ---- trainables ---- */
 
+void rt_pack(const HyCtx *c, const int *ids, int n, const double *base, double *out)
+{
+    long q = 0;
+    for (int k = 0; k < n; k++) {
+        const Trainable *t = &c->tr[ids[k]];
+        memcpy(out + q, base + t->off, sizeof(double) * (size_t)t->len);
+        q += t->len;
+    }
+}
+
+int rt_pack_equal(const HyCtx *c, const int *ids, int n, const double *packed)
+{
+    long q = 0;
+    for (int k = 0; k < n; k++) {
+        const Trainable *t = &c->tr[ids[k]];
+        if (memcmp(packed + q, c->params + t->off, sizeof(double) * (size_t)t->len) != 0) return 0;
+        q += t->len;
+    }
+    return 1;
+}
+
 /* Appends a trainable with len parameters (params/grads grown, zeroed). */
 static int add_trainable(HyCtx *c, const char *name, int kind, long len)
 {

@@ -564,13 +564,14 @@ typedef struct {
 
 static void lb_copy(HyCtx *c, const Substep *sb, double *x, int to_params, const double *src)
 {
+    if (!to_params) {
+        rt_pack(c, sb->train, sb->ntrain, src, x);
+        return;
+    }
     long q = 0;
     for (int k = 0; k < sb->ntrain; k++) {
         const Trainable *t = &c->tr[sb->train[k]];
-        if (to_params)
-            memcpy(c->params + t->off, x + q, sizeof(double) * (size_t)t->len);
-        else
-            memcpy(x + q, src + t->off, sizeof(double) * (size_t)t->len);
+        memcpy(c->params + t->off, x + q, sizeof(double) * (size_t)t->len);
         q += t->len;
     }
 }

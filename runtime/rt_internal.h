@@ -149,6 +149,13 @@ typedef struct Trainable {
     int lr_set;                 /* lr_now valid */
 } Trainable;
 
+/* The slices base + off of trainables ids[0..n), packed in that order into
+ * out (sum of their lengths); base is c->params, c->grads or another array
+ * laid out like them.  rt_pack_equal: 1 when c->params' slices equal the
+ * packed values (bitwise, as memcmp). */
+void rt_pack(const HyCtx *c, const int *ids, int n, const double *base, double *out);
+int rt_pack_equal(const HyCtx *c, const int *ids, int n, const double *packed);
+
 /* MLP parameter layout inside its slice (offsets relative to Trainable.off):
  * layers l = 0..depth (depth hidden layers, then the linear output layer);
  * layer l maps n_in(l) -> n_out(l) with n_in(0) = din, n_out(depth) = dout,

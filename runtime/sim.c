@@ -345,28 +345,6 @@ static void initial_state(HyCtx *c, RtSim *S, double *U)
     }
 }
 
-static void params_now(HyCtx *c, const RtSim *S, double *out)
-{
-    long q = 0;
-    for (int k = 0; k < S->ntr; k++) {
-        const Trainable *t = &c->tr[S->tr[k]];
-        memcpy(out + q, c->params + t->off, sizeof(double) * (size_t)t->len);
-        q += t->len;
-    }
-}
-
-static int params_same(HyCtx *c, const RtSim *S)
-{
-    long q = 0;
-    for (int k = 0; k < S->ntr; k++) {
-        const Trainable *t = &c->tr[S->tr[k]];
-        if (memcmp(S->pcache + q, c->params + t->off, sizeof(double) * (size_t)t->len) != 0)
-            return 0;
-        q += t->len;
-    }
-    return 1;
-}
-
 /* Runs the simulation with the current parameters: snapshots and kept states. */
 static void run(HyCtx *c, RtSim *S)
 {
@@ -393,7 +371,7 @@ static void run(HyCtx *c, RtSim *S)
                         "the time step may be unstable for these parameters (see the compiler's stability check)\n",
                 S->name, bad, (double)bad * S->dt);
     }
-    params_now(c, S, S->pcache);
+    rt_pack(c, S->tr, S->ntr, c->params, S->pcache);
     S->valid = 1;
     S->runs++;
 }
@@ -402,7 +380,7 @@ static void run(HyCtx *c, RtSim *S)
 static void ensure(HyCtx *c, RtSim *S)
 {
     prepare(c, S);
-    if (!S->valid || !params_same(c, S))
+    if (!S->valid || !rt_pack_equal(c, S->tr, S->ntr, S->pcache))
         run(c, S);
 }
 

@@ -384,28 +384,6 @@ static void solve(RtSteady *S)
         RT_ICE("banded solve: info %d", info);
 }
 
-static void params_now(HyCtx *c, const RtSteady *S, double *out)
-{
-    long q = 0;
-    for (int k = 0; k < S->ntr; k++) {
-        const Trainable *t = &c->tr[S->tr[k]];
-        memcpy(out + q, c->params + t->off, sizeof(double) * (size_t)t->len);
-        q += t->len;
-    }
-}
-
-static int params_same(HyCtx *c, const RtSteady *S)
-{
-    long q = 0;
-    for (int k = 0; k < S->ntr; k++) {
-        const Trainable *t = &c->tr[S->tr[k]];
-        if (memcmp(S->pcache + q, c->params + t->off, sizeof(double) * (size_t)t->len) != 0)
-            return 0;
-        q += t->len;
-    }
-    return 1;
-}
-
 /* u <- the solution in r (bcval on Dirichlet nodes, NaN when singular);
  * returns max |change| of u, NaN if a value is not finite. */
 static double scatter(RtSteady *S)
@@ -489,7 +467,7 @@ static void run(HyCtx *c, RtSteady *S)
             fprintf(stderr, "hycoc: warning: steady simulator '%s': Newton's method did not converge in 50 steps "
                             "for these parameters; the last iterate is used\n", S->name);
     }
-    params_now(c, S, S->pcache);
+    rt_pack(c, S->tr, S->ntr, c->params, S->pcache);
     S->valid = 1;
     S->solves++;
     S->secs += rt_now() - t0;
@@ -498,7 +476,7 @@ static void run(HyCtx *c, RtSteady *S)
 static void ensure(HyCtx *c, RtSteady *S)
 {
     prepare(S);
-    if (!S->valid || !params_same(c, S))
+    if (!S->valid || !rt_pack_equal(c, S->tr, S->ntr, S->pcache))
         run(c, S);
 }
 
