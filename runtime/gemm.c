@@ -8,6 +8,8 @@
  * for the transposed dW products, so the broadcasts read cached lines).  A
  * tail of fewer than 8 columns uses the same kernel with masked loads and
  * stores; a tail of fewer than 6 rows the same kernel with fewer rows.
+ * Where the CPU has AVX-512F, the same paths run a 6x32 block in 24 zmm
+ * registers instead (see "AVX-512" below; rt_gemm_isa selects the set).
  *
  * Summation contract (bitwise, whatever the blocking, the row/column tails,
  * the thread count or the instruction set):
@@ -38,6 +40,8 @@
 #define MR 6     /* rows of a register block */
 
 static int cpu_ok = -1;   /* AVX2 and FMA available (checked once) */
+static int cpu_512 = -1;  /* AVX-512F available as well (checked once) */
+static int isa_cap = 2;   /* rt_gemm_isa */
 static int nthreads = 1;  /* hy_set_threads, capped at RT_MAXT */
 
 static int avx2(void)
@@ -47,6 +51,22 @@ static int avx2(void)
         cpu_ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     }
     return cpu_ok;
+}
+
+/* Instruction set of the rt_gemm kernels: 2 AVX-512, 1 AVX2, 0 OpenBLAS. */
+static int gemm_isa(void)
+{
+    if (cpu_512 < 0)
+        cpu_512 = avx2() && __builtin_cpu_supports("avx512f");
+    int have = cpu_512 ? 2 : avx2() ? 1 : 0;
+    return have < isa_cap ? have : isa_cap;
+}
+
+int rt_gemm_isa(int level)
+{
+    if (level >= 0)
+        isa_cap = level;
+    return gemm_isa();
 }
 
 #define AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma")))
@@ -172,21 +192,21 @@ typedef struct Pack {
 } Pack;
 static Pack packs[RT_MAXT];
 
-static void pack_b(double *Bp, long kn, long nc, const double *B, long ldb)
+static void pack_b(double *Bp, long kn, long nc, const double *B, long ldb, long nr)
 {
-    for (long c0 = 0; c0 < nc; c0 += 8) {
+    for (long c0 = 0; c0 < nc; c0 += nr) {
         double *d = Bp + c0 * kn;
-        long w = nc - c0 < 8 ? nc - c0 : 8;
-        if (w == 8)
-            for (long k = 0; k < kn; k++, d += 8)
-                memcpy(d, B + k * ldb + c0, 8 * sizeof(double));
+        long w = nc - c0 < nr ? nc - c0 : nr;
+        if (w == nr)
+            for (long k = 0; k < kn; k++, d += nr)
+                memcpy(d, B + k * ldb + c0, (size_t)nr * sizeof(double));
         else
-            for (long k = 0; k < kn; k++, d += 8) {
+            for (long k = 0; k < kn; k++, d += nr) {
                 const double *s = B + k * ldb + c0;
                 long j = 0;
                 for (; j < w; j++)
                     d[j] = s[j];
-                for (; j < 8; j++)
+                for (; j < nr; j++)
                     d[j] = 0.0;
             }
     }
@@ -362,9 +382,209 @@ static void gemm_serial(Pack *pk, long M, long N, long K, const double *A, long 
                 pf.quota = (kn2 * ((M * 8 + 63) / 64 + (N * 8 + 63) / 64)) / tiles + 1;
                 pfp = &pf;
             }
-            pack_b(pk->b, kn, nc, B + k0 * ldb + c0, ldb);
+            pack_b(pk->b, kn, nc, B + k0 * ldb + c0, ldb, 8);
             kern(pk->b, pk->a, M, nc, kn, A + k0 * aks, ars, aks, C + c0, ldc,
                  accumulate || k0 > 0, pfp);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- AVX-512
+ * The same contract with 32 zmm registers: a register block of up to MR rows
+ * by NR5 = 32 columns (24 accumulators, 4 vectors of B and 6 broadcasts of a
+ * per k, against 12 / 2 / 6 for the AVX2 block), so a 32-wide product reads
+ * each row of A once and a K = 32 block amortises the stores of C over 4 times
+ * the multiply-adds.  A tail of fewer than 32 columns uses 1..4 vectors, the
+ * last one masked (masked lanes are neither read nor written). */
+#define NR5 32
+#ifndef UNP5
+#define UNP5 32
+#endif
+#define AVX512_INLINE static inline __attribute__((always_inline, target("avx512f,avx2,fma")))
+#define AVX512_FN __attribute__((target("avx512f,avx2,fma"))) static
+
+AVX512_INLINE __m512d ld5(const int masked, __mmask8 mk, const double *p)
+{
+    return masked ? _mm512_maskz_loadu_pd(mk, p) : _mm512_loadu_pd(p);
+}
+
+/* Rows [0, mr) and 8 * nv columns (the last vector masked by mk if masked)
+ * of C at cp; mr, nv, masked are constants after inlining. */
+AVX512_INLINE void tile5(const int mr, const int nv, const int masked, __mmask8 mk, long kn,
+                         const double *ap, long ars, long aks, const double *b, long ldb,
+                         double *cp, long ldc, int acc)
+{
+    const __m512d z = _mm512_setzero_pd();
+    __m512d c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
+    __m512d c20 = z, c21 = z, c22 = z, c23 = z, c30 = z, c31 = z, c32 = z, c33 = z;
+    __m512d c40 = z, c41 = z, c42 = z, c43 = z, c50 = z, c51 = z, c52 = z, c53 = z;
+    for (long k = 0; k < kn; k++, ap += aks, b += ldb) {
+        const __m512d b0 = ld5(masked && nv == 1, mk, b);
+        const __m512d b1 = nv > 1 ? ld5(masked && nv == 2, mk, b + 8) : z;
+        const __m512d b2 = nv > 2 ? ld5(masked && nv == 3, mk, b + 16) : z;
+        const __m512d b3 = nv > 3 ? ld5(masked && nv == 4, mk, b + 24) : z;
+#define R5(i)                                                                            \
+    if (mr > i) {                                                                        \
+        const __m512d x = _mm512_set1_pd(ap[i * ars]);                                   \
+        c##i##0 = _mm512_fmadd_pd(x, b0, c##i##0);                                       \
+        if (nv > 1)                                                                      \
+            c##i##1 = _mm512_fmadd_pd(x, b1, c##i##1);                                   \
+        if (nv > 2)                                                                      \
+            c##i##2 = _mm512_fmadd_pd(x, b2, c##i##2);                                   \
+        if (nv > 3)                                                                      \
+            c##i##3 = _mm512_fmadd_pd(x, b3, c##i##3);                                   \
+    }
+        R5(0)
+        R5(1)
+        R5(2)
+        R5(3)
+        R5(4)
+        R5(5)
+#undef R5
+    }
+#define S5(i, j)                                                                         \
+    if (mr > i && nv > j) {                                                              \
+        double *q = cp + i * ldc + 8 * j;                                                \
+        const int last = masked && nv == j + 1;                                          \
+        if (acc)                                                                         \
+            c##i##j = _mm512_add_pd(ld5(last, mk, q), c##i##j);                          \
+        if (last)                                                                        \
+            _mm512_mask_storeu_pd(q, mk, c##i##j);                                       \
+        else                                                                             \
+            _mm512_storeu_pd(q, c##i##j);                                                \
+    }
+#define S5ROW(i) S5(i, 0) S5(i, 1) S5(i, 2) S5(i, 3)
+    S5ROW(0)
+    S5ROW(1)
+    S5ROW(2)
+    S5ROW(3)
+    S5ROW(4)
+    S5ROW(5)
+#undef S5ROW
+#undef S5
+}
+
+#define T5_ROWS(NV, MASKED)                                                                    \
+    switch (mr) {                                                                              \
+    case 6: tile5(6, NV, MASKED, mk, kn, ap, ars, aks, b, ldb, cp, ldc, acc); break;           \
+    case 5: tile5(5, NV, MASKED, mk, kn, ap, ars, aks, b, ldb, cp, ldc, acc); break;           \
+    case 4: tile5(4, NV, MASKED, mk, kn, ap, ars, aks, b, ldb, cp, ldc, acc); break;           \
+    case 3: tile5(3, NV, MASKED, mk, kn, ap, ars, aks, b, ldb, cp, ldc, acc); break;           \
+    case 2: tile5(2, NV, MASKED, mk, kn, ap, ars, aks, b, ldb, cp, ldc, acc); break;           \
+    default: tile5(1, NV, MASKED, mk, kn, ap, ars, aks, b, ldb, cp, ldc, acc); break;          \
+    }
+
+/* Full 32-column block, rows [0, mr), mr in 1..MR. */
+AVX512_FN void tile5_full(long mr, long kn, const double *ap, long ars, long aks, const double *b,
+                          long ldb, double *cp, long ldc, int acc)
+{
+    const __mmask8 mk = 0xff;
+    T5_ROWS(4, 0)
+}
+
+/* Tail block of nt columns, nt in 1..31. */
+AVX512_FN void tile5_part(long mr, long nt, long kn, const double *ap, long ars, long aks,
+                          const double *b, long ldb, double *cp, long ldc, int acc)
+{
+    const long nv = (nt + 7) / 8;
+    const __mmask8 mk = (__mmask8)(0xffu >> (8 * nv - nt));
+    switch (nv) {
+    case 4: T5_ROWS(4, 1) break;
+    case 3: T5_ROWS(3, 1) break;
+    case 2: T5_ROWS(2, 1) break;
+    default: T5_ROWS(1, 1) break;
+    }
+}
+#undef T5_ROWS
+
+/* Columns [c0, c0 + 32) of C (fewer at the end of N): the full or tail block. */
+static inline void tile5_at(long c0, long N, long mr, long kn, const double *ap, long ars,
+                            long aks, const double *b, long ldb, double *cp, long ldc, int acc)
+{
+    if (N - c0 >= NR5)
+        tile5_full(mr, kn, ap, ars, aks, b, ldb, cp, ldc, acc);
+    else
+        tile5_part(mr, N - c0, kn, ap, ars, aks, b, ldb, cp, ldc, acc);
+}
+
+/* kern() with 32-column panels (Bp packed by pack_b(..., NR5)). */
+static void kern5(const double *Bp, double *Ap, long M, long nc, long kn, const double *A,
+                  long ars, long aks, double *C, long ldc, int acc, Prefetch *pf)
+{
+    if (aks == 1) {
+        const long mcf = kn * nc > 2048 ? MCF : MR;
+        for (long m0 = 0; m0 < M; m0 += mcf) {
+            long m1 = M - m0 < mcf ? M : m0 + mcf;
+            for (long c0 = 0; c0 < nc; c0 += NR5)
+                for (long r0 = m0; r0 < m1; r0 += MR) {
+                    long mr = m1 - r0 < MR ? m1 - r0 : MR;
+                    tile5_at(c0, nc, mr, kn, A + r0 * ars, ars, 1, Bp + c0 * kn, NR5,
+                             C + r0 * ldc + c0, ldc, acc);
+                }
+        }
+        return;
+    }
+    for (long m0 = 0; m0 < M; m0 += MC) {
+        long mc = M - m0 < MC ? M - m0 : MC;
+        pack_a(Ap, mc, kn, A + m0 * ars, ars, aks);
+        for (long c0 = 0; c0 < nc; c0 += NR5)
+            for (long r0 = 0; r0 < mc; r0 += MR) {
+                long mr = mc - r0 < MR ? mc - r0 : MR;
+                tile5_at(c0, nc, mr, kn, Ap + r0 * kn, 1, MR, Bp + c0 * kn, NR5,
+                         C + (m0 + r0) * ldc + c0, ldc, acc);
+                if (pf)
+                    pf_some(pf);
+            }
+    }
+}
+
+/* gemm_serial() with the AVX-512 blocks: the same three paths. */
+static void gemm_serial5(Pack *pk, long M, long N, long K, const double *A, long ars, long aks,
+                         const double *B, long ldb, double *C, long ldc, int accumulate)
+{
+    if (aks != 1 && ars == 1 && aks <= UNP5 && ldb <= UNP5) {
+        for (long k0 = 0; k0 < K; k0 += KC) {
+            long kn = K - k0 < KC ? K - k0 : KC;
+            int acc = accumulate || k0 > 0;
+            for (long c0 = 0; c0 < N; c0 += NR5)
+                for (long r0 = 0, mr; r0 < M; r0 += mr) {
+                    mr = block_rows(M, r0, K <= KC);
+                    tile5_at(c0, N, mr, kn, A + k0 * aks + r0, 1, aks, B + k0 * ldb + c0, ldb,
+                             C + r0 * ldc + c0, ldc, acc);
+                }
+        }
+        return;
+    }
+    if (aks == 1 && K * ldb <= 2048) {
+        for (long k0 = 0; k0 < K; k0 += KC) {
+            long kn = K - k0 < KC ? K - k0 : KC;
+            int acc = accumulate || k0 > 0;
+            for (long r0 = 0, mr; r0 < M; r0 += mr) {
+                mr = block_rows(M, r0, K <= KC);
+                for (long c0 = 0; c0 < N; c0 += NR5)
+                    tile5_at(c0, N, mr, kn, A + r0 * ars + k0, ars, 1, B + k0 * ldb + c0, ldb,
+                             C + r0 * ldc + c0, ldc, acc);
+            }
+        }
+        return;
+    }
+    for (long k0 = 0; k0 < K; k0 += KC) {
+        long kn = K - k0 < KC ? K - k0 : KC;
+        for (long c0 = 0; c0 < N; c0 += NC) {
+            long nc = N - c0 < NC ? N - c0 : NC;
+            Prefetch pf, *pfp = NULL;
+            long kn2 = K - k0 - KC < KC ? K - k0 - KC : KC;   /* the next K block */
+            if (aks != 1 && ars == 1 && kn2 > 0 && N <= NC && (double)K * (M + N) * 8 > PF_MIN) {
+                long tiles = (M + MR - 1) / MR * ((nc + NR5 - 1) / NR5);
+                pf = (Prefetch){{(const char *)(A + (k0 + KC) * aks),
+                                 (const char *)(B + (k0 + KC) * ldb)},
+                                {aks * 8, ldb * 8}, {M * 8, N * 8}, {kn2, kn2}, 0, 0, 0, 0};
+                pf.quota = (kn2 * ((M * 8 + 63) / 64 + (N * 8 + 63) / 64)) / tiles + 1;
+                pfp = &pf;
+            }
+            pack_b(pk->b, kn, nc, B + k0 * ldb + c0, ldb, NR5);
+            kern5(pk->b, pk->a, M, nc, kn, A + k0 * aks, ars, aks, C + c0, ldc,
+                  accumulate || k0 > 0, pfp);
         }
     }
 }
@@ -475,6 +695,16 @@ typedef struct GemmJob {
     int acc;
 } GemmJob;
 
+/* gemm_serial or gemm_serial5, as gemm_isa() says (1 or 2). */
+static void serial(Pack *pk, long M, long N, long K, const double *A, long ars, long aks,
+                   const double *B, long ldb, double *C, long ldc, int accumulate)
+{
+    if (gemm_isa() == 2)
+        gemm_serial5(pk, M, N, K, A, ars, aks, B, ldb, C, ldc, accumulate);
+    else
+        gemm_serial(pk, M, N, K, A, ars, aks, B, ldb, C, ldc, accumulate);
+}
+
 static void gemm_part(void *argp, int part)
 {
     const GemmJob *j = argp;
@@ -482,12 +712,12 @@ static void gemm_part(void *argp, int part)
     if (j->aks == 1) {
         long m = j->M - lo < j->step ? j->M - lo : j->step;
         if (m > 0)
-            gemm_serial(&packs[part], m, j->N, j->K, j->A + lo * j->ars, j->ars, 1, j->B, j->ldb,
+            serial(&packs[part], m, j->N, j->K, j->A + lo * j->ars, j->ars, 1, j->B, j->ldb,
                         j->C + lo * j->ldc, j->ldc, j->acc);
     } else {
         long n = j->N - lo < j->step ? j->N - lo : j->step;
         if (n > 0)
-            gemm_serial(&packs[part], j->M, n, j->K, j->A, j->ars, j->aks, j->B + lo, j->ldb,
+            serial(&packs[part], j->M, n, j->K, j->A, j->ars, j->aks, j->B + lo, j->ldb,
                         j->C + lo, j->ldc, j->acc);
     }
 }
@@ -506,10 +736,11 @@ void rt_gemm(long M, long N, long K, const double *A, long ars, long aks, const 
                     C[r * ldc + c] = 0.0;
         return;
     }
-    if (!avx2()) {   /* portable path: OpenBLAS (a(r,k) is A or A^T with a unit stride) */
-        if (aks == 1)
+    if (gemm_isa() == 0) {   /* portable path: OpenBLAS (a(r,k) is A or A^T with a unit stride) */
+        if (aks == 1)   /* one row: ars is arbitrary (1 for a transposed A), BLAS wants >= K */
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N, (int)K, 1.0,
-                        A, (int)ars, B, (int)ldb, accumulate ? 1.0 : 0.0, C, (int)ldc);
+                        A, (int)(M == 1 ? K : ars), B, (int)ldb, accumulate ? 1.0 : 0.0, C,
+                        (int)ldc);
         else if (ars == 1)
             cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)M, (int)N, (int)K, 1.0, A,
                         (int)aks, B, (int)ldb, accumulate ? 1.0 : 0.0, C, (int)ldc);
@@ -529,7 +760,7 @@ void rt_gemm(long M, long N, long K, const double *A, long ars, long aks, const 
             return;
         }
     }
-    gemm_serial(&packs[tl_id], M, N, K, A, ars, aks, B, ldb, C, ldc, accumulate);
+    serial(&packs[tl_id], M, N, K, A, ars, aks, B, ldb, C, ldc, accumulate);
 }
 
 __attribute__((target("avx2,fma"))) static void

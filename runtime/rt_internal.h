@@ -63,6 +63,11 @@ void rt_gemm_dot(long M, long N, long K, const double *A, long lda, const double
  * element is computed as on one thread, so results do not depend on it. */
 #define RT_MAXT 8
 void rt_gemm_threads(int n);
+/* Caps the instruction set of rt_gemm (for tests and benchmarks): level 2
+ * AVX-512 where the CPU has it (the default), 1 AVX2+FMA, 0 OpenBLAS; a
+ * negative level only asks.  Returns the level in effect.  Call it while no
+ * product runs. */
+int rt_gemm_isa(int level);
 /* Runs fn(arg, p) for p = 0..nparts-1 (nparts <= rt_parallel_width()), part 0
  * on the caller, the others on the pool; returns when all are done. */
 void rt_parallel(int nparts, void (*fn)(void *arg, int part), void *arg);

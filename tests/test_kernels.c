@@ -2,9 +2,11 @@
  *
  * rt_gemm: every shape class (row and column tails, K blocks, strided C,
  * transposed A, accumulate) against a scalar loop that follows gemm.c's
- * summation contract; with AVX2+FMA the match must be bitwise (tolerance 0),
- * else (OpenBLAS fallback) within 1e-13 of sum |a b|.  Nothing outside C is
- * written.  Thread counts 1, 2, 3 give bitwise the same products.
+ * summation contract, for every instruction set rt_gemm_isa can select here:
+ * with the AVX-512 and the AVX2 kernels the match must be bitwise (tolerance
+ * 0), with the OpenBLAS fallback within 1e-13 of sum |a b|.  Nothing outside
+ * C is written.  Thread counts 1, 2, 3 give bitwise the same products (both
+ * kernel sets).
  * rt_gemm_dot: within 1e-14 of sum |a w| (its own 4-lane order).
  * rt_parallel: every part runs exactly once.
  * hy_act_eval(tanh): values bitwise equal to hy_vtanh, derivatives 1..5 bitwise
@@ -108,57 +110,80 @@ static int gemm_case(long M, long N, long K, int trans, int acc, long pad, int e
     return bad;
 }
 
+/* rt_gemm_isa levels: 2 AVX-512 kernels, 1 AVX2 kernels, 0 OpenBLAS. */
+static const char *const isa_name[3] = {"openblas", "avx2", "avx512"};
+
+/* Column counts cover the tails of both kernel sets (8-wide AVX2 blocks,
+ * 32-wide AVX-512 blocks of 1..4 vectors, the last one masked or full). */
 static void test_gemm(void)
 {
-    const int exact = have_avx2();
     const long Ms[] = {1, 2, 5, 6, 7, 13, 64, 97};
-    const long Ns[] = {1, 3, 7, 8, 9, 16, 20, 33, 64, 130};
+    const long Ns[] = {1, 3, 7, 8, 9, 16, 20, 24, 31, 33, 40, 64, 130};
     const long Ks[] = {0, 1, 3, 32, 255, 256, 257, 600};
-    char why[256] = "";
-    int bad = 0, n = 0;
-    for (size_t a = 0; a < sizeof Ms / sizeof *Ms && !bad; a++)
-        for (size_t b = 0; b < sizeof Ns / sizeof *Ns && !bad; b++)
-            for (size_t k = 0; k < sizeof Ks / sizeof *Ks && !bad; k++)
-                for (int v = 0; v < 8 && !bad; v++, n++)
-                    bad = gemm_case(Ms[a], Ns[b], Ks[k], v & 1, (v >> 1) & 1, (v >> 2) ? 3 : 0,
-                                    exact, why, sizeof why);
-    tap_check(!bad, exact ? "gemm_vs_contract_bitwise" : "gemm_vs_contract_1e-13", "%s", why);
-    printf("# rt_gemm: %d shape/layout cases, %s\n", n, exact ? "bitwise" : "tolerance 1e-13");
+    const int top = rt_gemm_isa(-1);
+    tap_check((top >= 1) == have_avx2(), "gemm_isa_detected", "rt_gemm_isa says %d", top);
+    if (top < 2)
+        printf("# rt_gemm: no AVX-512 here, its kernels are not tested\n");
+    for (int isa = top; isa >= 0; isa--) {
+        const int exact = isa >= 1;
+        char why[256] = "", name[64];
+        int bad = 0, n = 0;
+        rt_gemm_isa(isa);
+        for (size_t a = 0; a < sizeof Ms / sizeof *Ms && !bad; a++)
+            for (size_t b = 0; b < sizeof Ns / sizeof *Ns && !bad; b++)
+                for (size_t k = 0; k < sizeof Ks / sizeof *Ks && !bad; k++)
+                    for (int v = 0; v < 8 && !bad; v++, n++)
+                        bad = gemm_case(Ms[a], Ns[b], Ks[k], v & 1, (v >> 1) & 1,
+                                        (v >> 2) ? 3 : 0, exact, why, sizeof why);
+        snprintf(name, sizeof name, "gemm_vs_contract_%s_%s", exact ? "bitwise" : "1e-13",
+                 isa_name[isa]);
+        tap_check(!bad, name, "%s", why);
+        printf("# rt_gemm %s: %d shape/layout cases, %s\n", isa_name[isa], n,
+               exact ? "bitwise" : "tolerance 1e-13");
+    }
+    rt_gemm_isa(2);
 }
 
-/* Products large enough to be split: 1, 2 and 3 threads give the same bits. */
+/* Products large enough to be split: 1, 2 and 3 threads give the same bits,
+ * with each kernel set. */
 static void test_gemm_threads(void)
 {
-    const long shapes[][3] = {{20481, 67, 64}, {64, 64, 20480}, {61, 131, 9000}, {3000, 9, 100}};
+    const long shapes[][3] = {{20481, 67, 64}, {64, 64, 20480}, {61, 131, 9000}, {3000, 9, 100},
+                              {8200, 32, 32}, {32, 32, 8200}};
     int bad = 0;
     char why[200] = "";
-    for (size_t s = 0; s < sizeof shapes / sizeof *shapes && !bad; s++)
-        for (int trans = 0; trans < 2 && !bad; trans++) {
-            long M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
-            long ars = trans ? 1 : K, aks = trans ? M : 1;
-            double *A = vec(M * K, 4), *B = vec(K * N, 5), *C1 = vec(M * N, 6);
-            double *C2 = malloc(sizeof(double) * (size_t)(M * N));
-            memcpy(C2, C1, sizeof(double) * (size_t)(M * N));
-            rt_gemm_threads(1);
-            rt_gemm(M, N, K, A, ars, aks, B, N, C1, N, trans);
-            for (int t = 2; t <= 3 && !bad; t++) {
-                double *C3 = malloc(sizeof(double) * (size_t)(M * N));
-                memcpy(C3, C2, sizeof(double) * (size_t)(M * N));
-                rt_gemm_threads(t);
-                rt_gemm(M, N, K, A, ars, aks, B, N, C3, N, trans);
-                if (memcmp(C1, C3, sizeof(double) * (size_t)(M * N)) != 0) {
-                    snprintf(why, sizeof why, "M %ld N %ld K %ld trans %d: %d threads differ", M,
-                             N, K, trans, t);
-                    bad = 1;
+    for (int isa = rt_gemm_isa(-1); isa >= 1 && !bad; isa--) {
+        rt_gemm_isa(isa);
+        for (size_t s = 0; s < sizeof shapes / sizeof *shapes && !bad; s++)
+            for (int trans = 0; trans < 2 && !bad; trans++) {
+                long M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+                long ars = trans ? 1 : K, aks = trans ? M : 1;
+                double *A = vec(M * K, 4), *B = vec(K * N, 5), *C1 = vec(M * N, 6);
+                double *C2 = malloc(sizeof(double) * (size_t)(M * N));
+                memcpy(C2, C1, sizeof(double) * (size_t)(M * N));
+                rt_gemm_threads(1);
+                rt_gemm(M, N, K, A, ars, aks, B, N, C1, N, trans);
+                for (int t = 2; t <= 3 && !bad; t++) {
+                    double *C3 = malloc(sizeof(double) * (size_t)(M * N));
+                    memcpy(C3, C2, sizeof(double) * (size_t)(M * N));
+                    rt_gemm_threads(t);
+                    rt_gemm(M, N, K, A, ars, aks, B, N, C3, N, trans);
+                    if (memcmp(C1, C3, sizeof(double) * (size_t)(M * N)) != 0) {
+                        snprintf(why, sizeof why,
+                                 "%s M %ld N %ld K %ld trans %d: %d threads differ",
+                                 isa_name[isa], M, N, K, trans, t);
+                        bad = 1;
+                    }
+                    free(C3);
                 }
-                free(C3);
+                rt_gemm_threads(1);
+                free(A);
+                free(B);
+                free(C1);
+                free(C2);
             }
-            rt_gemm_threads(1);
-            free(A);
-            free(B);
-            free(C1);
-            free(C2);
-        }
+    }
+    rt_gemm_isa(2);
     tap_check(!bad, "gemm_threads_bitwise", "%s", why);
 }
 
