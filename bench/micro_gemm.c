@@ -102,6 +102,7 @@ int main(int argc, char **argv)
     shape("1-D fwd     C*n=153 x 32 x 32", 0, 153, 32, 32);
     shape("1-D fwd     C*n=51 x 32 x 32", 0, 51, 32, 32);
     shape("1-D dW      32 x 32 x 153 (A^T)", 1, 32, 32, 153);
+    shape("2-D out dW  1 x 64 x 20480 (A^T)", 1, 1, 64, 20480);
     shape("2-D out     20480 x 1 x 64 (dot)", 2, 20480, 1, 64);
     return 0;
 }

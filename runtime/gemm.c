@@ -395,11 +395,15 @@ static void gemm_serial(Pack *pk, long M, long N, long K, const double *A, long 
  * per k, against 12 / 2 / 6 for the AVX2 block), so a 32-wide product reads
  * each row of A once and a K = 32 block amortises the stores of C over 4 times
  * the multiply-adds.  A tail of fewer than 32 columns uses 1..4 vectors, the
- * last one masked (masked lanes are neither read nor written). */
+ * last one masked (masked lanes are neither read nor written).  Prefetches
+ * never change what is computed. */
 #define NR5 32
-#ifndef UNP5
-#define UNP5 32
-#endif
+#define UNP5 64   /* transposed products with row strides up to this: unpacked, the next K
+                      block prefetched (64x64x20480 dW: packed 67 GFLOP/s, unpacked with
+                      pf_some 77-89, with the prefetches in the tiles 84-94; the AVX2
+                      kernels pack these) */
+#define MCF5 24   /* rows of a unit-stride A per chunk when B is packed (20480x64x64:
+                      48 rows 95-108, 24 rows 104-117, 6 or 12 rows 72-84 GFLOP/s) */
 #define AVX512_INLINE static inline __attribute__((always_inline, target("avx512f,avx2,fma")))
 #define AVX512_FN __attribute__((target("avx512f,avx2,fma"))) static
 
@@ -412,13 +416,15 @@ AVX512_INLINE __m512d ld5(const int masked, __mmask8 mk, const double *p)
  * of C at cp; mr, nv, masked are constants after inlining. */
 AVX512_INLINE void tile5(const int mr, const int nv, const int masked, __mmask8 mk, long kn,
                          const double *ap, long ars, long aks, const double *b, long ldb,
-                         double *cp, long ldc, int acc)
+                         double *cp, long ldc, int acc, const char *pq, long pqs, long pqn)
 {
     const __m512d z = _mm512_setzero_pd();
     __m512d c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
     __m512d c20 = z, c21 = z, c22 = z, c23 = z, c30 = z, c31 = z, c32 = z, c33 = z;
     __m512d c40 = z, c41 = z, c42 = z, c43 = z, c50 = z, c51 = z, c52 = z, c53 = z;
     for (long k = 0; k < kn; k++, ap += aks, b += ldb) {
+        if (k < pqn)
+            __builtin_prefetch(pq + k * pqs, 0, 3);
         const __m512d b0 = ld5(masked && nv == 1, mk, b);
         const __m512d b1 = nv > 1 ? ld5(masked && nv == 2, mk, b + 8) : z;
         const __m512d b2 = nv > 2 ? ld5(masked && nv == 3, mk, b + 16) : z;
@@ -466,25 +472,37 @@ AVX512_INLINE void tile5(const int mr, const int nv, const int masked, __mmask8 
 
 #define T5_ROWS(NV, MASKED)                                                                    \
     switch (mr) {                                                                              \
-    case 6: tile5(6, NV, MASKED, mk, kn, ap, ars, aks, b, ldb, cp, ldc, acc); break;           \
-    case 5: tile5(5, NV, MASKED, mk, kn, ap, ars, aks, b, ldb, cp, ldc, acc); break;           \
-    case 4: tile5(4, NV, MASKED, mk, kn, ap, ars, aks, b, ldb, cp, ldc, acc); break;           \
-    case 3: tile5(3, NV, MASKED, mk, kn, ap, ars, aks, b, ldb, cp, ldc, acc); break;           \
-    case 2: tile5(2, NV, MASKED, mk, kn, ap, ars, aks, b, ldb, cp, ldc, acc); break;           \
-    default: tile5(1, NV, MASKED, mk, kn, ap, ars, aks, b, ldb, cp, ldc, acc); break;          \
+    case 6: tile5(6, NV, MASKED, mk, kn, ap, ars, aks, b, ldb, cp, ldc, acc, pq, pqs, pqn); break;           \
+    case 5: tile5(5, NV, MASKED, mk, kn, ap, ars, aks, b, ldb, cp, ldc, acc, pq, pqs, pqn); break;           \
+    case 4: tile5(4, NV, MASKED, mk, kn, ap, ars, aks, b, ldb, cp, ldc, acc, pq, pqs, pqn); break;           \
+    case 3: tile5(3, NV, MASKED, mk, kn, ap, ars, aks, b, ldb, cp, ldc, acc, pq, pqs, pqn); break;           \
+    case 2: tile5(2, NV, MASKED, mk, kn, ap, ars, aks, b, ldb, cp, ldc, acc, pq, pqs, pqn); break;           \
+    default: tile5(1, NV, MASKED, mk, kn, ap, ars, aks, b, ldb, cp, ldc, acc, pq, pqs, pqn); break;          \
     }
 
-/* Full 32-column block, rows [0, mr), mr in 1..MR. */
+/* Full 32-column block, rows [0, mr), mr in 1..MR; tile5_full_pf also
+ * prefetches the line at pq + k * pqs at step k < pqn. */
 AVX512_FN void tile5_full(long mr, long kn, const double *ap, long ars, long aks, const double *b,
                           long ldb, double *cp, long ldc, int acc)
+{
+    const __mmask8 mk = 0xff;
+    const char *const pq = NULL;
+    const long pqs = 0, pqn = 0;
+    T5_ROWS(4, 0)
+}
+
+AVX512_FN void tile5_full_pf(long mr, long kn, const double *ap, long ars, long aks,
+                             const double *b, long ldb, double *cp, long ldc, int acc,
+                             const char *pq, long pqs, long pqn)
 {
     const __mmask8 mk = 0xff;
     T5_ROWS(4, 0)
 }
 
-/* Tail block of nt columns, nt in 1..31. */
+/* Tail block of nt columns, nt in 1..31 (prefetching as tile5_full_pf). */
 AVX512_FN void tile5_part(long mr, long nt, long kn, const double *ap, long ars, long aks,
-                          const double *b, long ldb, double *cp, long ldc, int acc)
+                          const double *b, long ldb, double *cp, long ldc, int acc,
+                          const char *pq, long pqs, long pqn)
 {
     const long nv = (nt + 7) / 8;
     const __mmask8 mk = (__mmask8)(0xffu >> (8 * nv - nt));
@@ -497,14 +515,18 @@ AVX512_FN void tile5_part(long mr, long nt, long kn, const double *ap, long ars,
 }
 #undef T5_ROWS
 
-/* Columns [c0, c0 + 32) of C (fewer at the end of N): the full or tail block. */
+/* Columns [c0, c0 + 32) of C (fewer at the end of N): the full or tail block
+ * (prefetching pq + k * pqs for k < pqn). */
 static inline void tile5_at(long c0, long N, long mr, long kn, const double *ap, long ars,
-                            long aks, const double *b, long ldb, double *cp, long ldc, int acc)
+                            long aks, const double *b, long ldb, double *cp, long ldc, int acc,
+                            const char *pq, long pqs, long pqn)
 {
-    if (N - c0 >= NR5)
+    if (N - c0 >= NR5 && pqn > 0)
+        tile5_full_pf(mr, kn, ap, ars, aks, b, ldb, cp, ldc, acc, pq, pqs, pqn);
+    else if (N - c0 >= NR5)
         tile5_full(mr, kn, ap, ars, aks, b, ldb, cp, ldc, acc);
     else
-        tile5_part(mr, N - c0, kn, ap, ars, aks, b, ldb, cp, ldc, acc);
+        tile5_part(mr, N - c0, kn, ap, ars, aks, b, ldb, cp, ldc, acc, pq, pqs, pqn);
 }
 
 /* kern() with 32-column panels (Bp packed by pack_b(..., NR5)). */
@@ -512,14 +534,14 @@ static void kern5(const double *Bp, double *Ap, long M, long nc, long kn, const 
                   long ars, long aks, double *C, long ldc, int acc, Prefetch *pf)
 {
     if (aks == 1) {
-        const long mcf = kn * nc > 2048 ? MCF : MR;
+        const long mcf = kn * nc > 2048 ? MCF5 : MR;
         for (long m0 = 0; m0 < M; m0 += mcf) {
             long m1 = M - m0 < mcf ? M : m0 + mcf;
             for (long c0 = 0; c0 < nc; c0 += NR5)
                 for (long r0 = m0; r0 < m1; r0 += MR) {
                     long mr = m1 - r0 < MR ? m1 - r0 : MR;
                     tile5_at(c0, nc, mr, kn, A + r0 * ars, ars, 1, Bp + c0 * kn, NR5,
-                             C + r0 * ldc + c0, ldc, acc);
+                             C + r0 * ldc + c0, ldc, acc, NULL, 0, 0);
                 }
         }
         return;
@@ -531,26 +553,68 @@ static void kern5(const double *Bp, double *Ap, long M, long nc, long kn, const 
             for (long r0 = 0; r0 < mc; r0 += MR) {
                 long mr = mc - r0 < MR ? mc - r0 : MR;
                 tile5_at(c0, nc, mr, kn, Ap + r0 * kn, 1, MR, Bp + c0 * kn, NR5,
-                         C + (m0 + r0) * ldc + c0, ldc, acc);
+                         C + (m0 + r0) * ldc + c0, ldc, acc, NULL, 0, 0);
                 if (pf)
                     pf_some(pf);
             }
     }
 }
 
-/* gemm_serial() with the AVX-512 blocks: the same three paths. */
+/* Prefetch of the K block after [k0, k0 + KC) of a transposed product
+ * (a(r, k) = A[r + k * aks], B rows of N), spread over the tiles of one
+ * block (row blocks x cpan column panels): pf set up and returned, or NULL
+ * when there is no next block or the operands are small enough for L3. */
+static Prefetch *pf_next(Prefetch *pf, long M, long N, long K, long k0, const double *A,
+                         long aks, const double *B, long ldb, long cpan)
+{
+    long kn2 = K - k0 - KC < KC ? K - k0 - KC : KC;
+    if (kn2 <= 0 || (double)K * (M + N) * 8 <= PF_MIN)
+        return NULL;
+    long tiles = (M + MR - 1) / MR * cpan;
+    *pf = (Prefetch){{(const char *)(A + (k0 + KC) * aks), (const char *)(B + (k0 + KC) * ldb)},
+                     {aks * 8, ldb * 8}, {M * 8, N * 8}, {kn2, kn2}, 0, 0, 0, 0};
+    pf->quota = (kn2 * ((M * 8 + 63) / 64 + (N * 8 + 63) / 64)) / tiles + 1;
+    return pf;
+}
+
+/* gemm_serial() with the AVX-512 blocks; the same three paths, except that
+ * transposed products with row strides up to UNP5 (64) run unpacked, with
+ * the next K block prefetched when the operands exceed PF_MIN, and so do
+ * one-row products (the output layer's dW, 1 x 64 x 20480: B streams once
+ * instead of being packed). */
 static void gemm_serial5(Pack *pk, long M, long N, long K, const double *A, long ars, long aks,
                          const double *B, long ldb, double *C, long ldc, int accumulate)
 {
-    if (aks != 1 && ars == 1 && aks <= UNP5 && ldb <= UNP5) {
+    if ((M == 1 || (aks != 1 && ars == 1)) && aks <= UNP5 && ldb <= UNP5) {
         for (long k0 = 0; k0 < K; k0 += KC) {
             long kn = K - k0 < KC ? K - k0 : KC;
             int acc = accumulate || k0 > 0;
+            Prefetch pf;
+            Prefetch *pfp = pf_next(&pf, M, N, K, k0, A, aks, B, ldb, (N + NR5 - 1) / NR5);
+            /* With at least as many tiles as lines per row of A and B, tile t
+             * prefetches line t of every row of the next block, one per k. */
+            const long ca = (M * 8 + 63) / 64, cb = (N * 8 + 63) / 64;
+            const int intile = pfp && ca + cb <= (M + MR - 1) / MR * ((N + NR5 - 1) / NR5);
+            long t = 0;
             for (long c0 = 0; c0 < N; c0 += NR5)
-                for (long r0 = 0, mr; r0 < M; r0 += mr) {
+                for (long r0 = 0, mr; r0 < M; r0 += mr, t++) {
                     mr = block_rows(M, r0, K <= KC);
+                    const char *pq = NULL;
+                    long pqs = 0, pqn = 0;
+                    if (intile && t < ca + cb) {
+                        pqn = pf.nrows[0];
+                        if (t < ca) {
+                            pq = (const char *)(A + (k0 + KC) * aks) + 64 * t;
+                            pqs = aks * 8;
+                        } else {
+                            pq = (const char *)(B + (k0 + KC) * ldb) + 64 * (t - ca);
+                            pqs = ldb * 8;
+                        }
+                    }
                     tile5_at(c0, N, mr, kn, A + k0 * aks + r0, 1, aks, B + k0 * ldb + c0, ldb,
-                             C + r0 * ldc + c0, ldc, acc);
+                             C + r0 * ldc + c0, ldc, acc, pq, pqs, pqn);
+                    if (pfp && !intile)
+                        pf_some(pfp);
                 }
         }
         return;
@@ -563,7 +627,7 @@ static void gemm_serial5(Pack *pk, long M, long N, long K, const double *A, long
                 mr = block_rows(M, r0, K <= KC);
                 for (long c0 = 0; c0 < N; c0 += NR5)
                     tile5_at(c0, N, mr, kn, A + r0 * ars + k0, ars, 1, B + k0 * ldb + c0, ldb,
-                             C + r0 * ldc + c0, ldc, acc);
+                             C + r0 * ldc + c0, ldc, acc, NULL, 0, 0);
             }
         }
         return;
@@ -573,15 +637,8 @@ static void gemm_serial5(Pack *pk, long M, long N, long K, const double *A, long
         for (long c0 = 0; c0 < N; c0 += NC) {
             long nc = N - c0 < NC ? N - c0 : NC;
             Prefetch pf, *pfp = NULL;
-            long kn2 = K - k0 - KC < KC ? K - k0 - KC : KC;   /* the next K block */
-            if (aks != 1 && ars == 1 && kn2 > 0 && N <= NC && (double)K * (M + N) * 8 > PF_MIN) {
-                long tiles = (M + MR - 1) / MR * ((nc + NR5 - 1) / NR5);
-                pf = (Prefetch){{(const char *)(A + (k0 + KC) * aks),
-                                 (const char *)(B + (k0 + KC) * ldb)},
-                                {aks * 8, ldb * 8}, {M * 8, N * 8}, {kn2, kn2}, 0, 0, 0, 0};
-                pf.quota = (kn2 * ((M * 8 + 63) / 64 + (N * 8 + 63) / 64)) / tiles + 1;
-                pfp = &pf;
-            }
+            if (aks != 1 && ars == 1 && N <= NC)
+                pfp = pf_next(&pf, M, N, K, k0, A, aks, B, ldb, (nc + NR5 - 1) / NR5);
             pack_b(pk->b, kn, nc, B + k0 * ldb + c0, ldb, NR5);
             kern5(pk->b, pk->a, M, nc, kn, A + k0 * aks, ars, aks, C + c0, ldc,
                   accumulate || k0 > 0, pfp);
