@@ -440,7 +440,9 @@ void hy_act_eval(int act, long n, const double *z, int nd, double *d[])
 /* ---- elementwise jet kernels (net.c) over one n*w block ----
  * Here for -O3 (vectorised; restrict: no aliasing), cloned for AVX2 with an
  * ifunc.  Only multiplies and adds: with -std=c11 GCC does not contract them
- * into FMAs, so both clones give bitwise the same results. */
+ * into FMAs, so both clones give bitwise the same results.  The whole jets
+ * below run them one component at a time only outside the fused kernels'
+ * conditions; they define the fused kernels' results. */
 #define EW_CLONES __attribute__((target_clones("avx2", "default")))
 
 EW_CLONES void rt_ew_mul(long N, double *restrict y, const double *restrict a, const double *restrict b)
@@ -505,24 +507,261 @@ EW_CLONES void rt_ewb_other(long N, double *restrict dzq, const double *restrict
         dzq[i] += das[i] * s2[i] * zp[i];
 }
 
-
 /* ---- whole activation jets (net.c) ----
- * hy_act_eval, then the rt_ew_* / rt_ewb_* calls component by component
- * (see rt_internal.h), over a range of elements.  One pass per component
- * on purpose: the components lie N elements apart, so with N a multiple of
- * 512 every component stream maps onto the same L1 sets, and a fused loop
- * over all of them (13 streams for 5 components) thrashes L1; measured 5 %
- * slower than these passes on the 2-D benchmark net.  Large ranges are split
- * over the worker pool (rt_parallel); elementwise work gives the same bits
- * on any thread count. */
+ * Over a range of elements of every component: hy_act_eval (s0 = a, s1 ..
+ * s_nd), the components of orders <= 2 by the fused kernels below (or, when
+ * their conditions fail, by the rt_ew_* / rt_ewb_* passes above, one
+ * component at a time), then the higher components (RtJetHi terms).  The
+ * forward goes by blocks of EW_BLK elements, so s1, s2 are still in L1 when
+ * the products read them; the reverse is one fused pass (per block with hi
+ * terms).  Large ranges are split over the worker pool (rt_parallel);
+ * elementwise work gives the same bits on any thread count and split. */
 typedef struct ActJob {
-    int act, nd, nf, ns, zpq;
+    int act, nd, nf, ns, zpq, fused;
     long N, e0, e1, step;
     const int (*pair)[2];
     const RtJetHi *hi;
     const double *Z, *S, *dA;
     double *A, *Sw, *dZ;
 } ActJob;
+
+/* ---- fused kernels of orders <= 2 ----
+ * Per element, exactly the operations of the passes above, in the order the
+ * per-component code applies them (products and sums left to right):
+ *   forward  a_f = s1 z_f                          (f = 1..nf; rt_ew_mul)
+ *            a_c = s2 z_p z_q (+ s1 z_c if zpq)    (c = 1+nf+s, (p, q) = pair[s];
+ *                                                   rt_ew_second)
+ *   reverse  zbar_0 = abar_0 s1                                   (rt_ew_mul)
+ *            f = 1..nf:   zbar_0 += abar_f s2 z_f;  zbar_f = abar_f s1
+ *                                                                (rt_ewb_first)
+ *            s = 0..ns-1: g = abar_c s2;
+ *                         zbar_0 += abar_c s3 z_p z_q (+ g z_c if zpq);
+ *                         zbar_p += k g z_q  (k = 2 if p == q, else 1);
+ *                         zbar_c = abar_c s1                     (rt_ewb_second)
+ *                         p != q: zbar_q += abar_c s2 z_p        (rt_ewb_other)
+ * Multiplies and adds only, never contracted (-std=c11), so the AVX-512,
+ * AVX2 and portable instances all give bitwise the results of the passes.
+ * A step does every component of 8 consecutive elements; a scalar prologue
+ * first aligns the first output stream to 64 bytes, so when all blocks share
+ * its alignment (net.c's buffers do) a step reads or writes one whole line
+ * of each stream, every stream is read once and the L1 set aliasing of
+ * streams N apart costs nothing (no line is needed after its step).
+ * Conditions (ActJob.fused, ew_fusable): nf + ns <= EW_MAXC and every pair
+ * entry in 1..nf (zbar_0 and the outputs of a step are held in registers or
+ * a stack array until the step's stores). */
+#define EW_MAXC 64
+#define EW_BLK 256   /* elements per forward block (hy_act_eval, products, hi terms) */
+
+typedef double v8d __attribute__((vector_size(64)));
+typedef double v8du __attribute__((vector_size(64), aligned(8), may_alias));
+#define V_LD(p) (*(const v8du *)(const void *)(p))
+#define V_ST(p, v) (*(v8du *)(void *)(p) = (v))
+#define S_LD(p) (*(p))
+#define S_ST(p, v) (*(p) = (v))
+
+/* Elements before p + k is 64-byte aligned (0 if p is not 8-byte aligned). */
+static long ew_pre(const double *p)
+{
+    uintptr_t a = (uintptr_t)(const void *)p;
+    return a & 7 ? 0 : (long)((-a & 63) >> 3);
+}
+
+/* The forward formulas at offset i: one element (T double with S_LD/S_ST)
+ * or 8 (T v8d with V_LD/V_ST).  All loads of a step come before its stores:
+ * the streams are often a multiple of 4096 bytes apart, and a load behind a
+ * store to an address with the same low 12 bits may wait for it. */
+#define FWD2_AT(T, LD, ST, i)                                                 \
+    do {                                                                      \
+        T s1_ = LD(s1 + (i)), s2_ = LD(s2 + (i)), y_[2 * EW_MAXC];            \
+        for (int f_ = 0; f_ < nf; f_++)                                       \
+            y_[f_] = s1_ * LD(zf[f_] + (i));                                  \
+        for (int s_ = 0; s_ < ns; s_++) {                                     \
+            T v_ = s2_ * LD(zp[s_] + (i)) * LD(zq[s_] + (i));                 \
+            if (zpq)                                                          \
+                v_ = v_ + s1_ * LD(zc[s_] + (i));                             \
+            y_[nf + s_] = v_;                                                 \
+        }                                                                     \
+        for (int c_ = 0; c_ < nf + ns; c_++)                                  \
+            ST(ay[c_] + (i), y_[c_]);                                         \
+    } while (0)
+
+/* The reverse formulas at offset i (as FWD2_AT): zbar_f accumulate in y_
+ * (pair entries ip, iq: 0-based first-order components). */
+#define BWD2_AT(T, LD, ST, i)                                                 \
+    do {                                                                      \
+        T s1_ = LD(s1 + (i)), s2_ = LD(s2 + (i)), s3_ = LD(s3 + (i));         \
+        T d0_ = LD(da0 + (i)) * s1_, y_[2 * EW_MAXC];                         \
+        for (int f_ = 0; f_ < nf; f_++) {                                     \
+            T a_ = LD(daf[f_] + (i));                                         \
+            d0_ = d0_ + a_ * s2_ * LD(zf[f_] + (i));                          \
+            y_[f_] = a_ * s1_;                                                \
+        }                                                                     \
+        for (int s_ = 0; s_ < ns; s_++) {                                     \
+            T a_ = LD(dac[s_] + (i)), zp_ = LD(zp[s_] + (i));                 \
+            T zq_ = LD(zq[s_] + (i)), g_ = a_ * s2_;                          \
+            if (zpq)                                                          \
+                d0_ = d0_ + (a_ * s3_ * zp_ * zq_ + g_ * LD(zc[s_] + (i)));   \
+            else                                                              \
+                d0_ = d0_ + a_ * s3_ * zp_ * zq_;                             \
+            y_[ip[s_]] = y_[ip[s_]] + sc[s_] * g_ * zq_;                      \
+            y_[nf + s_] = a_ * s1_;                                           \
+            if (iq[s_] != ip[s_])                                             \
+                y_[iq[s_]] = y_[iq[s_]] + a_ * s2_ * zp_;                     \
+        }                                                                     \
+        for (int c_ = 0; c_ < nf + ns; c_++)                                  \
+            ST(dy[c_] + (i), y_[c_]);                                         \
+        ST(dz0 + (i), d0_);                                                   \
+    } while (0)
+
+#define EW_INLINE static inline __attribute__((always_inline))
+
+/* Forward formulas over elements [e0, e0 + m) (s1, s2 already in Sw); nf,
+ * ns: j's, constants where inlined from fwd2_any. */
+EW_INLINE void fwd2_body(const ActJob *j, long e0, long m, int nf, int ns)
+{
+    const long N = j->N;
+    const int zpq = j->zpq;
+    const double *Z = j->Z + e0, *s1 = j->Sw + e0, *s2 = ns > 0 ? s1 + N : s1;
+    double *A = j->A + e0;
+    const double *zf[EW_MAXC], *zp[EW_MAXC], *zq[EW_MAXC], *zc[EW_MAXC];
+    double *ay[2 * EW_MAXC];
+    for (int f = 0; f < nf; f++)
+        zf[f] = Z + (f + 1) * N;
+    for (int s = 0; s < ns; s++) {
+        zp[s] = Z + j->pair[s][0] * N;
+        zq[s] = Z + j->pair[s][1] * N;
+        zc[s] = Z + (1 + nf + s) * N;
+    }
+    for (int c = 0; c < nf + ns; c++)
+        ay[c] = A + (1 + c) * N;
+    long i = 0, pre = ew_pre(ay[0]);
+    for (; i < pre && i < m; i++)
+        FWD2_AT(double, S_LD, S_ST, i);
+    for (; i + 8 <= m; i += 8)
+        FWD2_AT(v8d, V_LD, V_ST, i);
+    for (; i < m; i++)
+        FWD2_AT(double, S_LD, S_ST, i);
+}
+
+/* Reverse formulas over elements [e0, e0 + m) (nf, ns as fwd2_body). */
+EW_INLINE void bwd2_body(const ActJob *j, long e0, long m, int nf, int ns)
+{
+    const long N = j->N;
+    const int zpq = j->zpq;
+    const double *Z = j->Z + e0, *s1 = j->S + e0, *da0 = j->dA + e0;
+    const double *s2 = nf + ns > 0 ? s1 + N : s1, *s3 = ns > 0 ? s1 + 2 * N : s1;
+    double *dz0 = j->dZ + e0;
+    const double *zf[EW_MAXC], *daf[EW_MAXC], *zp[EW_MAXC], *zq[EW_MAXC], *zc[EW_MAXC];
+    const double *dac[EW_MAXC];
+    double *dy[2 * EW_MAXC], sc[EW_MAXC];
+    int ip[EW_MAXC], iq[EW_MAXC];
+    for (int f = 0; f < nf; f++) {
+        zf[f] = Z + (f + 1) * N;
+        daf[f] = da0 + (f + 1) * N;
+    }
+    for (int s = 0; s < ns; s++) {
+        long c = 1 + nf + s, p = j->pair[s][0], q = j->pair[s][1];
+        zp[s] = Z + p * N;
+        zq[s] = Z + q * N;
+        zc[s] = Z + c * N;
+        dac[s] = da0 + c * N;
+        ip[s] = (int)p - 1;
+        iq[s] = (int)q - 1;
+        sc[s] = p == q ? 2.0 : 1.0;
+    }
+    for (int c = 0; c < nf + ns; c++)
+        dy[c] = dz0 + (1 + c) * N;
+    long i = 0, pre = ew_pre(dz0);
+    for (; i < pre && i < m; i++)
+        BWD2_AT(double, S_LD, S_ST, i);
+    for (; i + 8 <= m; i += 8)
+        BWD2_AT(v8d, V_LD, V_ST, i);
+    for (; i < m; i++)
+        BWD2_AT(double, S_LD, S_ST, i);
+}
+
+/* The body with nf, ns constant for the common shapes. */
+#define EW_SHAPES(BODY, j, e0, m)                                             \
+    do {                                                                      \
+        switch ((j)->nf * 100 + (j)->ns) {                                    \
+        case 100: BODY(j, e0, m, 1, 0); break;                                \
+        case 101: BODY(j, e0, m, 1, 1); break;                                \
+        case 200: BODY(j, e0, m, 2, 0); break;                                \
+        case 201: BODY(j, e0, m, 2, 1); break;                                \
+        case 202: BODY(j, e0, m, 2, 2); break;                                \
+        case 203: BODY(j, e0, m, 2, 3); break;                                \
+        case 303: BODY(j, e0, m, 3, 3); break;                                \
+        default: BODY(j, e0, m, (j)->nf, (j)->ns); break;                     \
+        }                                                                     \
+    } while (0)
+
+/* Instances: AVX-512 (zmm), AVX2 (a v8d is two ymm), portable (SSE2). */
+__attribute__((target("avx512f"))) static void fwd2_avx512(const ActJob *j, long e0, long m)
+{
+    EW_SHAPES(fwd2_body, j, e0, m);
+}
+__attribute__((target("avx512f"))) static void bwd2_avx512(const ActJob *j, long e0, long m)
+{
+    EW_SHAPES(bwd2_body, j, e0, m);
+}
+__attribute__((target("avx2"))) static void fwd2_avx2(const ActJob *j, long e0, long m)
+{
+    EW_SHAPES(fwd2_body, j, e0, m);
+}
+__attribute__((target("avx2"))) static void bwd2_avx2(const ActJob *j, long e0, long m)
+{
+    EW_SHAPES(bwd2_body, j, e0, m);
+}
+static void fwd2_plain(const ActJob *j, long e0, long m) { EW_SHAPES(fwd2_body, j, e0, m); }
+static void bwd2_plain(const ActJob *j, long e0, long m) { EW_SHAPES(bwd2_body, j, e0, m); }
+
+static int ew_cpu = -1;   /* 2 AVX-512F, 1 AVX2, 0 neither (set once) */
+static int ew_cap = 2;    /* rt_act_isa */
+
+static int ew_level(void)
+{
+    if (ew_cpu < 0) {
+        __builtin_cpu_init();
+        ew_cpu = __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
+    }
+    return ew_cpu < ew_cap ? ew_cpu : ew_cap;
+}
+
+int rt_act_isa(int level)
+{
+    if (level >= 0)
+        ew_cap = level;
+    return ew_level();
+}
+
+/* The fused kernels' conditions (see above). */
+static int ew_fusable(int nf, int ns, const int (*pair)[2])
+{
+    if (nf < 0 || ns < 0 || nf + ns > EW_MAXC)
+        return 0;
+    for (int s = 0; s < ns; s++)
+        if (pair[s][0] < 1 || pair[s][0] > nf || pair[s][1] < 1 || pair[s][1] > nf)
+            return 0;
+    return 1;
+}
+
+static void fwd2(const ActJob *j, long e0, long m)
+{
+    switch (ew_level()) {
+    case 2: fwd2_avx512(j, e0, m); break;
+    case 1: fwd2_avx2(j, e0, m); break;
+    default: fwd2_plain(j, e0, m); break;
+    }
+}
+
+static void bwd2(const ActJob *j, long e0, long m)
+{
+    switch (ew_level()) {
+    case 2: bwd2_avx512(j, e0, m); break;
+    case 1: bwd2_avx2(j, e0, m); break;
+    default: bwd2_plain(j, e0, m); break;
+    }
+}
 
 /* y (acc ? += : =) coef * f[0] * f[1] * ... * f[nf-1], 1 <= nf <= 7, the
  * products left to right (the terms of the higher components). */
@@ -622,7 +861,8 @@ static void hi_bwd_range(const ActJob *j, long e0, long m)
     }
 }
 
-static void jet_fwd_range(const ActJob *j, long e0, long e1)
+/* The passes, one component at a time (outside the fused kernels' conditions). */
+static void jet_fwd_passes(const ActJob *j, long e0, long e1)
 {
     const long N = j->N, m = e1 - e0;
     const double *Z = j->Z + e0;
@@ -643,7 +883,7 @@ static void jet_fwd_range(const ActJob *j, long e0, long e1)
         hi_fwd_range(j, e0, m);
 }
 
-static void jet_bwd_range(const ActJob *j, long e0, long e1)
+static void jet_bwd_passes(const ActJob *j, long e0, long e1)
 {
     const long N = j->N, m = e1 - e0;
     const double *Z = j->Z + e0, *S = j->S + e0, *dA = j->dA + e0;
@@ -661,6 +901,51 @@ static void jet_bwd_range(const ActJob *j, long e0, long e1)
     }
     if (j->hi)
         hi_bwd_range(j, e0, m);
+}
+
+/* End of the block of [e0, e1) that starts at b0: blocks of EW_BLK, the
+ * first one longer by the prologue that aligns p + e0 (p: the first
+ * stream the fused kernel writes), so the later ones start aligned. */
+static long blk_end(const double *p, long e0, long e1, long b0)
+{
+    long b1 = b0 + EW_BLK + (b0 == e0 ? ew_pre(p + e0) : 0);
+    return b1 < e1 ? b1 : e1;
+}
+
+static void jet_fwd_range(const ActJob *j, long e0, long e1)
+{
+    if (!j->fused) {
+        jet_fwd_passes(j, e0, e1);
+        return;
+    }
+    const long N = j->N;
+    const double *first = j->nf + j->ns > 0 ? j->A + N : j->A;   /* a_1 */
+    for (long b0 = e0, b1; b0 < e1; b0 = b1) {
+        b1 = blk_end(first, e0, e1, b0);
+        double *d[RT_MAX_ORDER + 2] = {j->A + b0, j->Sw + b0};
+        for (int k = 2; k <= j->nd; k++)
+            d[k] = d[1] + (k - 1) * N;
+        hy_act_eval(j->act, b1 - b0, j->Z + b0, j->nd, d);
+        if (j->nf + j->ns > 0)
+            fwd2(j, b0, b1 - b0);
+        if (j->hi)
+            hi_fwd_range(j, b0, b1 - b0);
+    }
+}
+
+static void jet_bwd_range(const ActJob *j, long e0, long e1)
+{
+    if (!j->fused) {
+        jet_bwd_passes(j, e0, e1);
+    } else if (!j->hi) {
+        bwd2(j, e0, e1 - e0);
+    } else {
+        for (long b0 = e0, b1; b0 < e1; b0 = b1) {
+            b1 = blk_end(j->dZ, e0, e1, b0);
+            bwd2(j, b0, b1 - b0);
+            hi_bwd_range(j, b0, b1 - b0);
+        }
+    }
 }
 
 static void jet_part(void *arg, int part)
@@ -702,8 +987,8 @@ void rt_act_jet_fwd(int act, long N, long e0, long e1, int nd, int nf, int ns,
         for (int t = 0; t < hi->tstart[hi->nh]; t++)
             if (hi->t[t].k > nd || hi->t[t].nb < 1 || hi->t[t].nb > RT_MAX_ORDER)
                 RT_ICE("rt_act_jet_fwd: a term needs s%d of %d kept", hi->t[t].k, nd);
-    ActJob j = {act, nd, nf, ns, zpq, N, e0, e1, 0, pair, hi && hi->nh ? hi : NULL, Z, NULL,
-                NULL, A, S, NULL};
+    ActJob j = {act, nd, nf, ns, zpq, ew_fusable(nf, ns, pair), N, e0, e1, 0, pair,
+                hi && hi->nh ? hi : NULL, Z, NULL, NULL, A, S, NULL};
     jet_run(&j);
 }
 
@@ -711,7 +996,7 @@ void rt_act_jet_bwd(long N, long e0, long e1, int nf, int ns, const int (*pair)[
                     const RtJetHi *hi, const double *Z, const double *S, const double *dA,
                     double *dZ, int zpq)
 {
-    ActJob j = {0, 0, nf, ns, zpq, N, e0, e1, 0, pair, hi && hi->nh ? hi : NULL, Z, S, dA,
-                NULL, NULL, dZ};
+    ActJob j = {0, 0, nf, ns, zpq, ew_fusable(nf, ns, pair), N, e0, e1, 0, pair,
+                hi && hi->nh ? hi : NULL, Z, S, dA, NULL, NULL, dZ};
     jet_run(&j);
 }

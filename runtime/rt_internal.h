@@ -123,6 +123,11 @@ void rt_act_jet_fwd(int act, long N, long e0, long e1, int nd, int nf, int ns,
 void rt_act_jet_bwd(long N, long e0, long e1, int nf, int ns, const int (*pair)[2],
                     const RtJetHi *hi, const double *Z, const double *S, const double *dA,
                     double *dZ, int zpq);
+/* Caps the instruction set of the fused jet kernels (act.c; for tests and
+ * benchmarks): 2 AVX-512F where the CPU has it (the default), 1 AVX2, 0
+ * portable; a negative level only asks.  Returns the level in effect.  The
+ * results are the same bits at every level.  Call it while no jet runs. */
+int rt_act_isa(int level);
 
 /* ---- trainables ---- */
 enum { RT_TR_MLP = 0, RT_TR_SCALAR = 1, RT_TR_VECTOR = 2 };
