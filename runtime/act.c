@@ -541,11 +541,13 @@ typedef struct ActJob {
  *                         p != q: zbar_q += abar_c s2 z_p        (rt_ewb_other)
  * Multiplies and adds only, never contracted (-std=c11), so the AVX-512,
  * AVX2 and portable instances all give bitwise the results of the passes.
- * A step does every component of 8 consecutive elements; a scalar prologue
- * first aligns the first output stream to 64 bytes, so when all blocks share
- * its alignment (net.c's buffers do) a step reads or writes one whole line
- * of each stream, every stream is read once and the L1 set aliasing of
- * streams N apart costs nothing (no line is needed after its step).
+ * A step does every component of 8 consecutive elements (one zmm, two ymm
+ * or four xmm per stream); a scalar prologue first aligns the first output
+ * stream to 64 bytes, so when all blocks share its alignment (net.c's
+ * buffers do) a step reads or writes one whole line of each stream.  Every
+ * stream is read once, and no line is needed after its step, so the L1 set
+ * aliasing of streams N apart (N often a multiple of 512) no longer evicts
+ * lines that are read again later.
  * Conditions (ActJob.fused, ew_fusable): nf + ns <= EW_MAXC and every pair
  * entry in 1..nf (zbar_0 and the outputs of a step are held in registers or
  * a stack array until the step's stores). */
@@ -554,8 +556,16 @@ typedef struct ActJob {
 
 typedef double v8d __attribute__((vector_size(64)));
 typedef double v8du __attribute__((vector_size(64), aligned(8), may_alias));
+typedef double v4dw __attribute__((vector_size(32)));
+typedef double v4du __attribute__((vector_size(32), aligned(8), may_alias));
+typedef double v2dw __attribute__((vector_size(16)));
+typedef double v2du __attribute__((vector_size(16), aligned(8), may_alias));
 #define V_LD(p) (*(const v8du *)(const void *)(p))
 #define V_ST(p, v) (*(v8du *)(void *)(p) = (v))
+#define V4_LD(p) (*(const v4du *)(const void *)(p))
+#define V4_ST(p, v) (*(v4du *)(void *)(p) = (v))
+#define V2_LD(p) (*(const v2du *)(const void *)(p))
+#define V2_ST(p, v) (*(v2du *)(void *)(p) = (v))
 #define S_LD(p) (*(p))
 #define S_ST(p, v) (*(p) = (v))
 
@@ -567,7 +577,7 @@ static long ew_pre(const double *p)
 }
 
 /* The forward formulas at offset i: one element (T double with S_LD/S_ST)
- * or 8 (T v8d with V_LD/V_ST).  All loads of a step come before its stores:
+ * or one vector (T v8d, v4dw, v2dw with the matching loads and stores).  All loads of a step come before its stores:
  * the streams are often a multiple of 4096 bytes apart, and a load behind a
  * store to an address with the same low 12 bits may wait for it. */
 #define FWD2_AT(T, LD, ST, i)                                                 \
@@ -617,7 +627,7 @@ static long ew_pre(const double *p)
 
 /* Forward formulas over elements [e0, e0 + m) (s1, s2 already in Sw); nf,
  * ns: j's, constants where inlined from fwd2_any. */
-EW_INLINE void fwd2_body(const ActJob *j, long e0, long m, int nf, int ns)
+EW_INLINE void fwd2_body(const ActJob *j, long e0, long m, int nf, int ns, int vw)
 {
     const long N = j->N;
     const int zpq = j->zpq;
@@ -638,13 +648,21 @@ EW_INLINE void fwd2_body(const ActJob *j, long e0, long m, int nf, int ns)
     for (; i < pre && i < m; i++)
         FWD2_AT(double, S_LD, S_ST, i);
     for (; i + 8 <= m; i += 8)
-        FWD2_AT(v8d, V_LD, V_ST, i);
+        if (vw == 8) {
+            FWD2_AT(v8d, V_LD, V_ST, i);
+        } else if (vw == 4) {
+            FWD2_AT(v4dw, V4_LD, V4_ST, i);
+            FWD2_AT(v4dw, V4_LD, V4_ST, i + 4);
+        } else {
+            for (int h = 0; h < 8; h += 2)
+                FWD2_AT(v2dw, V2_LD, V2_ST, i + h);
+        }
     for (; i < m; i++)
         FWD2_AT(double, S_LD, S_ST, i);
 }
 
 /* Reverse formulas over elements [e0, e0 + m) (nf, ns as fwd2_body). */
-EW_INLINE void bwd2_body(const ActJob *j, long e0, long m, int nf, int ns)
+EW_INLINE void bwd2_body(const ActJob *j, long e0, long m, int nf, int ns, int vw)
 {
     const long N = j->N;
     const int zpq = j->zpq;
@@ -675,45 +693,54 @@ EW_INLINE void bwd2_body(const ActJob *j, long e0, long m, int nf, int ns)
     for (; i < pre && i < m; i++)
         BWD2_AT(double, S_LD, S_ST, i);
     for (; i + 8 <= m; i += 8)
-        BWD2_AT(v8d, V_LD, V_ST, i);
+        if (vw == 8) {
+            BWD2_AT(v8d, V_LD, V_ST, i);
+        } else if (vw == 4) {
+            BWD2_AT(v4dw, V4_LD, V4_ST, i);
+            BWD2_AT(v4dw, V4_LD, V4_ST, i + 4);
+        } else {
+            for (int h = 0; h < 8; h += 2)
+                BWD2_AT(v2dw, V2_LD, V2_ST, i + h);
+        }
     for (; i < m; i++)
         BWD2_AT(double, S_LD, S_ST, i);
 }
 
-/* The body with nf, ns constant for the common shapes. */
-#define EW_SHAPES(BODY, j, e0, m)                                             \
+/* The body with nf, ns constant for the common shapes; vector registers of
+ * vw doubles (8 AVX-512, 4 AVX2, 2 SSE2). */
+#define EW_SHAPES(BODY, j, e0, m, vw)                                         \
     do {                                                                      \
         switch ((j)->nf * 100 + (j)->ns) {                                    \
-        case 100: BODY(j, e0, m, 1, 0); break;                                \
-        case 101: BODY(j, e0, m, 1, 1); break;                                \
-        case 200: BODY(j, e0, m, 2, 0); break;                                \
-        case 201: BODY(j, e0, m, 2, 1); break;                                \
-        case 202: BODY(j, e0, m, 2, 2); break;                                \
-        case 203: BODY(j, e0, m, 2, 3); break;                                \
-        case 303: BODY(j, e0, m, 3, 3); break;                                \
-        default: BODY(j, e0, m, (j)->nf, (j)->ns); break;                     \
+        case 100: BODY(j, e0, m, 1, 0, vw); break;                            \
+        case 101: BODY(j, e0, m, 1, 1, vw); break;                            \
+        case 200: BODY(j, e0, m, 2, 0, vw); break;                            \
+        case 201: BODY(j, e0, m, 2, 1, vw); break;                            \
+        case 202: BODY(j, e0, m, 2, 2, vw); break;                            \
+        case 203: BODY(j, e0, m, 2, 3, vw); break;                            \
+        case 303: BODY(j, e0, m, 3, 3, vw); break;                            \
+        default: BODY(j, e0, m, (j)->nf, (j)->ns, vw); break;                 \
         }                                                                     \
     } while (0)
 
-/* Instances: AVX-512 (zmm), AVX2 (a v8d is two ymm), portable (SSE2). */
+/* Instances: AVX-512 (zmm), AVX2 (ymm), portable (SSE2, x86-64 baseline). */
 __attribute__((target("avx512f"))) static void fwd2_avx512(const ActJob *j, long e0, long m)
 {
-    EW_SHAPES(fwd2_body, j, e0, m);
+    EW_SHAPES(fwd2_body, j, e0, m, 8);
 }
 __attribute__((target("avx512f"))) static void bwd2_avx512(const ActJob *j, long e0, long m)
 {
-    EW_SHAPES(bwd2_body, j, e0, m);
+    EW_SHAPES(bwd2_body, j, e0, m, 8);
 }
 __attribute__((target("avx2"))) static void fwd2_avx2(const ActJob *j, long e0, long m)
 {
-    EW_SHAPES(fwd2_body, j, e0, m);
+    EW_SHAPES(fwd2_body, j, e0, m, 4);
 }
 __attribute__((target("avx2"))) static void bwd2_avx2(const ActJob *j, long e0, long m)
 {
-    EW_SHAPES(bwd2_body, j, e0, m);
+    EW_SHAPES(bwd2_body, j, e0, m, 4);
 }
-static void fwd2_plain(const ActJob *j, long e0, long m) { EW_SHAPES(fwd2_body, j, e0, m); }
-static void bwd2_plain(const ActJob *j, long e0, long m) { EW_SHAPES(bwd2_body, j, e0, m); }
+static void fwd2_plain(const ActJob *j, long e0, long m) { EW_SHAPES(fwd2_body, j, e0, m, 2); }
+static void bwd2_plain(const ActJob *j, long e0, long m) { EW_SHAPES(bwd2_body, j, e0, m, 2); }
 
 static int ew_cpu = -1;   /* 2 AVX-512F, 1 AVX2, 0 neither (set once) */
 static int ew_cap = 2;    /* rt_act_isa */
