@@ -517,7 +517,7 @@ EW_CLONES void rt_ewb_other(long N, double *restrict dzq, const double *restrict
  * terms).  Large ranges are split over the worker pool (rt_parallel);
  * elementwise work gives the same bits on any thread count and split. */
 typedef struct ActJob {
-    int act, nd, nf, ns, zpq, fused;
+    int act, nd, nf, ns, zpq, fused, isa;   /* isa: ew_level() when the job was made */
     long N, e0, e1, step;
     const int (*pair)[2];
     const RtJetHi *hi;
@@ -774,7 +774,7 @@ static int ew_fusable(int nf, int ns, const int (*pair)[2])
 
 static void fwd2(const ActJob *j, long e0, long m)
 {
-    switch (ew_level()) {
+    switch (j->isa) {
     case 2: fwd2_avx512(j, e0, m); break;
     case 1: fwd2_avx2(j, e0, m); break;
     default: fwd2_plain(j, e0, m); break;
@@ -783,7 +783,7 @@ static void fwd2(const ActJob *j, long e0, long m)
 
 static void bwd2(const ActJob *j, long e0, long m)
 {
-    switch (ew_level()) {
+    switch (j->isa) {
     case 2: bwd2_avx512(j, e0, m); break;
     case 1: bwd2_avx2(j, e0, m); break;
     default: bwd2_plain(j, e0, m); break;
@@ -1014,8 +1014,8 @@ void rt_act_jet_fwd(int act, long N, long e0, long e1, int nd, int nf, int ns,
         for (int t = 0; t < hi->tstart[hi->nh]; t++)
             if (hi->t[t].k > nd || hi->t[t].nb < 1 || hi->t[t].nb > RT_MAX_ORDER)
                 RT_ICE("rt_act_jet_fwd: a term needs s%d of %d kept", hi->t[t].k, nd);
-    ActJob j = {act, nd, nf, ns, zpq, ew_fusable(nf, ns, pair), N, e0, e1, 0, pair,
-                hi && hi->nh ? hi : NULL, Z, NULL, NULL, A, S, NULL};
+    ActJob j = {act, nd, nf, ns, zpq, ew_fusable(nf, ns, pair), ew_level(), N, e0, e1, 0,
+                pair, hi && hi->nh ? hi : NULL, Z, NULL, NULL, A, S, NULL};
     jet_run(&j);
 }
 
@@ -1023,7 +1023,7 @@ void rt_act_jet_bwd(long N, long e0, long e1, int nf, int ns, const int (*pair)[
                     const RtJetHi *hi, const double *Z, const double *S, const double *dA,
                     double *dZ, int zpq)
 {
-    ActJob j = {0, 0, nf, ns, zpq, ew_fusable(nf, ns, pair), N, e0, e1, 0, pair,
+    ActJob j = {0, 0, nf, ns, zpq, ew_fusable(nf, ns, pair), ew_level(), N, e0, e1, 0, pair,
                 hi && hi->nh ? hi : NULL, Z, S, dA, NULL, NULL, dZ};
     jet_run(&j);
 }
