@@ -706,6 +706,7 @@ static void *worker(void *argp)
 
 void rt_gemm_threads(int n)
 {
+    (void)gemm_isa();   /* CPU checks done here, before any worker can run a product */
     nthreads = n < 1 ? 1 : n > RT_MAXT ? RT_MAXT : n;
     pthread_mutex_lock(&pool.mu);
     while (pool.nworkers < nthreads - 1) {
@@ -763,14 +764,14 @@ typedef struct GemmJob {
     long M, N, K, ars, aks, ldb, ldc, step;   /* step: rows or columns per part */
     const double *A, *B;
     double *C;
-    int acc;
+    int acc, isa;   /* isa: gemm_isa() on the calling thread */
 } GemmJob;
 
-/* gemm_serial or gemm_serial5, as gemm_isa() says (1 or 2). */
-static void serial(Pack *pk, long M, long N, long K, const double *A, long ars, long aks,
-                   const double *B, long ldb, double *C, long ldc, int accumulate)
+/* gemm_serial or gemm_serial5, as isa (gemm_isa(), 1 or 2) says. */
+static void serial(int isa, Pack *pk, long M, long N, long K, const double *A, long ars,
+                   long aks, const double *B, long ldb, double *C, long ldc, int accumulate)
 {
-    if (gemm_isa() == 2)
+    if (isa == 2)
         gemm_serial5(pk, M, N, K, A, ars, aks, B, ldb, C, ldc, accumulate);
     else
         gemm_serial(pk, M, N, K, A, ars, aks, B, ldb, C, ldc, accumulate);
@@ -783,12 +784,12 @@ static void gemm_part(void *argp, int part)
     if (j->aks == 1) {
         long m = j->M - lo < j->step ? j->M - lo : j->step;
         if (m > 0)
-            serial(&packs[part], m, j->N, j->K, j->A + lo * j->ars, j->ars, 1, j->B, j->ldb,
+            serial(j->isa, &packs[part], m, j->N, j->K, j->A + lo * j->ars, j->ars, 1, j->B, j->ldb,
                         j->C + lo * j->ldc, j->ldc, j->acc);
     } else {
         long n = j->N - lo < j->step ? j->N - lo : j->step;
         if (n > 0)
-            serial(&packs[part], j->M, n, j->K, j->A, j->ars, j->aks, j->B + lo, j->ldb,
+            serial(j->isa, &packs[part], j->M, n, j->K, j->A, j->ars, j->aks, j->B + lo, j->ldb,
                         j->C + lo, j->ldc, j->acc);
     }
 }
@@ -807,7 +808,8 @@ void rt_gemm(long M, long N, long K, const double *A, long ars, long aks, const 
                     C[r * ldc + c] = 0.0;
         return;
     }
-    if (gemm_isa() == 0) {   /* portable path: OpenBLAS (a(r,k) is A or A^T with a unit stride) */
+    const int isa = gemm_isa();   /* read once: the parts use the caller's level */
+    if (isa == 0) {   /* portable path: OpenBLAS (a(r,k) is A or A^T with a unit stride) */
         if (aks == 1)   /* one row: ars is arbitrary (1 for a transposed A), BLAS wants >= K */
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N, (int)K, 1.0,
                         A, (int)(M == 1 ? K : ars), B, (int)ldb, accumulate ? 1.0 : 0.0, C,
@@ -821,7 +823,7 @@ void rt_gemm(long M, long N, long K, const double *A, long ars, long aks, const 
     }
     int width = rt_parallel_width();
     if (width > 1 && (double)M * N * K >= PAR_MIN) {
-        GemmJob j = {M, N, K, ars, aks, ldb, ldc, 0, A, B, C, accumulate};
+        GemmJob j = {M, N, K, ars, aks, ldb, ldc, 0, A, B, C, accumulate, isa};
         long units = aks == 1 ? (M + MR - 1) / MR : (N + 7) / 8;   /* row blocks or panels */
         long per = (units + width - 1) / width;
         j.step = per * (aks == 1 ? MR : 8);
@@ -831,7 +833,7 @@ void rt_gemm(long M, long N, long K, const double *A, long ars, long aks, const 
             return;
         }
     }
-    serial(&packs[tl_id], M, N, K, A, ars, aks, B, ldb, C, ldc, accumulate);
+    serial(isa, &packs[tl_id], M, N, K, A, ars, aks, B, ldb, C, ldc, accumulate);
 }
 
 __attribute__((target("avx2,fma"))) static void
