@@ -9,6 +9,9 @@
  * kernel sets).
  * rt_gemm_dot: within 1e-14 of sum |a w| (its own 4-lane order).
  * rt_parallel: every part runs exactly once.
+ * hy_vtanh: max error in ulp against long-double tanhl over [-30, 30] and
+ * every binade down to subnormals (<= 3 ulp with act.c's AVX2/FMA kernel,
+ * <= 4 with libmvec), specials, oddness and position independence bitwise.
  * hy_act_eval(tanh): values bitwise equal to hy_vtanh, derivatives 1..5 bitwise
  * equal to the header formulas evaluated in C (no contraction under ISO C),
  * at every length around the vector width and the block size.
@@ -247,6 +250,94 @@ static void test_gemm_dot(void)
             free(C);
         }
     tap_check(!bad, "gemm_dot_vs_naive_1e-14", "a dot product differs by more than 1e-14 sum|aw|");
+}
+
+/* Error of y against tanh(x) in units of the float64 ulp of the exact value
+ * (long double tanhl, 11 more bits; ulp 2^-1074 in the subnormal range). */
+static double tanh_ulps(double y, double x)
+{
+    long double t = tanhl((long double)x);
+    if (t == 0)
+        return y == 0 ? 0.0 : INFINITY;
+    int ex;
+    frexpl(t, &ex);   /* |t| in [2^(ex-1), 2^ex) */
+    long double ulp = ldexpl(1.0L, ex - 53 < -1074 ? -1074 : ex - 53);
+    double e = (double)(fabsl((long double)y - t) / ulp);
+    return e == e ? e : INFINITY;   /* NaN result: no bound */
+}
+
+/* hy_vtanh against tanhl: a dense sweep of [-30, 30] (step 2.5e-5, which
+ * crosses every reduction interval of the kernel many times), 10^6 random
+ * points of [0, 0.5] (where the kernel's worst errors lie), every binade from
+ * 2^-1074 up to 2^5 with 64 mantissas each, all with both signs; max error
+ * <= 3 ulp for our AVX2/FMA kernel (act.c: worst seen 2.63), <= 4 ulp for
+ * libmvec's (glibc's documented bound) elsewhere.  Specials exactly: +-0
+ * keeps its sign, +-inf and +-huge give +-1, NaN gives NaN; tanh(-x) is
+ * -tanh(x) bitwise; each value is the same computed alone (padded tail) as
+ * inside a long array. */
+static void test_tanh_accuracy(void)
+{
+    const double tol = have_avx2() ? 3.0 : 4.0;
+    const long nd = 2400001, nr = 1000000, nb = 1080 * 64;
+    long n = nd + nr + nb;
+    double *x = malloc(sizeof(double) * (size_t)(2 * n)), *y = malloc(sizeof(double) * (size_t)(2 * n));
+    if (!x || !y) {
+        fprintf(stderr, "test_kernels: out of memory\n");
+        exit(2);
+    }
+    for (long i = 0; i < nd; i++)
+        x[i] = -30.0 + 60.0 * (double)i / (double)(nd - 1);
+    for (long i = 0; i < nr; i++)
+        x[nd + i] = 0.5 * hy_rng_uniform(3, 9, (uint64_t)i);
+    for (long i = 0; i < nb; i++)   /* binades 2^-1074 .. 2^5 */
+        x[nd + nr + i] = ldexp(1.0 + (double)(i % 64) / 64.0, -1074 + (int)(i / 64));
+    for (long i = 0; i < n; i++)
+        x[n + i] = -x[i];
+    hy_vtanh(2 * n, x, y);
+    double worst = 0, wx = 0, wtiny = 0, wtx = 0;
+    int odd = 1, alone = 1;
+    for (long i = 0; i < 2 * n; i++) {
+        double e = tanh_ulps(y[i], x[i]);
+        if (fabs(x[i]) < 1e-3 ? e > wtiny : 0)
+            wtiny = e, wtx = x[i];
+        if (e > worst)
+            worst = e, wx = x[i];
+        if (i < n && y[n + i] != -y[i])
+            odd = 0;
+    }
+    for (long i = 0; i < 2 * n; i += 997) {
+        double one;
+        hy_vtanh(1, x + i, &one);
+        if (memcmp(&one, y + i, sizeof one) != 0)
+            alone = 0;
+    }
+    tap_check(worst <= tol, "tanh_vs_tanhl_ulp", "max error %.3f ulp at x = %.17g (tol %.1f)",
+              worst, wx, tol);
+    tap_check(wtiny <= tol, "tanh_tiny_relative", "max error %.3f ulp at x = %.17g (tol %.1f)",
+              wtiny, wtx, tol);
+    tap_check(odd, "tanh_odd_bitwise", "tanh(-x) != -tanh(x) somewhere");
+    tap_check(alone, "tanh_position_independent", "a value differs when computed alone");
+    printf("# tanh max error vs tanhl: %.3f ulp at x = %.17g; |x| < 1e-3: %.3f ulp at %.3g\n",
+           worst, wx, wtiny, wtx);
+    const double sp[] = {0.0, -0.0, INFINITY, -INFINITY, 1e300, -1e300, 1.7976931348623157e308,
+                         -1.7976931348623157e308, 19.5, -19.5, 20.0, 25.0, NAN, -NAN};
+    const double want[] = {0.0, -0.0, 1.0, -1.0, 1.0, -1.0, 1.0, -1.0, 1.0, -1.0, 1.0, 1.0, NAN, NAN};
+    enum { NS = sizeof sp / sizeof sp[0] };
+    double got[NS];
+    hy_vtanh(NS, sp, got);
+    int ok = 1;
+    char why[160] = "";
+    for (int i = 0; i < NS && ok; i++) {
+        int good = isnan(want[i]) ? isnan(got[i])
+                                  : got[i] == want[i] && signbit(got[i]) == signbit(want[i]);
+        if (!good) {
+            snprintf(why, sizeof why, "tanh(%g) = %.17g, want %g", sp[i], got[i], want[i]);
+            ok = 0;
+        }
+    }
+    tap_check(ok, "tanh_specials", "%s", why);
+    free(x);
+    free(y);
 }
 
 static void test_tanh_jet(void)
@@ -680,6 +771,7 @@ int main(void)
     test_gemm_threads();
     test_parallel();
     test_gemm_dot();
+    test_tanh_accuracy();
     test_tanh_jet();
     test_ew();
     test_act_jet();
